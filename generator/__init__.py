@@ -1,0 +1,1 @@
+"""Static-site generator for a Spanish explainer of neural style transfer."""

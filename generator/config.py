@@ -1,0 +1,60 @@
+"""Typed settings: the transfer's parameters and the build profiles."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+CONTENT_LAYERS = ("conv4_2",)
+STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """Everything that decides a transfer's result. Weights follow Gatys et al.: alpha/beta."""
+    steps: int = 300                 # loss evaluations (L-BFGS) or iterations (Adam)
+    content_weight: float = 1.0      # alpha
+    style_weight: float = 1e4        # beta; alpha/beta = 1e-4
+    tv_weight: float = 0.0
+    content_layers: tuple = CONTENT_LAYERS
+    style_layers: tuple = STYLE_LAYERS
+    style_layer_weights: tuple | None = None  # w_l; None means equal weights summing to 1
+    style_blend: tuple | None = None  # weight of each painting when several are given
+    init: str = "content"            # content | noise | style
+    optimizer: str = "lbfgs"         # lbfgs | adam
+    learning_rate: float = 10.0      # Adam's step in 0-255 pixel units
+    pooling: str = "max"             # max | avg
+    seed: int = 0
+    snapshot_every: int = 0          # 0: no snapshots
+    scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A build profile: how big and how long every figure is."""
+    name: str
+    long_side: int          # gallery and hero results, in pixels (never above the photo's own)
+    steps: int              # L-BFGS evaluations per gallery transfer
+    scales: tuple = (1.0,)  # coarse-to-fine schedule
+    thumb_side: int = 160
+    rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
+    extra: dict = field(default_factory=dict)
+
+    def transfer(self, **overrides) -> TransferSettings:
+        return replace(TransferSettings(steps=self.steps, scales=self.scales), **overrides)
+
+
+PROFILES = {
+    "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
+    "preview": Profile("preview", long_side=320, steps=160, scales=(0.5, 1.0), rank=1),
+    "full": Profile("full", long_side=512, steps=500, rank=2),
+}
+
+
+def get_profile(name: str) -> Profile:
+    from .errors import InputError
+
+    if name not in PROFILES:
+        raise InputError("--profile", f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
+    return PROFILES[name]

