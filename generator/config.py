@@ -25,6 +25,7 @@ class TransferSettings:
     seed: int = 0
     snapshot_every: int = 0          # 0: no snapshots
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
+    precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,17 +38,19 @@ class Profile:
     long_side: int          # gallery and hero results, in pixels (never above the photo's own)
     steps: int              # L-BFGS evaluations per gallery transfer
     scales: tuple = (1.0,)  # coarse-to-fine schedule
+    precision: str = "float32"
     thumb_side: int = 160
     rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
     extra: dict = field(default_factory=dict)
 
     def transfer(self, **overrides) -> TransferSettings:
-        return replace(TransferSettings(steps=self.steps, scales=self.scales), **overrides)
+        base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision)
+        return replace(base, **overrides)
 
 
 PROFILES = {
     "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
-    "preview": Profile("preview", long_side=320, steps=160, scales=(0.5, 1.0), rank=1),
+    "preview": Profile("preview", long_side=320, steps=160, scales=(0.5, 1.0), precision="bfloat16", rank=1),
     "full": Profile("full", long_side=512, steps=500, rank=2),
 }
 

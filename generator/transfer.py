@@ -106,7 +106,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
         canvas = canvas.detach().requires_grad_(True)
 
         def objective():
-            feats = model(canvas, all_layers)
+            feats = _features(model, canvas, all_layers, settings.precision)
             c = sum(losses.content_loss(feats[n], content_targets[n]) for n in settings.content_layers)
             s = losses.style_loss(feats, grams, style_w)
             tv = losses.total_variation(canvas) if settings.tv_weight else canvas.new_zeros(())
@@ -119,6 +119,18 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     return result
 
 
+def _features(model, canvas, layers, precision: str) -> dict:
+    """Network activations, in float32 or under bfloat16 autocast (channels-last); float32 out."""
+    if precision == "float32":
+        return model(canvas, layers)
+    if precision != "bfloat16":
+        raise ValueError(f"unknown precision {precision!r} (float32 or bfloat16)")
+    x = canvas.contiguous(memory_format=torch.channels_last)  # L-BFGS needs the NCHW parameter
+    with torch.autocast(canvas.device.type, dtype=torch.bfloat16):
+        feats = model(x, layers)
+    return {name: f.float() for name, f in feats.items()}
+
+
 def _optimise(canvas, objective, steps, settings, result, evaluations, start, progress) -> int:
     """Run one stage's optimiser for `steps` evaluations, recording history and snapshots."""
     counter = [evaluations]
@@ -127,9 +139,10 @@ def _optimise(canvas, objective, steps, settings, result, evaluations, start, pr
     def closure():
         optimiser.zero_grad(set_to_none=True)
         total, c, s, tv = objective()
+        c, s, tv = c.detach(), s.detach(), tv.detach()
         total.backward()
         counter[0] += 1
-        result.history.append({"evaluation": counter[0], "total": float(total), "content": float(c),
+        result.history.append({"evaluation": counter[0], "total": total.item(), "content": float(c),
                                "style": float(s), "tv": float(tv),
                                "seconds": time.perf_counter() - start})
         if settings.snapshot_every and counter[0] % settings.snapshot_every == 0:

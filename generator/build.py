@@ -1,0 +1,240 @@
+"""The build: decide which figures are stale, compute them, publish docs/generated/ and the manifest."""
+from __future__ import annotations
+
+import fcntl
+import fnmatch
+import json
+import os
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cache, figures
+from .catalog import load_catalog
+from .config import PROFILES, get_profile
+from .errors import InputError
+from .images import atomic_write_bytes
+
+ROOT = cache.PACKAGE_DIR.parent
+HERO = {"content": "rectoria2", "style": "starry_night"}
+
+
+@dataclass
+class Paths:
+    root: Path = ROOT
+
+    @property
+    def site_src(self) -> Path:
+        return self.root / "site_src"
+
+    @property
+    def generated(self) -> Path:
+        return self.root / "docs" / "generated"
+
+    @property
+    def store(self) -> Path:
+        return self.root / ".cache" / "figures"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".cache" / "build.lock"
+
+
+@dataclass
+class BuildReport:
+    computed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"build: {len(self.computed)} computed, {len(self.reused)} reused, "
+                f"{len(self.failed)} failed in {self.seconds:.1f} s")
+
+
+class BuildLocked(InputError):
+    pass
+
+
+@contextmanager
+def build_lock(path: Path):
+    """An OS lock that dies with its process: a second build in the same tree stops at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(path, "another build is running in this tree; wait for it to finish") from None
+        yield
+
+
+def keyed(spec, profile_name: str) -> str:
+    return cache.figure_key(spec.module, spec.params, profile_name, spec.inputs, spec.module_path)
+
+
+def find_cached(store, catalog, profile, paths, spec_by_profile) -> tuple[str, dict] | None:
+    """The best cached entry for a figure: a better profile's result serves a lesser build."""
+    for candidate in sorted(PROFILES.values(), key=lambda p: -p.rank):
+        if candidate.rank < profile.rank:
+            break
+        spec = spec_by_profile(candidate)
+        if spec is None:
+            continue
+        key = keyed(spec, candidate.name)
+        meta = store.get(key)
+        if meta is not None:
+            return key, meta
+    return None
+
+
+def run_build(profile_name: str, device: str = "auto", only: str | None = None, force: bool = False,
+              paths: Paths | None = None, log=print, progress_factory=None) -> BuildReport:
+    """Build every figure of the profile; returns the report. Raises InputError for a bad catalogue."""
+    paths = paths or Paths()
+    start = time.perf_counter()
+    profile = get_profile(profile_name)
+    with build_lock(paths.lock):
+        catalog = load_catalog(paths.site_src)
+        store = cache.Store(paths.store)
+        store.clean_staging()
+        specs = figures.all_specs(catalog, profile, paths.site_src)
+        other_specs = {}  # profile name -> {figure name: spec}, built lazily
+
+        def spec_for(name):
+            def lookup(candidate):
+                if candidate.name == profile.name:
+                    return by_name[name]
+                if candidate.name not in other_specs:
+                    other_specs[candidate.name] = {s.name: s for s in figures.all_specs(catalog, candidate, paths.site_src)}
+                return other_specs[candidate.name].get(name)
+            return lookup
+
+        by_name = {s.name: s for s in specs}
+        report, entries = BuildReport(), {}
+        stale = []
+        for spec in specs:
+            hit = None if force and _selected(spec.name, only) else find_cached(store, catalog, profile, paths, spec_for(spec.name))
+            if hit:
+                entries[spec.name] = (hit[0], hit[1])
+                report.reused.append(spec.name)
+            elif _selected(spec.name, only):
+                stale.append(spec)
+        if stale:
+            resolved = resolve_device(device)
+            _compute(stale, store, profile, resolved, report, entries, log, progress_factory)
+        publish(paths, store, catalog, profile, entries, report)
+        report.seconds = time.perf_counter() - start
+        record = {"profile": profile.name, "computed": report.computed, "failed": report.failed,
+                  "reused": len(report.reused), "seconds": round(report.seconds, 3)}
+        atomic_write_bytes(paths.generated / "build-record.json", json.dumps(record, indent=1).encode())
+        return report
+
+
+def _selected(name: str, only: str | None) -> bool:
+    return only is None or name == only or name.startswith(only.rstrip("/") + "/") or fnmatch.fnmatch(name, only)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--device", f"{device!r} asked for, but no CUDA device is available")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InputError("--device", f"unknown device {device!r} (auto, cpu or cuda)")
+    return device
+
+
+def _compute(stale, store, profile, device, report, entries, log, progress_factory):
+    import torch
+
+    versions = {"profile": profile.name, "device": device, "torch": torch.__version__}
+    for spec in stale:
+        key = keyed(spec, profile.name)
+        staging = store.staging()
+        bar = progress_factory(spec) if progress_factory else None
+        t0 = time.perf_counter()
+        try:
+            ctx = figures.RenderContext(out=staging, device=device, progress=bar.update if bar is not None else None)
+            files, numbers = figures.load(spec.module).render(spec, ctx)
+        except InputError as exc:
+            store.discard(staging)
+            report.failed[spec.name] = str(exc)
+            log(f"error: {spec.name}: {exc}")
+            continue
+        except Exception as exc:  # a bug in one figure must not cost the others
+            store.discard(staging)
+            report.failed[spec.name] = f"{type(exc).__name__}: {exc}"
+            log(f"error: {spec.name}: {type(exc).__name__}: {exc}")
+            if os.environ.get("GENERATOR_DEBUG"):
+                traceback.print_exc()
+            continue
+        except BaseException:
+            store.discard(staging)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        meta = dict(versions, files=files, numbers=numbers, seconds=round(time.perf_counter() - t0, 3),
+                    name=spec.name, key=key)
+        store.commit(staging, key, meta)
+        entries[spec.name] = (key, meta)
+        report.computed.append(spec.name)
+
+
+def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildReport) -> None:
+    """Make docs/generated/ hold exactly the current figures, then write the manifest."""
+    out = paths.generated
+    wanted: dict[Path, Path] = {}
+    figures_manifest = {}
+    for name, (key, meta) in entries.items():
+        files = {}
+        for role, filename in meta["files"].items():
+            target = out / name / filename
+            wanted[target] = store.path(key) / filename
+            files[role] = target.relative_to(out.parent).as_posix()
+        figures_manifest[name] = {k: meta[k] for k in ("numbers", "seconds", "profile", "device", "torch", "key")}
+        figures_manifest[name]["files"] = files
+    for target, source in wanted.items():
+        data = source.read_bytes()
+        if not target.exists() or target.read_bytes() != data:
+            atomic_write_bytes(target, data)
+    _remove_unwanted(out, set(wanted) | {out / "manifest.json", out / "build-record.json"})
+    manifest = {
+        "profile": profile.name,
+        "hero": HERO,
+        "catalog": {section: [_catalog_entry(e, entries) for e in getattr(catalog, section)]
+                    for section in ("content", "style")},
+        "figures": dict(sorted(figures_manifest.items())),
+        "failed": report.failed,
+        "devices": sorted({m["device"] for m in figures_manifest.values()}),
+        "torch_versions": sorted({m["torch"] for m in figures_manifest.values()}),
+    }
+    manifest["device"] = ", ".join(manifest["devices"])
+    manifest["torch"] = ", ".join(manifest["torch_versions"])
+    text = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    target = out / "manifest.json"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def _catalog_entry(entry, entries) -> dict:
+    d = entry.to_dict()
+    kind = "photo" if entry.section == "content" else "painting"
+    meta = entries.get(f"{kind}/{entry.name}")
+    if meta:
+        d["width"], d["height"] = meta[1]["numbers"]["width"], meta[1]["numbers"]["height"]
+    return d
+
+
+def _remove_unwanted(out: Path, keep: set[Path]) -> None:
+    if not out.exists():
+        return
+    for path in sorted(out.rglob("*"), reverse=True):
+        if path.is_file() and path not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

@@ -1,0 +1,41 @@
+"""The gallery: every photo in the style of every painting, with the photo at the same size."""
+from __future__ import annotations
+
+from ..images import fit_long_side, read_image, save_image
+from . import FigureSpec
+
+
+def specs(catalog, profile, site_src):
+    out = []
+    settings = profile.transfer().to_dict()
+    for content in catalog.content:
+        for style in catalog.style:
+            out.append(FigureSpec(
+                name=f"gallery/{content.name}/{style.name}", module=__name__.rsplit(".", 1)[1],
+                params={"settings": settings, "long_side": profile.long_side,
+                        "thumb_side": profile.thumb_side},
+                inputs=(content.path(site_src), style.path(site_src)), heavy=True))
+    return out
+
+
+def render(spec, ctx):
+    from ..config import TransferSettings
+    from ..transfer import run_transfer
+
+    content, style = (read_image(p) for p in spec.inputs)
+    photo = fit_long_side(content, spec.params["long_side"])
+    settings = TransferSettings(**_tuples(spec.params["settings"]))
+    result = run_transfer(photo, [style], settings, photo.size, ctx.device, ctx.progress)
+    save_image(result.image, ctx.out / "image.jpg")
+    save_image(photo, ctx.out / "photo.jpg")
+    save_image(fit_long_side(result.image, spec.params["thumb_side"] * 2), ctx.out / "thumb.jpg")
+    last = result.history[-1]
+    return ({"image": "image.jpg", "photo": "photo.jpg", "thumb": "thumb.jpg"},
+            {"width": photo.width, "height": photo.height, "evaluations": len(result.history),
+             "final_loss": last["total"], "content_loss": last["content"], "style_loss": last["style"],
+             "transfer_seconds": round(result.seconds, 3)})
+
+
+def _tuples(d: dict) -> dict:
+    """JSON-style lists back to the tuples TransferSettings holds."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}

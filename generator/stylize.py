@@ -1,0 +1,56 @@
+"""The one-image tool: a photo in the style of one or more paintings, at a chosen size."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .errors import InputError
+from .images import fit_long_side, read_image, save_image
+
+OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def default_schedule(size: int, device: str) -> dict:
+    """Best result per second: coarse-to-fine above 256 px; bfloat16 on the CPU."""
+    if size <= 256:
+        steps, scales = 200, (1.0,)
+    elif size <= 768:
+        steps, scales = 300, (0.5, 1.0)
+    else:
+        steps, scales = 300, (0.25, 0.5, 1.0)
+    return {"steps": steps, "scales": scales, "precision": "bfloat16" if device == "cpu" else "float32"}
+
+
+def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512, steps=None,
+            content_weight=None, style_weight=None, tv_weight=None, init="content",
+            optimizer="lbfgs", seed=0, device="auto", show_progress=True) -> Path:
+    output = Path(output)
+    if output.suffix.lower() not in OUTPUT_FORMATS:
+        raise InputError(output, f"unsupported output format (use {', '.join(OUTPUT_FORMATS)})")
+    if output.is_dir():
+        raise InputError(output, "is a directory; give a file name")
+    if not output.parent.exists():
+        raise InputError(output, f"folder {output.parent} does not exist")
+    photo = fit_long_side(read_image(content), size, allow_upscale=True)
+    paintings = [read_image(s) for s in styles]
+
+    from .build import resolve_device
+    from .config import TransferSettings
+    from .transfer import run_transfer
+
+    device = resolve_device(device)
+    schedule = default_schedule(size, device)
+    overrides = {k: v for k, v in dict(steps=steps, content_weight=content_weight, style_weight=style_weight,
+                                       tv_weight=tv_weight).items() if v is not None}
+    settings = TransferSettings(**{**schedule, **overrides, "init": init, "optimizer": optimizer, "seed": seed})
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=settings.steps, desc="stylize", unit="eval", file=sys.stderr, leave=False)
+    try:
+        result = run_transfer(photo, paintings, settings, photo.size, device, bar.update if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    save_image(result.image, output, quality=95)
+    return output
