@@ -11,14 +11,14 @@ OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def default_schedule(size: int, device: str) -> dict:
-    """Best result per second: coarse-to-fine above 256 px; bfloat16 on the CPU."""
+    """Best result per second: coarse-to-fine above 256 px."""
     if size <= 256:
         steps, scales = 200, (1.0,)
     elif size <= 768:
         steps, scales = 300, (0.5, 1.0)
     else:
         steps, scales = 300, (0.25, 0.5, 1.0)
-    return {"steps": steps, "scales": scales, "precision": "bfloat16" if device == "cpu" else "float32"}
+    return {"steps": steps, "scales": scales, "precision": "float32"}
 
 
 def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512, steps=None,

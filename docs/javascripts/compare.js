@@ -1,0 +1,30 @@
+// Before/after slider of the gallery: an <input type="range"> over two stacked images sets
+// the CSS variable --pos, which clips the top image (the photo). Events are delegated to the
+// document, so sliders on pages loaded by Material's instant navigation work too; document$
+// re-syncs the positions after each page load (browsers may restore a range's value).
+(function () {
+  "use strict";
+
+  function update(range) {
+    var box = range.closest(".st-compare");
+    if (!box) return;
+    var v = Number(range.value);
+    box.style.setProperty("--pos", v + "%");
+    range.setAttribute("aria-valuetext", v + " % fotografía, " + (100 - v) + " % resultado");
+  }
+
+  function syncAll() {
+    document.querySelectorAll(".st-compare__range").forEach(update);
+  }
+
+  document.addEventListener("input", function (ev) {
+    var t = ev.target;
+    if (t && t.classList && t.classList.contains("st-compare__range")) update(t);
+  });
+
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(syncAll);
+  } else {
+    document.addEventListener("DOMContentLoaded", syncAll);
+  }
+})();
