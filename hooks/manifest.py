@@ -47,7 +47,6 @@ message naming the page and line.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import re
 import traceback
@@ -59,7 +58,6 @@ import markdown
 from markupsafe import Markup, escape
 from mkdocs.exceptions import PluginError
 
-log = logging.getLogger("mkdocs.hooks.manifest")
 
 MANIFEST_REL = "generated/manifest.json"
 KATEX_REL = "vendor/katex/katex.min.js"
@@ -72,7 +70,8 @@ MISSING_KATEX = (
     "(npm ci, then copy node_modules/katex/dist into docs/vendor/katex/)."
 )
 
-PLACEHOLDER_TEXT = "Imagen no disponible en esta compilación"
+PLACEHOLDER_TEXT = "No disponible"
+PLACEHOLDER_LABEL = "Imagen no disponible en esta compilación"
 
 _state: dict[str, Any] = {"manifest": None, "docs_dir": None}
 
@@ -94,10 +93,10 @@ def literal(value: Any) -> Markup:
 
 
 def attr_literal(value: Any) -> Markup:
-    """Escape for an attribute whose value GLightbox will inject with innerHTML.
+    """Escape for a GLightbox ``data-title``/``data-description`` attribute.
 
-    The browser unescapes the attribute once, GLightbox parses it as HTML once more, so the
-    text is escaped twice to stay literal.
+    The browser unescapes the attribute once and GLightbox then inserts the value with
+    ``innerHTML``, so the text is escaped twice to stay literal in the lightbox.
     """
     return escape(str(escape(str(value))))
 
@@ -227,7 +226,7 @@ def _img_tag(src: str, alt: str, cls: str = "", w: Any = None, h: Any = None, la
 
 def _placeholder(what: str = "") -> str:
     extra = f"<span>{escape(what)}</span>" if what else ""
-    return f'<div class="st-missing" role="img" aria-label="{PLACEHOLDER_TEXT}"><span>{PLACEHOLDER_TEXT}</span>{extra}</div>'
+    return f'<div class="st-missing" role="img" aria-label="{PLACEHOLDER_LABEL}"><span>{PLACEHOLDER_TEXT}</span>{extra}</div>'
 
 
 def _lightbox(href: str, src: str, alt: str, title: str, desc: str, gallery: str = "", cls: str = "",
@@ -421,7 +420,7 @@ def _finalize(value: Any) -> Any:
 
 def _make_env(sources: dict[str, str]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: (sources[name], None, lambda: False) if name in sources else None),
+        loader=jinja2.FunctionLoader(lambda name: (sources[name], name, lambda: True) if name in sources else None),
         undefined=jinja2.StrictUndefined,
         variable_start_string="<<",
         variable_end_string=">>",
