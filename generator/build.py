@@ -1,10 +1,18 @@
-"""The build: decide which figures are stale, compute them, publish docs/generated/ and the manifest."""
+"""The build: decide which figures are stale, compute them, publish docs/generated/ and the manifest.
+
+Before computing a figure the build logs `start: <name>` (the CLI sends it to stderr), so a
+watcher knows a figure is under way. Measured times are marked for reproducibility checks: a
+number named `seconds` or `*_seconds` states a time, and a figure whose files show one (a plot
+against time) returns `numbers["time_dependent"] = True`; the manifest lists both under
+"time_dependent", with the build record. Everything else is byte-identical between two builds.
+"""
 from __future__ import annotations
 
 import fcntl
 import fnmatch
 import json
 import os
+import re
 import time
 import traceback
 from contextlib import contextmanager
@@ -19,6 +27,8 @@ from .images import atomic_write_bytes
 
 ROOT = cache.PACKAGE_DIR.parent
 HERO = {"content": "rectoria2", "style": "starry_night"}
+BUILD_RECORD = "build-record.json"
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
 @dataclass
@@ -95,6 +105,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
     paths = paths or Paths()
     start = time.perf_counter()
     profile = get_profile(profile_name)
+    check_device(device)
     with build_lock(paths.lock):
         catalog = load_catalog(paths.site_src)
         store = cache.Store(paths.store)
@@ -128,12 +139,20 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         report.seconds = time.perf_counter() - start
         record = {"profile": profile.name, "computed": report.computed, "failed": report.failed,
                   "reused": len(report.reused), "seconds": round(report.seconds, 3)}
-        atomic_write_bytes(paths.generated / "build-record.json", json.dumps(record, indent=1).encode())
+        atomic_write_bytes(paths.generated / BUILD_RECORD, json.dumps(record, indent=1).encode())
         return report
 
 
 def _selected(name: str, only: str | None) -> bool:
     return only is None or name == only or name.startswith(only.rstrip("/") + "/") or fnmatch.fnmatch(name, only)
+
+
+def check_device(device: str) -> None:
+    """Refuse a bad --device before any work; CUDA's presence is checked when it is named."""
+    if not DEVICE_PATTERN.match(device):
+        raise InputError("--device", f"unknown device {device!r} (auto, cpu, cuda or cuda:N)")
+    if device.startswith("cuda"):
+        resolve_device(device)
 
 
 def resolve_device(device: str) -> str:
@@ -155,9 +174,11 @@ def _compute(stale, store, profile, device, report, entries, log, progress_facto
     for spec in stale:
         key = keyed(spec, profile.name)
         staging = store.staging()
-        bar = progress_factory(spec) if progress_factory else None
+        bar = None
         t0 = time.perf_counter()
-        try:
+        try:  # from here on, any interruption discards the staging folder
+            log(f"start: {spec.name}")
+            bar = progress_factory(spec) if progress_factory else None
             ctx = figures.RenderContext(out=staging, device=device, progress=bar.update if bar is not None else None)
             files, numbers = figures.load(spec.module).render(spec, ctx)
         except InputError as exc:
@@ -178,9 +199,14 @@ def _compute(stale, store, profile, device, report, entries, log, progress_facto
         finally:
             if bar is not None:
                 bar.close()
+        time_dependent = bool(numbers.pop("time_dependent", False))
         meta = dict(versions, files=files, numbers=numbers, seconds=round(time.perf_counter() - t0, 3),
-                    name=spec.name, key=key)
-        store.commit(staging, key, meta)
+                    name=spec.name, key=key, time_dependent=time_dependent)
+        try:
+            store.commit(staging, key, meta)
+        except BaseException:
+            store.discard(staging)
+            raise
         entries[spec.name] = (key, meta)
         report.computed.append(spec.name)
 
@@ -202,7 +228,7 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
-    _remove_unwanted(out, set(wanted) | {out / "manifest.json", out / "build-record.json"})
+    _remove_unwanted(out, set(wanted) | {out / "manifest.json", out / BUILD_RECORD})
     manifest = {
         "profile": profile.name,
         "hero": HERO,
@@ -212,6 +238,7 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
         "failed": report.failed,
         "devices": sorted({m["device"] for m in figures_manifest.values()}),
         "torch_versions": sorted({m["torch"] for m in figures_manifest.values()}),
+        "time_dependent": time_dependent(out, entries, figures_manifest),
     }
     manifest["device"] = ", ".join(manifest["devices"])
     manifest["torch"] = ", ".join(manifest["torch_versions"])
@@ -219,6 +246,16 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
     target = out / "manifest.json"
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def time_dependent(out: Path, entries: dict, figures_manifest: dict) -> dict:
+    """What states a measured time: files (the build record, time plots) and number keys."""
+    files = [f"{out.name}/{BUILD_RECORD}"]
+    for name, (_, meta) in sorted(entries.items()):
+        if meta.get("time_dependent"):
+            files.extend(sorted(figures_manifest[name]["files"].values()))
+    keys = {"seconds"} | {k for m in figures_manifest.values() for k in m["numbers"] if k.endswith("_seconds")}
+    return {"files": files, "numbers": sorted(keys)}
 
 
 def _catalog_entry(entry, entries) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import unicodedata
 from pathlib import Path
@@ -32,11 +33,18 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad arguments get one line naming the argument and the fault (no usage dump), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     from .config import PROFILES
 
-    p = argparse.ArgumentParser(prog="python -m generator",
-                                description="Neural style transfer figures for the site, and a one-image tool.")
+    p = Parser(prog="python -m generator",
+           description="Neural style transfer figures for the site, and a one-image tool.")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="compute the stale figures and write docs/generated/")
@@ -73,8 +81,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # `kill` cleans up like Ctrl-C: half-made figures are discarded
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return {"build": cmd_build, "stylize": cmd_stylize, "add-style": cmd_add_style}[args.command](args)
     except InputError as exc:
@@ -123,8 +136,10 @@ def spec_evaluations(spec):
 
 
 def cmd_stylize(args) -> int:
+    from .build import check_device
     from .stylize import stylize
 
+    check_device(args.device)
     stylize(args.content, args.styles, args.output, size=args.size, steps=args.steps,
             content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
             init=args.init, optimizer=args.optimizer, seed=args.seed, device=args.device,

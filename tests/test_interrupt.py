@@ -1,0 +1,50 @@
+"""A build stopped in the middle of a figure (Ctrl-C, kill, kill -9) leaves nothing half-made, and
+the next build finishes by computing only the unfinished figure."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+
+from buildproc import Build, assert_nothing_partial, cache_entries, staging_dirs, trim_catalog
+from conftest import run_generator
+
+ARGS = ("--profile", "tiny", "--quiet", "--only", "gallery")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+def test_interrupted_build_resumes(sig, project_copy_factory):
+    root = project_copy_factory(f"interrupt-{sig.name}")
+    trim_catalog(root, content=1, styles=2)  # two gallery figures
+    build = Build(root, *ARGS)
+    first = build.wait_for("start: ")
+    second = build.wait_for("start: ")  # the first is finished and stored by now
+    os.kill(build.proc.pid, sig)
+    rc = build.finish(timeout=120)
+
+    if sig == signal.SIGKILL:
+        assert rc == -signal.SIGKILL
+        assert staging_dirs(root), "the killed figure should have left its staging folder"
+        assert_nothing_partial(root, allow_staging=True)
+    else:
+        assert rc == 130, build.lines
+        assert build.lines[-1] == "interrupted"
+        assert_nothing_partial(root)
+    cached = cache_entries(root)
+    assert first in cached and second not in cached
+    assert not (root / "docs" / "generated" / "manifest.json").exists()  # nothing published mid-way
+
+    after = run_generator(root, "build", *ARGS)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.startswith("build: 1 computed, 1 reused, 0 failed")
+    record = json.loads((root / "docs" / "generated" / "build-record.json").read_text(encoding="utf-8"))
+    assert record["computed"] == [second]
+    assert [line for line in after.stderr.splitlines() if line.startswith("start: ")] == [f"start: {second}"]
+    assert_nothing_partial(root)
+    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+    assert {first, second} <= set(manifest["figures"])
+    for name in (first, second):
+        for rel in manifest["figures"][name]["files"].values():
+            assert (root / "docs" / rel).is_file()

@@ -1,0 +1,64 @@
+"""Two builds at once in one tree: the second stops at once with a clear message and touches
+nothing; the first finishes untouched. The lock is an OS lock, so it dies with its process."""
+from __future__ import annotations
+
+import fcntl
+import json
+import subprocess
+import time
+
+from buildproc import Build, assert_nothing_partial, cache_entries, trim_catalog
+from conftest import PY, run_generator, subprocess_env
+
+ARGS = ("--profile", "tiny", "--quiet")
+
+
+def test_second_build_exits_at_once(project_copy_factory):
+    root = project_copy_factory("lock")
+    trim_catalog(root, content=1, styles=1)
+    first = Build(root, *ARGS, "--only", "gallery")
+    figure = first.wait_for("start: ")
+    staging = sorted((root / ".cache" / "figures").glob(".staging-*"))
+    assert len(staging) == 1
+
+    t0 = time.monotonic()
+    second = run_generator(root, "build", *ARGS, timeout=60)
+    elapsed = time.monotonic() - t0
+    lock = root / ".cache" / "build.lock"
+    assert second.returncode == 1
+    assert second.stderr.splitlines() == [
+        f"error: {lock}: another build is running in this tree; wait for it to finish"]
+    assert second.stdout == ""
+    assert elapsed < 15, f"the second build took {elapsed:.1f} s to give up"
+    assert first.proc.poll() is None, "the first build should still be running"
+    assert staging[0].is_dir(), "the second build must not clean the first one's work"
+
+    assert first.finish() == 0, first.lines
+    assert_nothing_partial(root)
+    assert figure in cache_entries(root)
+    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+    assert list(manifest["figures"]) == [figure]
+
+
+def test_lock_dies_with_its_process(project_copy_factory):
+    """A lock held by a process that was killed -9 does not block the next build."""
+    root = project_copy_factory("lock-dead")
+    trim_catalog(root, content=1, styles=1)
+    lock = root / ".cache" / "build.lock"
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [PY, "-c", "import fcntl,sys; f=open(sys.argv[1],'a+'); fcntl.flock(f, fcntl.LOCK_EX); "
+                   "print('locked', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=subprocess_env())
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        blocked = run_generator(root, "build", *ARGS, "--only", "photo")
+        assert blocked.returncode == 1 and "another build is running" in blocked.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    with open(lock) as handle:  # the file stays, the lock is gone
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    done = run_generator(root, "build", *ARGS, "--only", "photo")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("build: 1 computed")
