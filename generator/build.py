@@ -1,7 +1,7 @@
 """The build: decide which figures are stale, compute them, publish docs/generated/ and the manifest.
 
-Before computing a figure the build logs `start: <name>` (the CLI sends it to stderr), so a
-watcher knows a figure is under way. Measured times are marked for reproducibility checks: a
+With GENERATOR_TRACE=1 in the environment the build logs `start: <name>` (the CLI sends it to
+stderr) before computing each figure, so a watcher knows when a figure is under way. Measured times are marked for reproducibility checks: a
 number named `seconds` or `*_seconds` states a time, and a figure whose files show one (a plot
 against time) returns `numbers["time_dependent"] = True`; the manifest lists both under
 "time_dependent", with the build record. Everything else is byte-identical between two builds.
@@ -63,6 +63,12 @@ class BuildReport:
         return (f"build: {len(self.computed)} computed, {len(self.reused)} reused, "
                 f"{len(self.failed)} failed in {self.seconds:.1f} s")
 
+    def fail(self, name: str, message: str, log) -> None:
+        """Record a failed figure; a fault already reported (the same bad file) is not repeated."""
+        if message not in self.failed.values():
+            log(f"error: {name}: {message}")
+        self.failed[name] = message
+
 
 class BuildLocked(InputError):
     pass
@@ -81,7 +87,15 @@ def build_lock(path: Path):
 
 
 def keyed(spec, profile_name: str) -> str:
-    return cache.figure_key(spec.module, spec.params, profile_name, spec.inputs, spec.module_path)
+    for path in map(Path, spec.inputs):
+        if not path.exists():
+            raise InputError(path, "file not found")
+        if not path.is_file():
+            raise InputError(path, "not a regular file (a directory?)")
+    try:
+        return cache.figure_key(spec.module, spec.params, profile_name, spec.inputs, spec.module_path)
+    except OSError as exc:
+        raise InputError(exc.filename or spec.name, f"cannot be read ({exc.strerror or exc})") from None
 
 
 def find_cached(store, catalog, profile, paths, spec_by_profile) -> tuple[str, dict] | None:
@@ -126,11 +140,17 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         report, entries = BuildReport(), {}
         stale = []
         for spec in specs:
-            hit = None if force and _selected(spec.name, only) else find_cached(store, catalog, profile, paths, spec_for(spec.name))
+            selected = _selected(spec.name, only)
+            try:
+                hit = None if force and selected else find_cached(store, catalog, profile, paths, spec_for(spec.name))
+            except InputError as exc:  # a missing or unreadable input fails its figures only
+                if selected:
+                    report.fail(spec.name, str(exc), log)
+                continue
             if hit:
                 entries[spec.name] = (hit[0], hit[1])
                 report.reused.append(spec.name)
-            elif _selected(spec.name, only):
+            elif selected:
                 stale.append(spec)
         if stale:
             resolved = resolve_device(device)
@@ -177,19 +197,18 @@ def _compute(stale, store, profile, device, report, entries, log, progress_facto
         bar = None
         t0 = time.perf_counter()
         try:  # from here on, any interruption discards the staging folder
-            log(f"start: {spec.name}")
+            if os.environ.get("GENERATOR_TRACE"):
+                log(f"start: {spec.name}")
             bar = progress_factory(spec) if progress_factory else None
             ctx = figures.RenderContext(out=staging, device=device, progress=bar.update if bar is not None else None)
             files, numbers = figures.load(spec.module).render(spec, ctx)
         except InputError as exc:
             store.discard(staging)
-            report.failed[spec.name] = str(exc)
-            log(f"error: {spec.name}: {exc}")
+            report.fail(spec.name, str(exc), log)
             continue
         except Exception as exc:  # a bug in one figure must not cost the others
             store.discard(staging)
-            report.failed[spec.name] = f"{type(exc).__name__}: {exc}"
-            log(f"error: {spec.name}: {type(exc).__name__}: {exc}")
+            report.fail(spec.name, f"{type(exc).__name__}: {exc}", log)
             if os.environ.get("GENERATOR_DEBUG"):
                 traceback.print_exc()
             continue

@@ -40,7 +40,7 @@ class Build:
 
     def __init__(self, root: Path, *args: str):
         self.root = root
-        self.proc = subprocess.Popen([PY, "-m", "generator", "build", *args], cwd=root, env=subprocess_env(),
+        self.proc = subprocess.Popen([PY, "-m", "generator", "build", *args], cwd=root, env=subprocess_env(GENERATOR_TRACE="1"),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self._queue: queue.Queue = queue.Queue()
