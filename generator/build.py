@@ -226,7 +226,7 @@ def _compute(stale, store, profile, device, report, entries, log, progress_facto
         except BaseException:
             store.discard(staging)
             raise
-        entries[spec.name] = (key, meta)
+        entries[spec.name] = (key, store.get(key))  # as stored, so a later no-op build publishes the same bytes
         report.computed.append(spec.name)
 
 
