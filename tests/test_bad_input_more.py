@@ -1,0 +1,258 @@
+"""Bad input where it enters the build (catalogue and its images) and the command line: one line
+naming the input and the fault, a non-zero exit, nothing lost. (tests/test_cli.py has the basics.)"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import struct
+import tomllib
+import zlib
+
+import pytest
+from PIL import Image
+
+from buildproc import assert_nothing_partial, cache_entries, trim_catalog
+from conftest import ROOT, run_generator
+
+CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
+STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
+ONLY_PAINTINGS = ("build", "--profile", "tiny", "--quiet", "--only", "painting")
+
+
+def png_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A 70-byte PNG whose header claims width x height pixels (a decompression bomb)."""
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    struct.pack_into(">II", data, 16, width, height)           # IHDR width, height
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def break_file(path, fault: str, outside) -> str:
+    """Replace the image at `path` with a bad one; returns a fragment the error line must hold."""
+    good = path.read_bytes()
+    path.unlink()
+    if fault == "empty":
+        path.write_bytes(b"")
+        return "empty"
+    if fault == "truncated":
+        path.write_bytes(good[: len(good) // 3])
+        return "truncated"
+    if fault == "not_an_image":
+        path.write_text("Esto no es una imagen.\n", encoding="utf-8")
+        return "not an image"
+    if fault == "missing":
+        return "not found"
+    if fault == "directory":
+        path.mkdir()
+        return "directory"
+    if fault == "bomb":
+        path.write_bytes(png_bomb())
+        return "too large"
+    if fault == "symlink_out":
+        outside.write_bytes(good)
+        path.symlink_to(outside)
+        return "outside site_src"
+    raise ValueError(fault)
+
+
+def one_line(proc) -> str:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def tree_bytes(folder) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def paintings_built(project_copy_factory):
+    """A copy with one photo and two paintings whose painting figures are built (no transfers)."""
+    root = project_copy_factory("bad_input_base")
+    kept = trim_catalog(root, content=1, styles=2)
+    proc = run_generator(root, *ONLY_PAINTINGS)
+    assert proc.returncode == 0, proc.stderr
+    return root, [e["name"] for e in kept["style"]], [e["file"] for e in kept["style"]]
+
+
+@pytest.fixture(scope="module")
+def bare(project_copy_factory):
+    """An unbuilt copy for commands that must fail without writing anything."""
+    return project_copy_factory("bad_input_cli")
+
+
+@pytest.fixture
+def copy_built(paintings_built, project_copy_factory):
+    root, names, files = paintings_built
+    return project_copy_factory("bad_input", source=root, with_build=True), names, files
+
+
+# --- the catalogue's images, through the build ---------------------------------------------------
+
+@pytest.mark.parametrize("fault", ["empty", "truncated", "not_an_image", "missing", "directory", "bomb",
+                                   "symlink_out"])
+def test_bad_painting_file_in_build(copy_built, fault, tmp_path):
+    root, (good, bad), (_, bad_file) = copy_built
+    generated = root / "docs" / "generated"
+    before, cached_before = tree_bytes(generated), cache_entries(root)
+    path = root / "site_src" / bad_file
+    original = path.read_bytes()
+    fragment = break_file(path, fault, tmp_path / "outside.jpg")
+
+    proc = run_generator(root, *ONLY_PAINTINGS)
+    line = one_line(proc)
+    assert fragment in line, line
+    assert bad_file.split("/")[-1] in line, line
+    if fault == "symlink_out":  # the catalogue itself is refused: nothing at all changes
+        assert "catalog.toml" in line and proc.stdout == ""
+        assert tree_bytes(generated) == before
+    else:  # only the bad painting's figure fails; the other is intact
+        assert proc.stdout.startswith("build: 0 computed, 1 reused, 1 failed")
+        manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
+        assert list(manifest["failed"]) == [f"painting/{bad}"]
+        assert list(manifest["figures"]) == [f"painting/{good}"]
+        after = tree_bytes(generated)
+        assert {k: v for k, v in after.items() if k.startswith(f"painting/{good}/")} == \
+               {k: v for k, v in before.items() if k.startswith(f"painting/{good}/")}
+    assert cache_entries(root) == cached_before  # no entry for the failure, none lost
+    assert_nothing_partial(root)
+
+    # nothing lost: with the file back, the next build reuses everything
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        path.rmdir()
+    path.write_bytes(original)
+    proc = run_generator(root, *ONLY_PAINTINGS)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("build: 0 computed, 2 reused, 0 failed")
+    assert tree_bytes(generated).keys() == before.keys()
+
+
+def test_bad_photo_reported_once(copy_built):
+    """A broken photo fails every transfer that uses it, with one error line for the one bad file."""
+    root, names, _ = copy_built
+    catalog = tomllib.loads((root / "site_src" / "catalog.toml").read_text(encoding="utf-8"))
+    photo = root / "site_src" / catalog["content"][0]["file"]
+    photo.write_bytes(photo.read_bytes()[:500])
+    proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--only", "gallery")
+    line = one_line(proc)
+    assert str(photo) in line and "truncated" in line
+    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+    photo_name = catalog["content"][0]["name"]
+    assert sorted(manifest["failed"]) == sorted(f"gallery/{photo_name}/{n}" for n in names)
+    assert len(set(manifest["failed"].values())) == 1
+
+
+# --- the catalogue's text, through the build -----------------------------------------------------
+
+ENTRY = '[[style]]\nname = "nuevo"\nfile = "styles/udnie.jpg"\ntitle = "Nuevo"\nartist = "A"\nyear = "1900"\n'
+METADATA_FAULTS = {
+    "missing_field": (ENTRY.replace('artist = "A"\n', ""), "missing field 'artist'"),
+    "wrong_type": (ENTRY.replace('year = "1900"', "year = 1900"), "'year' must be text, not int"),
+    "unknown_key": (ENTRY + 'colour = "azul"\n', "unknown field 'colour'"),
+    "duplicate_name": (ENTRY.replace('"nuevo"', '"{first}"'), "duplicate name"),
+    "outside": (ENTRY.replace("styles/udnie.jpg", "../../etc/passwd"), "outside site_src/"),
+    "absolute": (ENTRY.replace("styles/udnie.jpg", "/etc/hostname"), "outside site_src/"),
+    "not_utf8": (ENTRY.replace("Nuevo", "Nuevo \udce9"), "not valid UTF-8"),
+    "not_toml": (ENTRY + "title = \n", "invalid TOML"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(METADATA_FAULTS))
+def test_bad_metadata_in_build(copy_built, fault):
+    root, names, _ = copy_built
+    text, fragment = METADATA_FAULTS[fault]
+    path = root / "site_src" / "catalog.toml"
+    data = path.read_bytes() + b"\n" + text.format(first=names[0]).encode("utf-8", "surrogateescape")
+    path.write_bytes(data)
+    generated = root / "docs" / "generated"
+    before, cached = tree_bytes(generated), cache_entries(root)
+    proc = run_generator(root, *ONLY_PAINTINGS)
+    line = one_line(proc)
+    assert "catalog.toml" in line and fragment in line, line
+    assert proc.stdout == ""
+    assert tree_bytes(generated) == before and cache_entries(root) == cached
+    assert path.read_bytes() == data  # the user's file is left as it was
+
+
+def test_markup_in_title_is_kept_as_text(copy_built):
+    """HTML or Markdown in a title is accepted and reaches the manifest unchanged (the pages escape it)."""
+    root, names, _ = copy_built
+    path = root / "site_src" / "catalog.toml"
+    title = '<b>Negrita</b> *cursiva* & "comillas" [enlace](http://example.com)'
+    path.write_text(path.read_text(encoding="utf-8").replace('title = "La noche estrellada"',
+                                                             f"title = {json.dumps(title)}"), encoding="utf-8")
+    proc = run_generator(root, *ONLY_PAINTINGS)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+    assert title in [e["title"] for e in manifest["catalog"]["style"]]
+
+
+# --- images given on the command line ------------------------------------------------------------
+
+@pytest.mark.parametrize("fault", ["truncated", "bomb"])
+def test_stylize_bad_image(bare, tmp_path, fault):
+    root = bare
+    content = tmp_path / "foto.jpg"
+    shutil.copy(CONTENT, content)
+    fragment = break_file(content, fault, None)
+    output = tmp_path / "salida.jpg"
+    line = one_line(run_generator(root, "stylize", content, STYLE, "-o", output, "--size", "32", "--quiet"))
+    assert str(content) in line and fragment in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foto.jpg"]
+
+
+@pytest.mark.parametrize("fault", ["empty", "truncated", "directory", "bomb"])
+def test_add_style_bad_image(bare, tmp_path, fault):
+    root = bare
+    image = tmp_path / "cuadro.jpg"
+    shutil.copy(STYLE, image)
+    fragment = break_file(image, fault, None)
+    before = tree_bytes(root / "site_src")
+    line = one_line(run_generator(root, "add-style", image, "--title", "T", "--artist", "A", "--year", "1900"))
+    assert str(image) in line and fragment in line
+    assert tree_bytes(root / "site_src") == before
+
+
+# --- arguments -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--size", "-5"], "argument --size: must be positive, not -5"),
+    (["--size", "grande"], "argument --size: 'grande' is not a whole number"),
+    (["--steps", "0"], "argument --steps: must be positive, not 0"),
+    (["--style-weight", "-1"], "argument --style-weight: must be a finite number >= 0"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
+    (["--device", "cuda:x"], "--device: unknown device 'cuda:x'"),
+])
+def test_stylize_bad_arguments(bare, tmp_path, args, fragment):
+    root = bare
+    output = tmp_path / "salida.jpg"
+    line = one_line(run_generator(root, "stylize", CONTENT, STYLE, "-o", output, "--quiet", *args))
+    assert fragment in line, line
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("command", ["build", "stylize"])
+def test_cuda_asked_for_where_none_exists(bare, tmp_path, command):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the test is for machines without it")
+    root = bare
+    if command == "build":
+        proc = run_generator(root, "build", "--device", "cuda", "--quiet")
+    else:
+        proc = run_generator(root, "stylize", CONTENT, STYLE, "-o", tmp_path / "o.jpg", "--device", "cuda:0")
+    line = one_line(proc)
+    assert "--device" in line and "no CUDA device is available" in line, line
+    assert not (root / "docs" / "generated").exists() and not (root / ".cache").exists()
+    assert not (tmp_path / "o.jpg").exists()
