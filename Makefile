@@ -10,6 +10,9 @@ PROFILE ?=
 DEVICE ?= auto
 REMOTE ?= origin
 export NO_MKDOCS_2_WARNING := 1
+# Pruébalo's notebook runs on the kernel spec "python3" of the Python running MkDocs (it maps
+# to that interpreter); prefer the environment's spec over one a user may have installed.
+export JUPYTER_PREFER_ENV_PATH := 1
 export SOURCE_DATE_EPOCH ?= 1700000000
 
 ifeq ($(origin PY),command line)

@@ -36,6 +36,7 @@ Template API (see ``_context``)
 ``hero()``               the Inicio figure: painting + photo = result.
 ``gallery()``            the whole Galería (one section per photo, one card per painting).
 ``credits_table()``      the image credits tables of Créditos.
+``figure_times()``       Cómo se hizo: seconds per kind of figure, then per figure (collapsible).
 
 Any plain string printed with ``<< >>`` is escaped for both HTML and Markdown, so a catalogue
 title such as ``<b>x</b> *y*`` shows literally. Helpers return ``Markup`` (trusted HTML).
@@ -407,6 +408,32 @@ def credits_table() -> Markup:
     return Markup("### Pinturas\n\n" + paintings + "\n\n### Fotografías\n\n" + photos + "\n")
 
 
+def figure_times() -> Markup:
+    """Markdown tables of the time each figure took when it was computed: one row per kind (the
+    name up to its first "/"), slowest kind first; then every figure in a collapsible block."""
+    figs = _manifest().get("figures", {})
+    if not figs:
+        raise ManifestError("the manifest has no figures")
+
+    def secs(x: Any) -> str:
+        return format_es(x, ",.1f")
+
+    kinds: dict[str, list[tuple[str, dict]]] = {}
+    for name, entry in figs.items():
+        kinds.setdefault(name.split("/", 1)[0], []).append((name, entry))
+    rows = ["| Tipo | Figuras | Tiempo (s) | La más lenta |", "|---|---:|---:|---|"]
+    for kind, members in sorted(kinds.items(), key=lambda kv: -sum(e["seconds"] for _, e in kv[1])):
+        slowest, entry = max(members, key=lambda m: m[1]["seconds"])
+        total = sum(e["seconds"] for _, e in members)
+        rows.append(f"| {literal(kind)} | {len(members)} | {secs(total)} | {literal(slowest)} ({secs(entry['seconds'])} s) |")
+    detail = ["| Figura | Perfil | Dispositivo | PyTorch | Tiempo (s) |", "|---|---|---|---|---:|"]
+    for name, e in figs.items():
+        detail.append(f"| {literal(name)} | {literal(e['profile'])} | {literal(e['device'])} | "
+                      f"{literal(e['torch'])} | {secs(e['seconds'])} |")
+    block = "\n".join("    " + line for line in detail)
+    return Markup("\n".join(rows) + f'\n\n??? note "Las {len(figs)} figuras, una por una"\n\n{block}\n')
+
+
 # --------------------------------------------------------------------------- Jinja plumbing
 
 
@@ -450,6 +477,7 @@ def _context() -> dict[str, Any]:
         "hero": hero,
         "gallery": gallery,
         "credits_table": credits_table,
+        "figure_times": figure_times,
     }
 
 
