@@ -1,8 +1,18 @@
 """The optimisation of Gatys et al.: pixels of a canvas move to match a photo's content
-features and a painting's Gram matrices. Reconstructions are transfers with one weight at zero."""
+features and a painting's Gram matrices. Reconstructions are transfers with one weight at zero.
+
+Speed (see README, performance): the network runs only as deep as the losses need, with frozen
+weights; the optimiser is a synchronisation-free L-BFGS (lbfgs.py) and the loop records losses
+as device tensors, read once at the end; precision "bfloat16" runs the network under autocast
+in channels-last (the first evaluations of each stage stay in float32, see WARMUP_FLOAT32);
+coarse-to-fine (settings.scales) optimises small first and refines. memory.py refuses, before
+any work, a canvas that would not fit.
+"""
 from __future__ import annotations
 
+import copy
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -11,7 +21,16 @@ from PIL import Image
 
 from . import images, losses
 from .config import TransferSettings
-from .vgg import get_model
+from .lbfgs import SyncFreeLBFGS
+from .memory import check_fits
+from .vgg import LAYERS, get_model
+
+# L-BFGS's first step is t = 1/|g|_1: far below bfloat16's resolution at these loss scales, so in
+# bfloat16 the second gradient equals the first, no curvature pair forms, and the next step of
+# size |g| (~1e9) overflows. The first evaluations of every stage therefore run in float32.
+WARMUP_FLOAT32 = 2
+LBFGS_HISTORY = 50
+PRECISIONS = ("float32", "bfloat16")
 
 
 @dataclass
@@ -31,11 +50,12 @@ def stage_sizes(size: tuple[int, int], scales) -> list[tuple[int, int]]:
     return [(max(16, round(size[0] * s)), max(16, round(size[1] * s))) for s in scales]
 
 
-def stage_steps(steps: int, n_stages: int) -> list[int]:
-    """Evaluations per stage: half the budget for the final stage, the rest shared by the others."""
+def stage_steps(steps: int, n_stages: int, final_share: float = 0.5) -> list[int]:
+    """Evaluations per stage: `final_share` of the budget for the final stage, the rest shared
+    equally by the coarser ones (which cost a fraction of a final-stage evaluation each)."""
     if n_stages == 1:
         return [steps]
-    final = max(1, steps // 2)
+    final = min(steps - (n_stages - 1), max(1, round(steps * final_share)))
     coarse = steps - final
     share = [coarse // (n_stages - 1)] * (n_stages - 1)
     share[-1] += coarse - sum(share)
@@ -75,101 +95,147 @@ def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixel
     return targets
 
 
-def _feature_pixels(model, canvas: torch.Tensor, layers) -> dict:
-    with torch.no_grad():
-        return {n: f.shape[-2] * f.shape[-1] for n, f in model(canvas, layers).items()}
+def deepest_layer(settings: TransferSettings) -> str:
+    return max(set(settings.content_layers) | set(settings.style_layers), key=LAYERS.index)
 
 
 def run_transfer(content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
                  size: tuple[int, int], device: str = "cpu", progress=None) -> TransferResult:
     """Optimise a canvas of `size` (w, h). `progress(n)` is called after each evaluation."""
+    if settings.precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {settings.precision!r} ({' or '.join(PRECISIONS)})")
+    check_fits(size, deepest_layer(settings), device, settings.precision,
+               LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)
     torch.manual_seed(settings.seed)
-    model = get_model(settings.pooling, device)
+    model = _network(settings.pooling, device, settings.precision)
     style_w = layer_weights(settings)
-    all_layers = sorted(set(settings.content_layers) | set(style_w), key=_depth)
+    all_layers = sorted(set(settings.content_layers) | set(style_w), key=LAYERS.index)
     result = TransferResult(image=content)
-    start = time.perf_counter()
+    clock = _Clock(device)
+    records: list[tuple] = []
     canvas = None
-    evaluations = 0
-    for stage_size, steps in zip(stage_sizes(size, settings.scales), stage_steps(settings.steps, len(settings.scales))):
-        content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
-        style_ts = [images.to_tensor(images.fit_long_side(s, max(stage_size), allow_upscale=True)).to(device)
-                    for s in styles]
-        if canvas is None:
-            canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
-        else:
-            canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
-        pixels = _feature_pixels(model, content_t, all_layers)
-        with torch.no_grad():
-            content_targets = {n: f for n, f in model(content_t, settings.content_layers).items()}
-        grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
-        canvas = canvas.detach().requires_grad_(True)
+    with _fast_math(device, settings.precision):
+        for stage_size, steps in zip(stage_sizes(size, settings.scales),
+                                     stage_steps(settings.steps, len(settings.scales))):
+            content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
+            style_ts = [images.to_tensor(images.fit_long_side(s, max(stage_size), allow_upscale=True)).to(device)
+                        for s in styles]
+            if canvas is None:
+                canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
+            else:
+                canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
+            with torch.no_grad():
+                content_targets = model(content_t, settings.content_layers)
+                pixels = {n: f.shape[-2] * f.shape[-1] for n, f in model(content_t, list(style_w)).items()}
+            grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
+            canvas = canvas.detach().contiguous().requires_grad_(True)
 
-        def objective():
-            feats = _features(model, canvas, all_layers, settings.precision)
-            c = sum(losses.content_loss(feats[n], content_targets[n]) for n in settings.content_layers)
-            s = losses.style_loss(feats, grams, style_w)
-            tv = losses.total_variation(canvas) if settings.tv_weight else canvas.new_zeros(())
-            total = settings.content_weight * c + settings.style_weight * s + settings.tv_weight * tv
-            return total, c, s, tv
+            def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams):
+                precision = "float32" if i < WARMUP_FLOAT32 else settings.precision
+                feats = _features(model, canvas, all_layers, precision)
+                c = sum(losses.content_loss(feats[n], content_targets[n]) for n in settings.content_layers)
+                s = losses.style_loss(feats, grams, style_w)
+                tv = losses.total_variation(canvas) if settings.tv_weight else canvas.new_zeros(())
+                total = settings.content_weight * c + settings.style_weight * s + settings.tv_weight * tv
+                records.append((total.detach(), c.detach(), s.detach(), tv.detach()))
+                clock.tick()
+                n = len(records)
+                if settings.snapshot_every and n % settings.snapshot_every == 0:
+                    result.snapshots.append((n, images.to_image(canvas)))  # synchronises; only when asked
+                if progress:
+                    progress(1)
+                return total
 
-        evaluations = _optimise(canvas, objective, steps, settings, result, evaluations, start, progress)
+            _optimise(canvas, evaluate, steps, settings)
     result.image = images.to_image(canvas)
-    result.seconds = time.perf_counter() - start
+    result.seconds, times = clock.read()
+    values = torch.stack([torch.stack(r) for r in records]).double().cpu().tolist() if records else []
+    result.history = [{"evaluation": i + 1, "total": t, "content": c, "style": s, "tv": v, "seconds": sec}
+                      for i, ((t, c, s, v), sec) in enumerate(zip(values, times))]
     return result
 
 
+_FAST_MODELS: dict = {}
+
+
+def _network(pooling: str, device: str, precision: str):
+    """The shared VGG19, or for bfloat16 a channels-last copy of it (convolutions in NHWC)."""
+    model = get_model(pooling, device)
+    if precision == "float32":
+        return model
+    key = (pooling, str(device))
+    if key not in _FAST_MODELS:
+        _FAST_MODELS[key] = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    return _FAST_MODELS[key]
+
+
 def _features(model, canvas, layers, precision: str) -> dict:
-    """Network activations, in float32 or under bfloat16 autocast (channels-last); float32 out."""
+    """Network activations, in float32 or under bfloat16 autocast (channels-last); float32 out,
+    so Gram matrices and losses are always summed in float32."""
     if precision == "float32":
         return model(canvas, layers)
-    if precision != "bfloat16":
-        raise ValueError(f"unknown precision {precision!r} (float32 or bfloat16)")
-    x = canvas.contiguous(memory_format=torch.channels_last)  # L-BFGS needs the NCHW parameter
+    x = canvas.contiguous(memory_format=torch.channels_last)  # the parameter itself stays NCHW
     with torch.autocast(canvas.device.type, dtype=torch.bfloat16):
         feats = model(x, layers)
     return {name: f.float() for name, f in feats.items()}
 
 
-def _optimise(canvas, objective, steps, settings, result, evaluations, start, progress) -> int:
-    """Run one stage's optimiser for `steps` evaluations, recording history and snapshots."""
-    counter = [evaluations]
-    limit = evaluations + steps
+@contextmanager
+def _fast_math(device: str, precision: str):
+    """TF32 matmuls/convolutions on CUDA for the bfloat16 path (float32 stays exact)."""
+    if not str(device).startswith("cuda") or precision == "float32":
+        yield
+        return
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+         torch.backends.cudnn.benchmark) = saved
 
-    def closure():
-        optimiser.zero_grad(set_to_none=True)
-        total, c, s, tv = objective()
-        c, s, tv = c.detach(), s.detach(), tv.detach()
-        total.backward()
-        counter[0] += 1
-        result.history.append({"evaluation": counter[0], "total": total.item(), "content": float(c),
-                               "style": float(s), "tv": float(tv),
-                               "seconds": time.perf_counter() - start})
-        if settings.snapshot_every and counter[0] % settings.snapshot_every == 0:
-            result.snapshots.append((counter[0], images.to_image(canvas)))
-        if progress:
-            progress(1)
-        return total
 
+class _Clock:
+    """Seconds since the start at each evaluation: CUDA events on a GPU (no host waits until
+    read()), the host clock on a CPU."""
+
+    def __init__(self, device: str):
+        self.cuda = str(device).startswith("cuda")
+        self.start = time.perf_counter()
+        self.marks: list = []
+        if self.cuda:
+            self.first = torch.cuda.Event(enable_timing=True)
+            self.first.record()
+
+    def tick(self) -> None:
+        if self.cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            self.marks.append(event)
+        else:
+            self.marks.append(time.perf_counter() - self.start)
+
+    def read(self) -> tuple[float, list[float]]:
+        if self.cuda:
+            torch.cuda.synchronize()
+            self.marks = [self.first.elapsed_time(e) / 1000.0 for e in self.marks]
+        return time.perf_counter() - self.start, self.marks
+
+
+def _optimise(canvas, evaluate, steps: int, settings: TransferSettings) -> None:
+    """Spend one stage's `steps` evaluations with the chosen optimiser."""
     if settings.optimizer == "lbfgs":
-        optimiser = torch.optim.LBFGS([canvas], lr=1.0, max_iter=steps, max_eval=steps, history_size=50,
-                                      tolerance_grad=-1.0, tolerance_change=-1.0)
-        while counter[0] < limit:  # L-BFGS may stop early; resume until the budget is spent
-            before = counter[0]
-            optimiser.step(closure)
-            if counter[0] == before:
-                break
+        opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY)
+        for i in range(steps):
+            grad, = torch.autograd.grad(evaluate(i), canvas)
+            if i < steps - 1:  # like torch.optim.LBFGS, end on an evaluation of the final canvas
+                opt.step(grad.reshape(-1))
     elif settings.optimizer == "adam":
-        optimiser = torch.optim.Adam([canvas], lr=settings.learning_rate)
-        for _ in range(steps):
-            closure()
-            optimiser.step()
+        opt = torch.optim.Adam([canvas], lr=settings.learning_rate)
+        for i in range(steps):
+            opt.zero_grad(set_to_none=True)
+            evaluate(i).backward()
+            opt.step()
     else:
         raise ValueError(f"unknown optimizer {settings.optimizer!r} (lbfgs or adam)")
-    return counter[0]
-
-
-def _depth(name: str) -> int:
-    from .vgg import LAYERS
-
-    return LAYERS.index(name)

@@ -1,0 +1,67 @@
+"""L-BFGS without line search and without host synchronisation: torch.optim.LBFGS's update
+(lr, history, first step min(1, 1/|g|_1)), with every data-dependent branch replaced by tensor
+arithmetic so a GPU never waits for the host inside the loop.
+
+Differences from torch.optim.LBFGS: a curvature pair with s.y <= 1e-10 is stored with rho = 0
+(it then contributes nothing) instead of being dropped, so it still takes a history slot; there
+are no convergence tests (the budget of evaluations is always spent). The parameter may have any
+memory format; the algebra runs on flattened views.
+"""
+from __future__ import annotations
+
+import torch
+
+CURVATURE_EPS = 1e-10  # torch.optim.LBFGS's threshold for accepting a curvature pair
+
+
+class SyncFreeLBFGS:
+    """Minimise `fn(x) -> loss` (a scalar tensor; fn must not call backward) from `x`, in place."""
+
+    def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 50):
+        self.x, self.lr, self.m = x, lr, history
+        n = x.numel()
+        self.S = x.new_zeros((history, n), dtype=torch.float32)
+        self.Y = x.new_zeros((history, n), dtype=torch.float32)
+        self.rho = x.new_zeros(history, dtype=torch.float32)
+        self.h_diag = x.new_ones((), dtype=torch.float32)
+        self.iteration = 0      # host-side count; slot order is known without reading the GPU
+        self.prev_g = self.d = self.t = None
+
+    def _direction(self, g: torch.Tensor) -> torch.Tensor:
+        """-H g by the two-loop recursion over the filled slots, newest first."""
+        filled = min(self.iteration - 1, self.m)
+        order = [(self.iteration - 2 - i) % self.m for i in range(filled)]  # newest .. oldest
+        q = -g
+        alphas = []
+        for j in order:
+            a = self.rho[j] * (self.S[j] @ q)
+            q = q - a * self.Y[j]
+            alphas.append(a)
+        r = q * self.h_diag
+        for j, a in zip(reversed(order), reversed(alphas)):
+            b = self.rho[j] * (self.Y[j] @ r)
+            r = r + (a - b) * self.S[j]
+        return r
+
+    def step(self, g: torch.Tensor) -> None:
+        """One iteration given the gradient at the current x (flattened float32)."""
+        self.iteration += 1
+        if self.iteration == 1:
+            d = -g
+            t = torch.clamp(1.0 / g.abs().sum(), max=1.0) * self.lr
+        else:
+            y = g - self.prev_g
+            s = self.d * self.t
+            ys = y @ s
+            ok = ys > CURVATURE_EPS
+            slot = (self.iteration - 2) % self.m
+            self.Y[slot] = y
+            self.S[slot] = s
+            self.rho[slot] = torch.where(ok, 1.0 / torch.where(ok, ys, 1.0), 0.0)
+            self.h_diag = torch.where(ok, ys / (y @ y).clamp_min(1e-30), self.h_diag)
+            d = self._direction(g)
+            t = torch.full((), self.lr, device=g.device, dtype=torch.float32)
+        self.prev_g, self.d, self.t = g, d, t
+        with torch.no_grad():
+            self.x.view(-1).add_((t * d).to(self.x.dtype))
+
