@@ -1,0 +1,165 @@
+"""The Gram matrix of a painting as a heat map, and a measurement of its blindness to position:
+shuffle the painting's tiles and compare how much the responses and the Gram matrices change."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import STYLE_LAYERS
+from ..images import fit_long_side, read_image, save_image
+from . import FigureSpec
+from .picks import for_profile, painting
+
+# Long side of the painting and tile size (a multiple of 16, VGG's stride at conv5_1).
+SIZES = {
+    "tiny": {"long_side": 64, "patch": 16},
+    "preview": {"long_side": 256, "patch": 64},
+    "full": {"long_side": 512, "patch": 128},
+}
+HEATMAPS = (("conv1_1", 64), ("conv3_1", 64))  # layer, channels shown (a crop of the first ones)
+SEED = 0
+
+
+def specs(catalog, profile, site_src):
+    style = painting(catalog)
+    params = dict(for_profile(SIZES, profile), painting=style.name, layers=list(STYLE_LAYERS),
+                  heatmaps=[list(h) for h in HEATMAPS], seed=SEED)
+    return [FigureSpec(name="style/gram", module=__name__.rsplit(".", 1)[1], params=params,
+                       inputs=(style.path(site_src),), heavy=True)]
+
+
+def crop_to_multiple(arr: np.ndarray, patch: int) -> np.ndarray:
+    """Centre crop of an (H, W, C) array to whole tiles of `patch` pixels."""
+    h, w = (arr.shape[0] // patch) * patch, (arr.shape[1] // patch) * patch
+    if h == 0 or w == 0:
+        raise ValueError(f"image {arr.shape[1]}x{arr.shape[0]} smaller than one {patch}px tile")
+    top, left = (arr.shape[0] - h) // 2, (arr.shape[1] - w) // 2
+    return arr[top:top + h, left:left + w]
+
+
+def shuffle_patches(arr: np.ndarray, patch: int, seed: int) -> np.ndarray:
+    """Cut an (H, W, ...) array into patch x patch tiles and put them back in a seeded random order
+    (never the identity when there are two or more tiles). H and W must be multiples of `patch`."""
+    h, w = arr.shape[:2]
+    if h % patch or w % patch:
+        raise ValueError(f"{w}x{h} is not a whole number of {patch}px tiles")
+    rows, cols = h // patch, w // patch
+    tiles = arr.reshape(rows, patch, cols, patch, *arr.shape[2:]).swapaxes(1, 2)
+    tiles = tiles.reshape(rows * cols, patch, patch, *arr.shape[2:])
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(tiles))
+    while len(tiles) > 1 and np.array_equal(order, np.arange(len(tiles))):
+        order = rng.permutation(len(tiles))
+    out = tiles[order].reshape(rows, cols, patch, patch, *arr.shape[2:]).swapaxes(1, 2)
+    return out.reshape(arr.shape)
+
+
+def sorted_by_diagonal(g: np.ndarray) -> np.ndarray:
+    """Rows and columns reordered by decreasing diagonal (the most active filters first)."""
+    order = np.argsort(-np.diag(g), kind="stable")
+    return g[np.ix_(order, order)]
+
+
+def relative_change(a, b) -> float:
+    """||a - b|| / ||a|| (Frobenius)."""
+    return float((a - b).norm() / a.norm())
+
+
+def position_blindness(model, img: np.ndarray, shuffled: np.ndarray, layers) -> dict:
+    """Per layer: relative change of the responses F and of the Gram matrix G when the tiles move."""
+    import torch
+    from PIL import Image
+
+    from ..images import to_tensor
+    from ..losses import gram_matrix
+
+    with torch.no_grad():
+        f = model(to_tensor(Image.fromarray(img)), layers)
+        g = model(to_tensor(Image.fromarray(shuffled)), layers)
+    return {n: {"response": relative_change(f[n], g[n]),
+                "gram": relative_change(gram_matrix(f[n]), gram_matrix(g[n]))} for n in layers}
+
+
+def render(spec, ctx):
+    import torch
+
+    from ..losses import gram_matrix
+    from ..vgg import get_model
+
+    p = spec.params
+    img = np.asarray(fit_long_side(read_image(spec.inputs[0]), p["long_side"]))
+    img = np.ascontiguousarray(crop_to_multiple(img, p["patch"]))
+    shuffled = shuffle_patches(img, p["patch"], p["seed"])
+    model = get_model("max", ctx.device)
+    change = position_blindness(model, img, shuffled, p["layers"])
+
+    from PIL import Image
+
+    from ..images import to_tensor
+
+    with torch.no_grad():
+        feats = model(to_tensor(Image.fromarray(img)).to(ctx.device), [n for n, _ in p["heatmaps"]])
+    grams = {}
+    for name, k in p["heatmaps"]:
+        f = feats[name]
+        grams[name] = sorted_by_diagonal((gram_matrix(f)[0, :k, :k] / (f.shape[-2] * f.shape[-1])).cpu().numpy())
+    save_image(Image.fromarray(img), ctx.out / "painting.jpg")
+    save_image(Image.fromarray(shuffled), ctx.out / "shuffled.jpg")
+    _plot_heatmaps(grams, {n: int(f.shape[1]) for n, f in feats.items()}, ctx.out / "gram.png")
+    _plot_shuffle(img, shuffled, change, ctx.out / "shuffle.png")
+    numbers = {"width": img.shape[1], "height": img.shape[0], "patch": p["patch"],
+               "tiles": (img.shape[0] // p["patch"]) * (img.shape[1] // p["patch"])}
+    for name, c in change.items():
+        numbers[f"response_change_{name}"] = round(c["response"], 4)
+        numbers[f"gram_change_{name}"] = round(c["gram"], 4)
+    numbers["response_change_mean"] = round(float(np.mean([c["response"] for c in change.values()])), 4)
+    numbers["gram_change_mean"] = round(float(np.mean([c["gram"] for c in change.values()])), 4)
+    for name, g in grams.items():
+        numbers[f"gram_size_{name}"] = g.shape[0]
+        numbers[f"channels_{name}"] = int(feats[name].shape[1])
+    return ({"gram": "gram.png", "shuffle": "shuffle.png", "painting": "painting.jpg",
+             "shuffled": "shuffled.jpg"}, numbers)
+
+
+def _plot_heatmaps(grams: dict, channels: dict, path) -> None:
+    from ..plotting import pyplot, save_figure
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(grams), figsize=(4.6 * len(grams), 4.2))
+    for ax, (name, g) in zip(np.atleast_1d(axes), grams.items()):
+        # The diagonal dominates: scale to the 99th percentile of the other entries.
+        top = float(np.percentile(np.abs(g[~np.eye(len(g), dtype=bool)]), 99))
+        im = ax.imshow(g, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+        shown = f"{len(g)} × {len(g)}" + ("" if len(g) == channels[name] else f" de {channels[name]} × {channels[name]}")
+        ax.set_title(f"{name}: {shown}")
+        ax.set_xlabel("filtro j (ordenados por $G_{jj}$)")
+        ax.set_ylabel("filtro i (ordenados por $G_{ii}$)")
+        cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        cb.set_label("$G_{ij}$ / M  (producto medio por posición)")
+        cb.ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _plot_shuffle(img, shuffled, change: dict, path) -> None:
+    from ..plotting import decimal_comma, pyplot, save_figure
+
+    plt = pyplot()
+    fig = plt.figure(figsize=(12, 3.6))
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.1], wspace=0.28)
+    for i, (picture, title) in enumerate(((img, "Pintura"), (shuffled, "Teselas barajadas"))):
+        ax = fig.add_subplot(grid[0, i])
+        ax.imshow(picture)
+        ax.set_title(title)
+        ax.set_axis_off()
+    ax = fig.add_subplot(grid[0, 2])
+    names = list(change)
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, [change[n]["response"] for n in names], 0.4, label="respuestas $F^l$", color="#7e57c2")
+    ax.bar(x + 0.2, [change[n]["gram"] for n in names], 0.4, label="matriz de Gram $G^l$", color="#ffb300")
+    ax.set_xticks(x, names, rotation=30)
+    ax.set_ylabel("cambio relativo")
+    decimal_comma(ax.yaxis)
+    ax.set_title("Cambio al barajar las teselas")
+    ax.set_ylim(0, max(max(c["response"], c["gram"]) for c in change.values()) * 1.3)
+    ax.legend(frameon=False, loc="upper center", ncols=2, fontsize=9)
+    save_figure(fig, path)

@@ -1,0 +1,91 @@
+"""After Gatys et al. Fig. 3: rows use the style layers up to conv1_1 ... conv5_1, columns the
+ratio alpha/beta between content and style weights."""
+from __future__ import annotations
+
+from ..config import STYLE_LAYERS
+from ..images import fit_long_side, read_image
+from . import FigureSpec
+from .picks import for_profile, painting, photo
+
+SIZES = {
+    "tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-4, 1e-2], "rows": 2},
+    "preview": {"long_side": 128, "steps": 80, "scales": [0.5, 1.0], "ratios": [1e-5, 1e-4, 1e-3, 1e-2],
+                "rows": 5},
+    "full": {"long_side": 256, "steps": 300, "scales": [0.5, 1.0], "ratios": [1e-5, 1e-4, 1e-3, 1e-2],
+             "rows": 5},
+}
+INIT = "noise"
+STYLE_WEIGHT = 1e4  # beta; alpha = ratio * beta
+
+
+def layer_subsets(rows: int) -> list[list[str]]:
+    """conv1_1; conv1_1+conv2_1; ... ending with all the style layers (the last `rows` of them)."""
+    subsets = [list(STYLE_LAYERS[:i]) for i in range(1, len(STYLE_LAYERS) + 1)]
+    return subsets[len(subsets) - rows:] if rows < len(subsets) else subsets
+
+
+def specs(catalog, profile, site_src):
+    c, s = photo(catalog), painting(catalog)
+    size = for_profile(SIZES, profile)
+    cells = []
+    for layers in layer_subsets(size["rows"]):
+        for ratio in size["ratios"]:
+            cells.append(profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), init=INIT,
+                                          style_layers=tuple(layers), style_weight=STYLE_WEIGHT,
+                                          content_weight=ratio * STYLE_WEIGHT).to_dict())
+    return [FigureSpec(name="work/grid", module=__name__.rsplit(".", 1)[1],
+                       params={"cells": cells, "long_side": size["long_side"], "ratios": size["ratios"],
+                               "rows": size["rows"], "init": INIT, "photo": c.name, "painting": s.name},
+                       inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
+
+
+def render(spec, ctx):
+    from ..transfer import run_transfer
+    from .picks import settings as make_settings
+
+    p = spec.params
+    content, style = (read_image(x) for x in spec.inputs)
+    content = fit_long_side(content, p["long_side"])
+    results = []
+    for cell in p["cells"]:
+        settings = make_settings(cell)
+        results.append((settings, run_transfer(content, [style], settings, content.size, ctx.device,
+                                               ctx.progress)))
+    ratios, rows = p["ratios"], layer_subsets(p["rows"])
+    _plot_grid([r.image for _, r in results], rows, ratios, ctx.out / "grid.jpg")
+    numbers = {"width": content.width, "height": content.height, "rows": len(rows),
+               "columns": len(ratios), "evaluations": len(results[0][1].history),
+               "style_weight": STYLE_WEIGHT, "init_noise": int(p["init"] == "noise"),
+               "transfer_seconds": round(sum(r.seconds for _, r in results), 3)}
+    for i, ratio in enumerate(ratios):
+        numbers[f"ratio_{i}"] = ratio
+    # Style loss of the last row (all layers) per column: how far each result is from the painting.
+    for i, (_, r) in enumerate(results[-len(ratios):]):
+        numbers[f"style_loss_{i}"] = r.history[-1]["style"]
+        numbers[f"content_loss_{i}"] = r.history[-1]["content"]
+    return {"image": "grid.jpg"}, numbers
+
+
+def _plot_grid(images, rows, ratios, path) -> None:
+    from ..plotting import es_number, pyplot, save_figure
+
+    plt = pyplot()
+    w, h = images[0].size
+    cell = 2.2
+    fig, axes = plt.subplots(len(rows), len(ratios), figsize=(cell * len(ratios) + 1.2, cell * h / w * len(rows) + 0.8),
+                             squeeze=False, gridspec_kw={"wspace": 0.04, "hspace": 0.06})
+    for r, layers in enumerate(rows):
+        for c, ratio in enumerate(ratios):
+            ax = axes[r][c]
+            ax.imshow(images[r * len(ratios) + c])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if r == 0:
+                ax.set_title(f"α/β = {es_number(ratio)}", fontsize=11)
+            if c == 0:
+                ax.set_ylabel(f"hasta {layers[-1]}", fontsize=10)
+    fig.supxlabel("más estilo  ←  cociente α/β entre contenido y estilo  →  más contenido", fontsize=11)
+    fig.supylabel("capas de estilo usadas", fontsize=11)
+    save_figure(fig, path)

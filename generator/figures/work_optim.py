@@ -1,0 +1,50 @@
+"""L-BFGS against Adam on the same transfer: total loss against wall-clock time.
+The times are measured, so this figure depends on the machine that built it."""
+from __future__ import annotations
+
+from ..images import fit_long_side, read_image, save_image
+from . import FigureSpec
+from .picks import for_profile, painting, photo
+
+SIZES = {
+    "tiny": {"long_side": 48, "steps": 6},
+    "preview": {"long_side": 160, "steps": 80},
+    "full": {"long_side": 512, "steps": 300},
+}
+OPTIMISERS = ("lbfgs", "adam")
+LABELS = {"lbfgs": "L-BFGS", "adam": "Adam"}
+
+
+def specs(catalog, profile, site_src):
+    c, s = photo(catalog), painting(catalog)
+    size = for_profile(SIZES, profile)
+    runs = {o: profile.transfer(steps=size["steps"], scales=(1.0,), optimizer=o).to_dict() for o in OPTIMISERS}
+    return [FigureSpec(name="work/optim", module=__name__.rsplit(".", 1)[1],
+                       params={"runs": runs, "long_side": size["long_side"], "photo": c.name, "painting": s.name},
+                       inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
+
+
+def render(spec, ctx):
+    from ..plotting import image_row, loss_plot
+    from ..transfer import run_transfer
+    from .picks import settings as make_settings
+
+    content, style = (read_image(x) for x in spec.inputs)
+    content = fit_long_side(content, spec.params["long_side"])
+    curves, images, numbers = {}, [], {"width": content.width, "height": content.height, "time_dependent": True}
+    for name, d in spec.params["runs"].items():
+        settings = make_settings(d)
+        result = run_transfer(content, [style], settings, content.size, ctx.device, ctx.progress)
+        history = result.history
+        curves[LABELS[name]] = ([h["seconds"] for h in history], [h["total"] for h in history])
+        images.append(result.image)
+        save_image(result.image, ctx.out / f"{name}.jpg")
+        numbers[f"{name}_final_loss"] = history[-1]["total"]
+        numbers[f"{name}_seconds"] = round(result.seconds, 3)
+        numbers[f"{name}_evaluations"] = len(history)
+        numbers["initial_loss"] = history[0]["total"]
+    numbers["adam_over_lbfgs"] = numbers["adam_final_loss"] / numbers["lbfgs_final_loss"]
+    loss_plot(curves, ctx.out / "loss.png", "tiempo de reloj (s)", "pérdida total (escala log.)",
+              title="Mismo problema, dos optimizadores")
+    image_row(images, [LABELS[n] for n in spec.params["runs"]], ctx.out / "results.jpg")
+    return ({"image": "loss.png", "results": "results.jpg", "lbfgs": "lbfgs.jpg", "adam": "adam.jpg"}, numbers)

@@ -1,0 +1,214 @@
+"""Part B of the explainer: patch shuffling and the Gram matrix's blindness to position (real
+VGG19), colour preservation, and the style_* / work_* figures rendered at the tiny profile."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from PIL import Image
+
+from generator import colour
+from generator.catalog import load_catalog
+from generator.config import PROFILES
+from generator.figures import FIGURE_MODULES, RenderContext, load
+from generator.figures.style_gram import crop_to_multiple, position_blindness, shuffle_patches
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_SRC = ROOT / "site_src"
+MODULES = ("style_gram", "style_reconstruction", "work_grid", "work_init", "work_colour", "work_blend",
+           "work_optim", "work_animation")
+
+
+# --------------------------------------------------------------------------- patch shuffle
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.sampled_from([1, 2, 4, 16]), st.integers(0, 2**31))
+def test_shuffle_is_a_permutation_of_tiles(rows, cols, patch, seed):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (rows * patch, cols * patch, 3), dtype=np.uint8)
+    out = shuffle_patches(img, patch, seed)
+    assert out.shape == img.shape
+    # same multiset of pixels, and of whole tiles
+    assert sorted(map(tuple, out.reshape(-1, 3))) == sorted(map(tuple, img.reshape(-1, 3)))
+
+    def tiles(a):
+        return sorted(a[r:r + patch, c:c + patch].tobytes()
+                      for r in range(0, a.shape[0], patch) for c in range(0, a.shape[1], patch))
+    assert tiles(out) == tiles(img)
+    if rows * cols > 1 and len(set(tiles(img))) == rows * cols:
+        assert not np.array_equal(out, img)  # never the identity
+    assert np.array_equal(out, shuffle_patches(img, patch, seed))  # seeded
+
+
+def test_shuffle_rejects_partial_tiles_and_crop_makes_whole_ones():
+    img = np.zeros((40, 70, 3), np.uint8)
+    with pytest.raises(ValueError, match="tiles"):
+        shuffle_patches(img, 16, 0)
+    cropped = crop_to_multiple(img, 16)
+    assert cropped.shape == (32, 64, 3)
+    with pytest.raises(ValueError, match="smaller"):
+        crop_to_multiple(img, 128)
+
+
+def test_gram_matrix_barely_changes_when_tiles_move_but_responses_do():
+    """Measured with the real VGG19 on a small painting: shuffling 16 px tiles changes the
+    responses completely and the low layers' Gram matrices only a little."""
+    from generator.images import fit_long_side, read_image
+    from generator.vgg import get_model
+
+    img = np.asarray(fit_long_side(read_image(SITE_SRC / "styles/starry_night.jpg"), 96))
+    img = np.ascontiguousarray(crop_to_multiple(img, 16))
+    layers = ["conv1_1", "conv2_1", "conv3_1"]
+    change = position_blindness(get_model("max"), img, shuffle_patches(img, 16, 0), layers)
+    for name in layers:
+        assert change[name]["response"] > 0.5, (name, change[name])
+        assert change[name]["gram"] < change[name]["response"] / 2, (name, change[name])
+    identical = position_blindness(get_model("max"), img, img, ["conv1_1"])["conv1_1"]
+    assert identical["response"] == 0 and identical["gram"] == 0
+
+
+# --------------------------------------------------------------------------- colour
+
+
+def test_ycbcr_round_trip_and_known_values():
+    rgb = np.random.default_rng(0).integers(0, 256, (9, 7, 3)).astype(float)
+    assert np.allclose(colour.ycbcr_to_rgb(colour.rgb_to_ycbcr(rgb)), rgb, atol=1e-9)
+    white, red = colour.rgb_to_ycbcr(np.array([[255.0, 255, 255], [255, 0, 0]]))
+    assert white == pytest.approx([255, 128, 128], abs=1e-3)
+    assert red[0] == pytest.approx(0.299 * 255) and red[2] > 200  # red has high Cr
+
+
+def test_match_luminance_moments():
+    rng = np.random.default_rng(1)
+    s, c = rng.normal(50, 30, (20, 20)), rng.normal(140, 10, (30, 10))
+    m = colour.match_luminance(s, c)
+    assert m.mean() == pytest.approx(c.mean()) and m.std() == pytest.approx(c.std())
+    flat = colour.match_luminance(np.full((3, 3), 7.0), c)  # no division by zero
+    assert np.allclose(flat, c.mean())
+
+
+def test_match_colours_gives_the_photos_mean_and_covariance():
+    rng = np.random.default_rng(2)
+    painting = Image.fromarray(rng.normal((60, 90, 160), (30, 20, 25), (40, 50, 3)).clip(0, 255).astype(np.uint8))
+    base = rng.normal(0, 1, (30, 40, 3)) @ np.array([[30, 10, 0], [0, 20, 5], [0, 0, 15]])
+    photo = Image.fromarray((base + (150, 120, 80)).clip(0, 255).astype(np.uint8))
+    out = colour.match_colours(painting, photo)
+    assert out.size == painting.size
+    (mo, co), (mp, cp) = colour.stats(out), colour.stats(photo)
+    assert np.allclose(mo, mp, atol=1.5)
+    assert np.allclose(co, cp, rtol=0.08, atol=8)
+    (ms, cs) = colour.stats(painting)
+    assert not np.allclose(ms, mp, atol=10)  # it did have to move
+
+
+def test_colour_transform_is_exact_on_float_data():
+    rng = np.random.default_rng(3)
+    src = rng.normal(0, 1, (500, 3)) @ rng.normal(0, 1, (3, 3)) + 5
+    tgt = rng.normal(0, 1, (400, 3)) @ rng.normal(0, 1, (3, 3)) - 2
+    a, b = colour.colour_transform(src, tgt)
+    moved = src @ a.T + b
+    assert np.allclose(moved.mean(0), tgt.mean(0))
+    assert np.allclose(np.cov(moved, rowvar=False), np.cov(tgt, rowvar=False), atol=1e-3)
+
+
+def test_recombine_keeps_the_photos_chrominance_and_the_results_luminance():
+    rng = np.random.default_rng(4)
+    photo = Image.fromarray(rng.integers(40, 215, (24, 32, 3), dtype=np.uint8))
+    result = Image.fromarray(rng.integers(60, 200, (24, 32, 3), dtype=np.uint8))
+    out = colour.recombine(result, photo)
+    yo, yp, yr = (colour.rgb_to_ycbcr(np.asarray(x, float)) for x in (out, photo, result))
+    # chrominance from the photo, luminance from the result (8-bit rounding, rare clipping)
+    assert np.abs(yo[..., 1:] - yp[..., 1:]).mean() < 1.0
+    assert np.abs(yo[..., 0] - yr[..., 0]).mean() < 1.0
+    assert np.abs(yo[..., 1:] - yr[..., 1:]).mean() > 10  # the result's own colours are gone
+
+
+def test_luminance_only_transfer_keeps_the_photos_chrominance(tmp_path):
+    """Measured on the real figure: the luminance-only result has the photo's Cb/Cr, the plain
+    transfer has not."""
+    files, numbers = _render("work_colour", tmp_path)
+    photo = _photo_at(numbers["width"])
+    out = Image.open(tmp_path / files["luminance"]).convert("RGB")
+    plain = Image.open(tmp_path / files["plain"]).convert("RGB")
+    assert out.size == photo.size
+    cc = lambda img: colour.rgb_to_ycbcr(np.asarray(img, float))[..., 1:]
+    luminance_error = np.abs(cc(out) - cc(photo)).mean()
+    assert luminance_error < 2.0  # JPEG chroma subsampling of the saved file costs a little
+    assert np.abs(cc(plain) - cc(photo)).mean() > 2 * luminance_error
+    assert numbers["chroma_distance_luminance"] < 0.5 < numbers["chroma_distance_plain"]
+
+
+# --------------------------------------------------------------------------- figures at tiny
+
+
+def _photo_at(width):
+    from generator.images import fit_long_side, read_image
+
+    photo = read_image(SITE_SRC / "content/rectoria2.jpg")
+    return fit_long_side(photo, max(width, round(width * photo.height / photo.width)))
+
+
+_RENDERED: dict = {}
+
+
+def _render(module, tmp_path):
+    """Render a module's single figure at the tiny profile into tmp_path (once per module)."""
+    if module in _RENDERED:
+        files, numbers, out = _RENDERED[module]
+        for f in files.values():
+            (tmp_path / f).write_bytes((out / f).read_bytes())
+        return files, numbers
+    catalog = load_catalog(SITE_SRC)
+    (spec,) = load(module).specs(catalog, PROFILES["tiny"], SITE_SRC)
+    files, numbers = load(module).render(spec, RenderContext(out=tmp_path))
+    _RENDERED[module] = (files, numbers, tmp_path)
+    return files, numbers
+
+
+EXPECTED = {
+    "style_gram": ({"gram", "shuffle", "painting", "shuffled"},
+                   ["response_change_conv1_1", "gram_change_conv1_1", "gram_change_conv5_1", "patch"]),
+    "style_reconstruction": ({"animation", "poster", "strip", "loss"},
+                             ["initial_style_loss", "final_style_loss", "evaluations"]),
+    "work_grid": ({"image"}, ["ratio_0", "ratio_1", "rows", "columns", "evaluations"]),
+    "work_init": ({"image", "content", "noise", "style"},
+                  ["content_total_loss", "noise_total_loss", "style_total_loss"]),
+    "work_colour": ({"image", "plain", "luminance", "matched", "recoloured", "paintings"},
+                    ["chroma_distance_plain", "chroma_distance_luminance", "chroma_distance_matched"]),
+    "work_blend": ({"image", "blend0", "blend1", "blend2"}, ["style_loss_0", "style_loss_1", "weight_first_1"]),
+    "work_optim": ({"image", "results", "lbfgs", "adam"},
+                   ["lbfgs_final_loss", "adam_final_loss", "lbfgs_seconds", "adam_seconds"]),
+    "work_animation": ({"animation", "poster", "strip", "loss"}, ["initial_loss", "final_loss", "frames"]),
+}
+
+
+def test_modules_are_registered():
+    assert set(MODULES) <= set(FIGURE_MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_figure_renders_at_tiny_profile(module, tmp_path):
+    roles, keys = EXPECTED[module]
+    files, numbers = _render(module, tmp_path)
+    assert set(files) == roles
+    for name in files.values():
+        path = tmp_path / name
+        assert path.stat().st_size > 0
+        with Image.open(path) as img:
+            img.verify()
+    for key in keys:
+        value = numbers[key]
+        assert isinstance(value, (int, float)) and math.isfinite(value), (key, value)
+    if module == "style_gram":
+        assert numbers["gram_change_conv1_1"] < numbers["response_change_conv1_1"] / 2
+    if "animation" in files:
+        with Image.open(tmp_path / files["animation"]) as anim:
+            assert anim.format == "WEBP" and getattr(anim, "n_frames", 1) == numbers["frames"] >= 2
+    if module == "style_reconstruction":
+        assert numbers["final_style_loss"] < numbers["initial_style_loss"]
+    if module == "work_optim":
+        assert numbers["time_dependent"] is True
