@@ -64,4 +64,4 @@ def render(spec, ctx):
     return files, {"width": style.width, "height": style.height, "evaluations": len(history),
                    "initial_style_loss": history[0]["style"], "final_style_loss": history[-1]["style"],
                    "loss_reduction": history[0]["style"] / max(history[-1]["style"], 1e-30),
-                   "frames": len(frames), "transfer_seconds": round(result.seconds, 3)}
+                   "frames": len(frames), "stages": len(settings.scales), "transfer_seconds": round(result.seconds, 3)}
