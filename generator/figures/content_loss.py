@@ -1,0 +1,94 @@
+"""The content loss made visible: the photo rebuilt from noise out of its conv4_2 responses,
+animated, with its loss curve, and crops of the response matrices P^l (photo) and X^l (canvas
+part-way through), rows = filters, columns = positions, with their difference X^l - P^l."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..images import fit_long_side, read_image
+from . import FigureSpec
+from .picks import for_profile, photo
+
+LAYER = "conv4_2"        # the content layer of Gatys et al.
+SIZES = {
+    "tiny": {"long_side": 48, "steps": 10, "frames": 5},
+    "preview": {"long_side": 224, "steps": 150, "frames": 36},
+    "full": {"long_side": 512, "steps": 500, "frames": 48},
+}
+MATRIX = {"rows": 48, "columns": 96, "at": 0.2}   # filters and positions shown; canvas at 20 % of the run
+
+
+def specs(catalog, profile, site_src):
+    content = photo(catalog)
+    params = dict(for_profile(SIZES, profile), photo=content.name, layer=LAYER, matrix=dict(MATRIX))
+    return [FigureSpec(name="content/loss", module=__name__.rsplit(".", 1)[1], params=params,
+                       inputs=(content.path(site_src),), heavy=True)]
+
+
+def as_matrix(features) -> np.ndarray:
+    """(1, N, H, W) responses -> the N x M matrix of the paper (M = H*W positions, row-major)."""
+    f = np.asarray(features, dtype=np.float32)
+    return f.reshape(f.shape[1], -1)
+
+
+def matrix_window(p: np.ndarray, rows: int, columns: int) -> tuple[np.ndarray, slice]:
+    """Which filters and positions to show: the `rows` filters with the largest mean |P| (in
+    filter order) and `columns` consecutive positions starting at the middle of the matrix."""
+    strongest = np.sort(np.argsort(-np.abs(p).mean(axis=1), kind="stable")[:rows])
+    columns = min(columns, p.shape[1])
+    start = max(0, min(p.shape[1] - columns, p.shape[1] // 2 - columns // 2))
+    return strongest, slice(start, start + columns)
+
+
+def nearest_snapshot(snapshots, evaluation: int):
+    return min(snapshots, key=lambda s: (abs(s[0] - evaluation), s[0]))
+
+
+def render(spec, ctx):
+    import torch
+
+    from ..animation import frames_from, save_animation
+    from ..images import save_image, to_tensor
+    from ..metrics import psnr
+    from ..plotting import loss_plot
+    from ..reconstruct import content_settings, noise_image, reconstruct
+    from ..vgg import get_model
+    from .content_loss_plot import draw_matrices
+
+    p = spec.params
+    img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
+    settings = content_settings(p["layer"], p["steps"], snapshot_every=max(1, p["steps"] // p["frames"]))
+    result = reconstruct(img, settings, ctx.device, ctx.progress)
+    frames = frames_from(result, noise_image(settings, img.size))
+    files = save_animation(frames, ctx.out, "animation")
+    files["image"] = "reconstruction.jpg"
+    save_image(result.image, ctx.out / files["image"])
+
+    history = result.history
+    evaluations = [h["evaluation"] for h in history]
+    loss_plot({"pérdida de contenido": (evaluations, [h["content"] for h in history])}, ctx.out / "loss.png",
+              "evaluaciones de la pérdida", "$\\mathcal{L}_{contenido}$ (escala logarítmica)",
+              title=f"Del ruido a la fotografía ({p['layer']})")
+    files["loss"] = "loss.png"
+
+    at, canvas = nearest_snapshot(result.snapshots or [(evaluations[-1], result.image)],
+                                  round(p["matrix"]["at"] * len(history)))
+    model = get_model(settings.pooling, ctx.device)
+    with torch.no_grad():
+        pm = as_matrix(model(to_tensor(img).to(ctx.device), [p["layer"]])[p["layer"]].cpu())
+        xm = as_matrix(model(to_tensor(canvas).to(ctx.device), [p["layer"]])[p["layer"]].cpu())
+    rows, cols = matrix_window(pm, p["matrix"]["rows"], p["matrix"]["columns"])
+    save_image(canvas, ctx.out / "canvas.jpg")
+    files["canvas"] = "canvas.jpg"
+    files["matrices"] = "matrices.png"
+    draw_matrices(ctx.out / files["matrices"], pm[rows][:, cols], xm[rows][:, cols], p["layer"], at, cols.start)
+
+    numbers = {"width": img.width, "height": img.height, "evaluations": len(history),
+               "initial_content_loss": history[0]["content"], "final_content_loss": history[-1]["content"],
+               "loss_reduction": history[0]["content"] / max(history[-1]["content"], 1e-30),
+               "psnr": round(psnr(img, result.image), 3), "frames": len(frames),
+               "filters": pm.shape[0], "positions": pm.shape[1], "shown_filters": len(rows),
+               "shown_positions": cols.stop - cols.start, "matrix_evaluation": at,
+               "matrix_content_loss": 0.5 * float(((xm - pm) ** 2).sum()),
+               "transfer_seconds": round(result.seconds, 3)}
+    return files, numbers

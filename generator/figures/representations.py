@@ -1,0 +1,100 @@
+"""What the layers of VGG19 keep, after Gatys et al. Fig. 1: the photo rebuilt from noise out of
+one layer's responses (conv1_2 ... conv5_2), and the painting's style rebuilt out of the Gram
+matrices of growing sets of layers (conv1_1; conv1_1 + conv2_1; ... up to conv5_1), around a
+schematic of the network."""
+from __future__ import annotations
+
+from ..config import STYLE_LAYERS
+from ..images import fit_long_side, read_image, save_image
+from . import FigureSpec
+from .picks import for_profile, painting, photo
+
+CONTENT_LAYERS = ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
+SIZES = {
+    "tiny": {"long_side": 48, "steps": 8},
+    "preview": {"long_side": 192, "steps": 150},
+    "full": {"long_side": 512, "steps": 600},
+}
+CROP = (0.435, 0.45, 0.30)   # zoomed detail: centre x, centre y (fractions), side (fraction of height)
+CROP_SIDE = 200              # the zoomed detail is shown about this many pixels wide (nearest neighbour)
+
+
+def specs(catalog, profile, site_src):
+    content, style = photo(catalog), painting(catalog)
+    params = dict(for_profile(SIZES, profile), photo=content.name, painting=style.name,
+                  content_layers=list(CONTENT_LAYERS), style_layers=list(STYLE_LAYERS),
+                  crop=list(CROP), crop_side=CROP_SIDE)
+    return [FigureSpec(name="representations", module=__name__.rsplit(".", 1)[1], params=params,
+                       inputs=(content.path(site_src), style.path(site_src)), heavy=True)]
+
+
+def crop_box(size, crop) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of a square of side crop[2]*height centred at (crop[0], crop[1])
+    of an image of `size` (w, h), kept inside the image; at least 4 px."""
+    w, h = size
+    side = max(4, min(w, h, round(crop[2] * h)))
+    left = min(max(0, round(crop[0] * w - side / 2)), w - side)
+    top = min(max(0, round(crop[1] * h - side / 2)), h - side)
+    return left, top, left + side, top + side
+
+
+def zoom(img, box, display: int):
+    """The crop `box` of `img`, enlarged by a whole factor with nearest neighbour (pixels stay visible)."""
+    from PIL import Image
+
+    part = img.crop(box)
+    factor = max(1, round(display / part.width))
+    return part.resize((part.width * factor, part.height * factor), Image.NEAREST)
+
+
+def style_label(layers) -> str:
+    if len(layers) == 1:
+        return layers[0]
+    if len(layers) == 2:
+        return f"{layers[0]} + {layers[1]}"
+    return f"{layers[0]} … {layers[-1]}"
+
+
+def render(spec, ctx):
+    from ..metrics import psnr
+    from ..reconstruct import content_settings, growing_subsets, reconstruct, style_settings
+    from .representations_plot import draw_composite
+
+    p = spec.params
+    content = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
+    style = fit_long_side(read_image(spec.inputs[1]), p["long_side"])
+    box = crop_box(content.size, p["crop"])
+    # The photo and its reconstructions are lossless: the PSNR stated is the one of the files shown.
+    files = {"photo": "photo.png", "painting": "painting.jpg", "crop_photo": "crop_photo.png"}
+    save_image(content, ctx.out / files["photo"])
+    save_image(style, ctx.out / files["painting"])
+    photo_crop = zoom(content, box, p["crop_side"])
+    save_image(photo_crop, ctx.out / files["crop_photo"])
+    numbers = {"photo_width": content.width, "photo_height": content.height, "painting_width": style.width,
+               "painting_height": style.height, "evaluations": p["steps"],
+               "crop_side": box[2] - box[0]}
+
+    content_rows = []
+    for layer in p["content_layers"]:
+        result = reconstruct(content, content_settings(layer, p["steps"]), ctx.device, ctx.progress)
+        quality = psnr(content, result.image)
+        crop = zoom(result.image, box, p["crop_side"])
+        files[f"content_{layer}"], files[f"crop_{layer}"] = f"content_{layer}.png", f"crop_{layer}.png"
+        save_image(result.image, ctx.out / files[f"content_{layer}"])
+        save_image(crop, ctx.out / files[f"crop_{layer}"])
+        numbers[f"psnr_{layer}"] = round(quality, 3)
+        numbers[f"content_loss_{layer}"] = result.history[-1]["content"]
+        content_rows.append((layer, result.image, crop, quality))
+
+    style_rows = []
+    for layers in growing_subsets(p["style_layers"]):
+        result = reconstruct(style, style_settings(layers, p["steps"]), ctx.device, ctx.progress)
+        key = f"style_{layers[-1]}"
+        files[key] = f"{key}.jpg"
+        save_image(result.image, ctx.out / files[key])
+        numbers[f"style_loss_{layers[-1]}"] = result.history[-1]["style"]
+        style_rows.append((style_label(layers), result.image))
+
+    files["image"] = "representations.jpg"
+    draw_composite(ctx.out / files["image"], style, content, photo_crop, box, style_rows, content_rows)
+    return files, numbers

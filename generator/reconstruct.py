@@ -1,0 +1,48 @@
+"""Reconstructions after Gatys et al. Fig. 1: an image rebuilt from noise so that its VGG19
+responses match one image's content at one layer, or its style (Gram matrices) over some layers.
+Both are transfers with the other weight at zero and the image serving as its own target."""
+from __future__ import annotations
+
+from .config import TransferSettings
+
+
+def content_settings(layer: str, steps: int, snapshot_every: int = 0) -> TransferSettings:
+    """Match the responses P^l at `layer` only (float32, L-BFGS, one scale). The style term is
+    off (beta = 0) and pointed at conv1_1 so it never makes the network run deeper than `layer`."""
+    return TransferSettings(steps=steps, init="noise", content_weight=1.0, style_weight=0.0,
+                            content_layers=(layer,), style_layers=("conv1_1",),
+                            snapshot_every=snapshot_every)
+
+
+def style_settings(layers, steps: int, snapshot_every: int = 0) -> TransferSettings:
+    """Match the Gram matrices at `layers` (equal weights) only; the content term is off and
+    pointed at the shallowest of them."""
+    layers = tuple(layers)
+    return TransferSettings(steps=steps, init="noise", content_weight=0.0,
+                            content_layers=(layers[0],), style_layers=layers,
+                            snapshot_every=snapshot_every)
+
+
+def reconstruct(image, settings: TransferSettings, device: str = "cpu", progress=None):
+    """Rebuild `image` (PIL, at the size wanted) from noise; returns the TransferResult."""
+    from .transfer import run_transfer
+
+    return run_transfer(image, [image], settings, image.size, device, progress)
+
+
+def noise_image(settings: TransferSettings, size):
+    """The noise canvas a run with `settings` starts from, as an image of `size` (w, h)."""
+    import torch
+
+    from .images import resize_to, to_image
+    from .transfer import initial_canvas, stage_sizes
+
+    w, h = stage_sizes(size, settings.scales)[0]
+    canvas = initial_canvas("noise", torch.zeros(1, 3, h, w), None, settings.seed)
+    return resize_to(to_image(canvas), size)
+
+
+def growing_subsets(layers) -> list[tuple[str, ...]]:
+    """('a', 'b', 'c') -> [('a',), ('a', 'b'), ('a', 'b', 'c')]."""
+    layers = tuple(layers)
+    return [layers[: i + 1] for i in range(len(layers))]
