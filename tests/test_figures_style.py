@@ -137,7 +137,7 @@ def test_luminance_only_transfer_keeps_the_photos_chrominance(tmp_path):
     assert out.size == photo.size
     cc = lambda img: colour.rgb_to_ycbcr(np.asarray(img, float))[..., 1:]
     luminance_error = np.abs(cc(out) - cc(photo)).mean()
-    assert luminance_error < 2.0  # JPEG chroma subsampling of the saved file costs a little
+    assert luminance_error < 0.5  # 8-bit rounding and rare clipping only (the file is PNG)
     assert np.abs(cc(plain) - cc(photo)).mean() > 2 * luminance_error
     assert numbers["chroma_distance_luminance"] < 0.5 < numbers["chroma_distance_plain"]
 
@@ -207,7 +207,8 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
         assert numbers["gram_change_conv1_1"] < numbers["response_change_conv1_1"] / 2
     if "animation" in files:
         with Image.open(tmp_path / files["animation"]) as anim:
-            assert anim.format == "WEBP" and getattr(anim, "n_frames", 1) == numbers["frames"] >= 2
+            # libwebp merges identical consecutive frames (L-BFGS's first step is tiny)
+            assert anim.format == "WEBP" and 2 <= getattr(anim, "n_frames", 1) <= numbers["frames"]
     if module == "style_reconstruction":
         assert numbers["final_style_loss"] < numbers["initial_style_loss"]
     if module == "work_optim":

@@ -55,10 +55,11 @@ def render(spec, ctx):
     shown_painting = fit_long_side(style, spec.params["long_side"])
     shown_recoloured = fit_long_side(recoloured, spec.params["long_side"])
     files = {}
+    # PNG: lossless, so the published file keeps exactly the photo's chrominance (JPEG subsamples it)
     for role, img in (("plain", plain), ("luminance", luminance_only), ("matched", matched),
                       ("recoloured", shown_recoloured)):
-        save_image(img, ctx.out / f"{role}.jpg")
-        files[role] = f"{role}.jpg"
+        save_image(img, ctx.out / f"{role}.png")
+        files[role] = f"{role}.png"
     image_row([content, plain, luminance_only, matched],
               ["fotografía", "transferencia normal", "solo luminancia", "colores igualados"],
               ctx.out / "image.jpg")
