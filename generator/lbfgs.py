@@ -2,7 +2,12 @@
 (lr, history, first step min(1, 1/|g|_1)), with every data-dependent branch replaced by tensor
 arithmetic so a GPU never waits for the host inside the loop.
 
-Differences from torch.optim.LBFGS: a curvature pair with s.y <= 1e-10 is stored with rho = 0
+Differences from torch.optim.LBFGS: `min_first_move` (0 = torch's rule) sets a floor on the first
+step's largest coordinate change. Torch's first step, min(1, 1/|g|_1) * g, moves no coordinate by
+more than ~1e-4 when |g|_1 ~ 1e14 (style-transfer losses): at the rounding level of float32 pixels
+near 100 and far below bfloat16's, so the first curvature pair is noise or is rejected, and the
+next step (H = I, size |g|) overflows. Until a pair is accepted, H is the first step's scale
+instead of I. A curvature pair with s.y <= 1e-10 is stored with rho = 0
 (it then contributes nothing) instead of being dropped, so it still takes a history slot; there
 are no convergence tests (the budget of evaluations is always spent). The parameter may have any
 memory format; the algebra runs on flattened views.
@@ -17,13 +22,14 @@ CURVATURE_EPS = 1e-10  # torch.optim.LBFGS's threshold for accepting a curvature
 class SyncFreeLBFGS:
     """Minimise `fn(x) -> loss` (a scalar tensor; fn must not call backward) from `x`, in place."""
 
-    def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 50):
-        self.x, self.lr, self.m = x, lr, history
+    def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 50, min_first_move: float = 0.0):
+        self.x, self.lr, self.m, self.min_first_move = x, lr, history, min_first_move
         n = x.numel()
-        self.S = x.new_zeros((history, n), dtype=torch.float32)
-        self.Y = x.new_zeros((history, n), dtype=torch.float32)
-        self.rho = x.new_zeros(history, dtype=torch.float32)
-        self.h_diag = x.new_ones((), dtype=torch.float32)
+        self.dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+        self.S = x.new_zeros((history, n), dtype=self.dtype)
+        self.Y = x.new_zeros((history, n), dtype=self.dtype)
+        self.rho = x.new_zeros(history, dtype=self.dtype)
+        self.h_diag = x.new_ones((), dtype=self.dtype)
         self.iteration = 0      # host-side count; slot order is known without reading the GPU
         self.prev_g = self.d = self.t = None
 
@@ -44,11 +50,15 @@ class SyncFreeLBFGS:
         return r
 
     def step(self, g: torch.Tensor) -> None:
-        """One iteration given the gradient at the current x (flattened float32)."""
+        """One iteration given the gradient at the current x (flattened)."""
+        g = g.to(self.dtype)
         self.iteration += 1
         if self.iteration == 1:
             d = -g
             t = torch.clamp(1.0 / g.abs().sum(), max=1.0) * self.lr
+            if self.min_first_move:
+                t = torch.maximum(t, self.min_first_move / g.abs().max().clamp_min(1e-30))
+            self.h_diag = t.detach().clone()
         else:
             y = g - self.prev_g
             s = self.d * self.t
@@ -60,7 +70,7 @@ class SyncFreeLBFGS:
             self.rho[slot] = torch.where(ok, 1.0 / torch.where(ok, ys, 1.0), 0.0)
             self.h_diag = torch.where(ok, ys / (y @ y).clamp_min(1e-30), self.h_diag)
             d = self._direction(g)
-            t = torch.full((), self.lr, device=g.device, dtype=torch.float32)
+            t = torch.full((), self.lr, device=g.device, dtype=self.dtype)
         self.prev_g, self.d, self.t = g, d, t
         with torch.no_grad():
             self.x.view(-1).add_((t * d).to(self.x.dtype))

@@ -25,12 +25,16 @@ from .lbfgs import SyncFreeLBFGS
 from .memory import check_fits
 from .vgg import LAYERS, get_model
 
-# L-BFGS's first step is t = 1/|g|_1: far below bfloat16's resolution at these loss scales, so in
-# bfloat16 the second gradient equals the first, no curvature pair forms, and the next step of
-# size |g| (~1e9) overflows. The first evaluations of every stage therefore run in float32.
+# torch.optim.LBFGS's first step, t = 1/|g|_1, moves pixels by ~1e-4 at these loss scales: below
+# bfloat16's resolution (the second gradient equals the first, no curvature pair forms, the next
+# step of size |g| ~ 1e9 overflows) and at float32's rounding level. So the first step moves the
+# largest pixel change to FIRST_MOVE (0-255 units), and each stage's first evaluations, which form
+# the first curvature pair, run in float32.
+FIRST_MOVE = 1.0
 WARMUP_FLOAT32 = 2
 LBFGS_HISTORY = 50
 PRECISIONS = ("float32", "bfloat16")
+MIN_STAGE_SIDE = 64
 
 
 @dataclass
@@ -48,6 +52,13 @@ class TransferResult:
 def stage_sizes(size: tuple[int, int], scales) -> list[tuple[int, int]]:
     """Canvas size (w, h) at each coarse-to-fine stage; each side at least 16 px."""
     return [(max(16, round(size[0] * s)), max(16, round(size[1] * s))) for s in scales]
+
+
+def effective_scales(size: tuple[int, int], scales, min_side: int = MIN_STAGE_SIDE) -> tuple:
+    """The coarse-to-fine scales whose canvas keeps a short side of at least `min_side` px (VGG19
+    pools four times before conv5_1); the final scale always stays."""
+    kept = tuple(s for s in scales[:-1] if min(size) * s >= min_side)
+    return kept + tuple(scales[-1:])
 
 
 def stage_steps(steps: int, n_stages: int, final_share: float = 0.5) -> list[int]:
@@ -113,10 +124,12 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     result = TransferResult(image=content)
     clock = _Clock(device)
     records: list[tuple] = []
+    stages: list[int] = []  # coarse-to-fine stage of each evaluation (losses compare within a stage)
     canvas = None
+    scales = effective_scales(size, settings.scales)
     with _fast_math(device, settings.precision):
-        for stage_size, steps in zip(stage_sizes(size, settings.scales),
-                                     stage_steps(settings.steps, len(settings.scales))):
+        for stage, (stage_size, steps) in enumerate(zip(stage_sizes(size, scales),
+                                                        stage_steps(settings.steps, len(scales)))):
             content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
             style_ts = [images.to_tensor(images.fit_long_side(s, max(stage_size), allow_upscale=True)).to(device)
                         for s in styles]
@@ -138,6 +151,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                 tv = losses.total_variation(canvas) if settings.tv_weight else canvas.new_zeros(())
                 total = settings.content_weight * c + settings.style_weight * s + settings.tv_weight * tv
                 records.append((total.detach(), c.detach(), s.detach(), tv.detach()))
+                stages.append(stage)
                 clock.tick()
                 n = len(records)
                 if settings.snapshot_every and n % settings.snapshot_every == 0:
@@ -150,8 +164,8 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     result.image = images.to_image(canvas)
     result.seconds, times = clock.read()
     values = torch.stack([torch.stack(r) for r in records]).double().cpu().tolist() if records else []
-    result.history = [{"evaluation": i + 1, "total": t, "content": c, "style": s, "tv": v, "seconds": sec}
-                      for i, ((t, c, s, v), sec) in enumerate(zip(values, times))]
+    result.history = [{"evaluation": i + 1, "total": t, "content": c, "style": s, "tv": v, "seconds": sec,
+                       "stage": st} for i, ((t, c, s, v), sec, st) in enumerate(zip(values, times, stages))]
     return result
 
 
@@ -226,7 +240,7 @@ class _Clock:
 def _optimise(canvas, evaluate, steps: int, settings: TransferSettings) -> None:
     """Spend one stage's `steps` evaluations with the chosen optimiser."""
     if settings.optimizer == "lbfgs":
-        opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY)
+        opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
         for i in range(steps):
             grad, = torch.autograd.grad(evaluate(i), canvas)
             if i < steps - 1:  # like torch.optim.LBFGS, end on an evaluation of the final canvas

@@ -1,0 +1,173 @@
+"""`make bench`: the engine against the tutorial-style reference (reference.py), in one process,
+on the same device and images. Reports evaluations per second, seconds to reach the reference's
+final loss, final losses at equal evaluations and peak memory; writes JSON to bench/results/ and
+prints a table. The headline is `speedup`: the reference's time divided by the engine's time to
+reach the same loss.
+
+    python -m generator.bench --device auto [--sizes 256,512] [--evals N]
+
+Defaults: long sides 256 and 512 with 100 evaluations on a CPU (500 reference evaluations at 512 px
+take ~10 minutes on 2 cores), 256, 512 and 1024 with 500 evaluations on a GPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "site_src" / "content" / "rectoria2.jpg"
+STYLE = ROOT / "site_src" / "styles" / "starry_night.jpg"
+CPU_DEFAULTS = ((256, 512), 100)
+GPU_DEFAULTS = ((256, 512, 1024), 500)
+
+
+class PeakMemory:
+    """Peak bytes during a block: CUDA's allocator peak, or the process's resident-set high-water
+    mark (VmHWM, reset through /proc/self/clear_refs) on a CPU."""
+
+    def __init__(self, device: str):
+        self.cuda = device.startswith("cuda")
+
+    def __enter__(self):
+        import torch
+
+        if self.cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        else:
+            try:
+                Path("/proc/self/clear_refs").write_text("5")
+            except OSError:
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+
+        if self.cuda:
+            torch.cuda.synchronize()
+            self.peak = torch.cuda.max_memory_allocated()
+        else:
+            status = Path("/proc/self/status").read_text() if Path("/proc/self/status").exists() else ""
+            kb = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")]
+            self.peak = kb[0] * 1024 if kb else None
+
+
+def time_to_reach(history: list[dict], target: float) -> float | None:
+    """Seconds at the first final-stage evaluation whose loss is at most `target`."""
+    last_stage = max(h.get("stage", 0) for h in history)
+    for h in history:
+        if h.get("stage", 0) == last_stage and h["total"] <= target:
+            return h["seconds"]
+    return None
+
+
+def engine_variants(size: int, device: str) -> dict:
+    """The engine's configurations: single scale in float32 and bfloat16, and stylize's default."""
+    from .stylize import default_schedule
+
+    default = default_schedule(size, device)
+    return {"engine float32": {"precision": "float32", "scales": (1.0,)},
+            "engine bfloat16": {"precision": "bfloat16", "scales": (1.0,)},
+            "engine default": {"precision": default["precision"], "scales": default["scales"]}}
+
+
+def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn) -> list[dict]:
+    from . import images, reference
+    from .config import TransferSettings
+    from .transfer import run_transfer
+
+    photo = images.fit_long_side(content, long_side, allow_upscale=True)
+    rows = []
+    with PeakMemory(device) as mem:
+        _, trace = reference.run_reference(photo, style, photo.size, evaluations, device, cnn=cnn)
+    ref_seconds, ref_loss = trace[-1]
+    rows.append({"size": list(photo.size), "variant": "reference", "evaluations": len(trace),
+                 "seconds": ref_seconds, "evals_per_s": len(trace) / ref_seconds, "final_loss": ref_loss,
+                 "loss_vs_reference": 1.0, "time_to_reference_loss": ref_seconds, "speedup": 1.0,
+                 "peak_bytes": mem.peak})
+    for name, overrides in engine_variants(long_side, device).items():
+        settings = TransferSettings(steps=evaluations, **overrides)
+        with PeakMemory(device) as mem:
+            result = run_transfer(photo, [style], settings, photo.size, device)
+        reach = time_to_reach(result.history, ref_loss)
+        rows.append({"size": list(photo.size), "variant": name, "scales": list(overrides["scales"]),
+                     "precision": overrides["precision"], "evaluations": len(result.history),
+                     "seconds": result.seconds, "evals_per_s": len(result.history) / result.seconds,
+                     "final_loss": result.final_loss, "loss_vs_reference": result.final_loss / ref_loss,
+                     "time_to_reference_loss": reach, "speedup": ref_seconds / reach if reach else None,
+                     "peak_bytes": mem.peak})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    head = f"{'size':>10} {'variant':<16} {'evals/s':>8} {'final loss':>11} {'vs ref':>7} {'t->ref loss':>11} " \
+           f"{'speedup':>8} {'peak MiB':>9}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        reach = f"{r['time_to_reference_loss']:.1f} s" if r["time_to_reference_loss"] else "never"
+        speed = f"{r['speedup']:.2f}x" if r["speedup"] else "-"
+        peak = f"{r['peak_bytes'] / 2**20:.0f}" if r["peak_bytes"] else "?"
+        lines.append(f"{'x'.join(map(str, r['size'])):>10} {r['variant']:<16} {r['evals_per_s']:>8.2f} "
+                     f"{r['final_loss']:>11.4e} {r['loss_vs_reference']:>7.3f} {reach:>11} {speed:>8} {peak:>9}")
+    return "\n".join(lines)
+
+
+def machine(device: str) -> dict:
+    import torch
+
+    info = {"device": device, "torch": torch.__version__, "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--sizes", help="comma-separated long sides (default: 256,512 on CPU; 256,512,1024 on GPU)")
+    parser.add_argument("--evals", type=int, help="evaluations per run (default: 100 on CPU, 500 on GPU)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from . import images, reference
+    from .build import resolve_device
+    from .transfer import run_transfer
+    from .config import TransferSettings
+
+    device = resolve_device(args.device)
+    sizes, evaluations = GPU_DEFAULTS if device.startswith("cuda") else CPU_DEFAULTS
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else sizes
+    evaluations = args.evals or evaluations
+    content, style = images.read_image(CONTENT), images.read_image(STYLE)
+    cnn = reference.vgg19_sequential().to(device)
+    warm = images.fit_long_side(content, 64)  # load weights, build kernels and caches before timing
+    reference.run_reference(warm, style, warm.size, 3, device, cnn=cnn)
+    for precision in ("float32", "bfloat16"):
+        run_transfer(warm, [style], TransferSettings(steps=3, precision=precision), warm.size, device)
+
+    rows = []
+    for side in sizes:
+        print(f"bench: {side} px, {evaluations} evaluations ...", file=sys.stderr, flush=True)
+        rows += bench_size(content, style, side, evaluations, device, cnn)
+    report = {"machine": machine(device), "evaluations": evaluations, "content": CONTENT.name,
+              "style": STYLE.name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for name in (f"bench-{device.replace(':', '')}-{stamp}.json", f"latest-{device.replace(':', '')}.json"):
+        (out / name).write_text(json.dumps(report, indent=1))
+    print(table(rows))
+    print(f"machine: {report['machine']}; JSON in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
