@@ -213,3 +213,15 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
         assert numbers["final_style_loss"] < numbers["initial_style_loss"]
     if module == "work_optim":
         assert numbers["time_dependent"] is True
+
+
+def test_a_diverged_transfer_fails_its_figure(monkeypatch):
+    import generator.transfer as transfer
+    from generator.figures.picks import run
+    from generator.transfer import TransferResult
+
+    fake = TransferResult(image=Image.new("RGB", (4, 4)),
+                          history=[{"evaluation": 1, "total": 5.0}, {"evaluation": 2, "total": math.nan}])
+    monkeypatch.setattr(transfer, "run_transfer", lambda *a, **k: fake)
+    with pytest.raises(RuntimeError, match="diverged.*evaluation 2"):
+        run(None, [], None, (4, 4), RenderContext(out=Path(".")))

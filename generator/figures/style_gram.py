@@ -105,7 +105,7 @@ def render(spec, ctx):
     save_image(Image.fromarray(img), ctx.out / "painting.jpg")
     save_image(Image.fromarray(shuffled), ctx.out / "shuffled.jpg")
     _plot_heatmaps(grams, {n: int(f.shape[1]) for n, f in feats.items()}, ctx.out / "gram.png")
-    _plot_shuffle(img, shuffled, change, ctx.out / "shuffle.png")
+    _plot_shuffle(img, shuffled, change, ctx.out / "shuffle.jpg")
     numbers = {"width": img.shape[1], "height": img.shape[0], "patch": p["patch"],
                "tiles": (img.shape[0] // p["patch"]) * (img.shape[1] // p["patch"])}
     for name, c in change.items():
@@ -116,7 +116,7 @@ def render(spec, ctx):
     for name, g in grams.items():
         numbers[f"gram_size_{name}"] = g.shape[0]
         numbers[f"channels_{name}"] = int(feats[name].shape[1])
-    return ({"gram": "gram.png", "shuffle": "shuffle.png", "painting": "painting.jpg",
+    return ({"gram": "gram.png", "shuffle": "shuffle.jpg", "painting": "painting.jpg",
              "shuffled": "shuffled.jpg"}, numbers)
 
 

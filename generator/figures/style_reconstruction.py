@@ -48,12 +48,11 @@ def scale_marks(settings) -> dict:
 def render(spec, ctx):
     from ..animation import frames_from, save_animation
     from ..plotting import loss_plot
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     settings = make_settings(spec.params["settings"])
     style = fit_long_side(read_image(spec.inputs[0]), spec.params["long_side"])
-    result = run_transfer(style, [style], settings, style.size, ctx.device, ctx.progress)
+    result = run(style, [style], settings, style.size, ctx)
     frames = frames_from(result, noise_image(settings, style.size))
     files = save_animation(frames, ctx.out, "reconstruction")
     history = result.history

@@ -26,13 +26,12 @@ def specs(catalog, profile, site_src):
 def render(spec, ctx):
     from ..animation import frames_from, save_animation
     from ..plotting import loss_plot
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     settings = make_settings(spec.params["settings"])
-    result = run_transfer(content, [style], settings, content.size, ctx.device, ctx.progress)
+    result = run(content, [style], settings, content.size, ctx)
     frames = frames_from(result, content if settings.init == "content" else None)
     files = save_animation(frames, ctx.out, "transfer")
     h = result.history

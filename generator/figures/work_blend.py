@@ -26,15 +26,14 @@ def specs(catalog, profile, site_src):
 
 def render(spec, ctx):
     from ..plotting import es_number, image_row
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     content, first, second = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     files, numbers, images, titles = {}, {"width": content.width, "height": content.height}, [], []
     for i, d in enumerate(spec.params["runs"]):
         settings = make_settings(d)
-        result = run_transfer(content, [first, second], settings, content.size, ctx.device, ctx.progress)
+        result = run(content, [first, second], settings, content.size, ctx)
         save_image(result.image, ctx.out / f"blend{i}.jpg")
         files[f"blend{i}"] = f"blend{i}.jpg"
         images.append(result.image)

@@ -37,15 +37,14 @@ def chroma_distance(a, b) -> float:
 def render(spec, ctx):
     from .. import colour
     from ..plotting import image_row
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     settings = make_settings(spec.params["settings"])
 
     def transfer(c, s):
-        return run_transfer(c, [s], settings, content.size, ctx.device, ctx.progress).image
+        return run(c, [s], settings, content.size, ctx).image
 
     plain = transfer(content, style)
     grey_photo, grey_painting = colour.luminance_pair(content, fit_long_side(style, 1024))

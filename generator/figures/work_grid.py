@@ -40,8 +40,7 @@ def specs(catalog, profile, site_src):
 
 
 def render(spec, ctx):
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     p = spec.params
     content, style = (read_image(x) for x in spec.inputs)
@@ -49,8 +48,7 @@ def render(spec, ctx):
     results = []
     for cell in p["cells"]:
         settings = make_settings(cell)
-        results.append((settings, run_transfer(content, [style], settings, content.size, ctx.device,
-                                               ctx.progress)))
+        results.append((settings, run(content, [style], settings, content.size, ctx)))
     ratios, rows = p["ratios"], layer_subsets(p["rows"])
     _plot_grid([r.image for _, r in results], rows, ratios, ctx.out / "grid.jpg")
     numbers = {"width": content.width, "height": content.height, "rows": len(rows),

@@ -26,14 +26,13 @@ def specs(catalog, profile, site_src):
 
 def render(spec, ctx):
     from ..plotting import image_row
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     files, numbers, images = {}, {"width": content.width, "height": content.height}, []
     for init, d in spec.params["runs"].items():
-        result = run_transfer(content, [style], make_settings(d), content.size, ctx.device, ctx.progress)
+        result = run(content, [style], make_settings(d), content.size, ctx)
         save_image(result.image, ctx.out / f"{init}.jpg")
         files[init] = f"{init}.jpg"
         images.append(result.image)

@@ -26,15 +26,14 @@ def specs(catalog, profile, site_src):
 
 def render(spec, ctx):
     from ..plotting import image_row, loss_plot
-    from ..transfer import run_transfer
-    from .picks import settings as make_settings
+    from .picks import run, settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     curves, images, numbers = {}, [], {"width": content.width, "height": content.height, "time_dependent": True}
     for name, d in spec.params["runs"].items():
         settings = make_settings(d)
-        result = run_transfer(content, [style], settings, content.size, ctx.device, ctx.progress)
+        result = run(content, [style], settings, content.size, ctx)
         history = result.history
         curves[LABELS[name]] = ([h["seconds"] for h in history], [h["total"] for h in history])
         images.append(result.image)
