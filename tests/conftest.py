@@ -12,14 +12,16 @@ Fixtures for everyone's tests (figures, pages, browser):
     Run the generator in a copy with `run_generator(copy, "build", "--profile", "tiny")`:
     `python -m generator` with cwd=copy imports the copy's package, so its paths follow the copy.
 
-`tiny_site -> TinySite` (session scope: built ONCE per session; about a minute on 2 idle cores)
+`tiny_site -> TinySite` (session scope: built ONCE per session; 1-3 min on 2 cores, by load)
     A copy where `python -m generator build --profile tiny --quiet` ran, then (if mkdocs.yml
     exists) `python -m mkdocs build --strict -d site` with NO_MKDOCS_2_WARNING=1 and
     SOURCE_DATE_EPOCH set. Fields: root, generated (docs/generated), manifest (parsed
     manifest.json), build and mkdocs (subprocess.CompletedProcess, mkdocs None without
     mkdocs.yml), site_dir (root/"site" or None). Fails the test at once if the generator build
     fails. Treat it as read-only: copy it with project_copy_factory(source=tiny_site.root,
-    with_build=True) before changing anything.
+    with_build=True) before changing anything (test_build_e2e's no-op rebuild runs there: it
+    rewrites only build-record.json). Derive copies from tiny_site.root rather than ROOT when
+    comparing with it: the live tree may have been edited since the session started.
 
 `built_site -> TinySite`
     tiny_site, but skips when mkdocs.yml is not in the tree yet and fails (with mkdocs's output)
@@ -27,7 +29,8 @@ Fixtures for everyone's tests (figures, pages, browser):
 
 Plain helpers (module globals, importable in tests as `from conftest import run_generator`,
 since pytest puts tests/ on sys.path): ROOT, PY, copy_project, run_generator(cwd, *args),
-run_mkdocs(cwd), subprocess_env(**extra).
+run_mkdocs(cwd), subprocess_env(**extra). Subprocesses and this process run torch with
+OMP_NUM_THREADS=1 unless the variable is already set (see below).
 """
 from __future__ import annotations
 
