@@ -123,9 +123,8 @@ def test_memory_estimate_grows_with_size_and_depth():
     depths = ["conv1_1", "conv3_1", "conv4_2", "conv5_1"]
     by_depth = [memory.estimate_bytes((512, 384), d) for d in depths]
     assert by_depth == sorted(by_depth) and len(set(by_depth)) == len(by_depth)
-    assert memory.estimate_bytes((512, 384), "conv5_1", "bfloat16") < memory.estimate_bytes((512, 384), "conv5_1")
-    # order of magnitude: a 512 px float32 transfer needs between 0.3 and 4 GiB
-    assert 0.3 * memory.GIB < estimates[2] < 4 * memory.GIB
+    # measured: 0.5 GiB resident for a 512x252 transfer on CPU; the estimate is above, not far above
+    assert 0.5 * memory.GIB < memory.estimate_bytes((512, 252), "conv5_1") < 2 * memory.GIB
 
 
 def test_memory_check_names_size_and_amounts():
@@ -143,3 +142,23 @@ def test_run_transfer_refuses_before_any_work(pair, monkeypatch):
     with pytest.raises(InputError, match="--size"):
         run_transfer(content, [style], TransferSettings(steps=3), content.size, progress=calls.append)
     assert calls == []
+
+
+def test_stylize_refuses_a_size_that_would_not_fit(tmp_path, monkeypatch):
+    from generator.stylize import stylize
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 4 * memory.GIB)
+    out = tmp_path / "out.jpg"
+    with pytest.raises(InputError, match=r"--size: 4096x\d+ px needs ~\d+\.\d GiB on cpu, only 4\.0 GiB"):
+        stylize(ROOT / "site_src/content/rectoria2.jpg", [ROOT / "site_src/styles/starry_night.jpg"], out,
+                size=4096, device="cpu", show_progress=False)
+    assert not out.exists()
+
+
+def test_default_schedule_goes_coarse_to_fine_above_256():
+    from generator.stylize import default_schedule
+
+    assert default_schedule(256, "cpu")["scales"] == (1.0,)
+    for size in (512, 1024, 2048):
+        scales = default_schedule(size, "cpu")["scales"]
+        assert len(scales) >= 2 and scales[-1] == 1.0 and list(scales) == sorted(scales)
