@@ -24,7 +24,7 @@ endif
 KATEX := docs/vendor/katex/katex.min.js
 PROFILE_ARG := $(if $(PROFILE),--profile $(PROFILE),)
 
-.PHONY: site figures test serve publish bench setup clean distclean
+.PHONY: site figures test browser serve publish bench setup clean distclean
 
 site: $(PY_READY) $(KATEX) figures
 	$(PY) -m mkdocs build --strict -d site
@@ -32,8 +32,16 @@ site: $(PY_READY) $(KATEX) figures
 figures: $(PY_READY)
 	$(PY) -m generator build $(PROFILE_ARG) --device $(DEVICE)
 
-test: $(PY_READY) $(KATEX)
+test: $(PY_READY) $(KATEX) browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests, installed without questions (as root, or with sudo
+# that needs no password). Where it cannot be had, tests/test_browser.py skips and says why.
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	} || echo "browser: could not install Chromium (apt-get); the browser tests will be skipped"
 
 serve: $(PY_READY) $(KATEX) figures
 	$(PY) -m mkdocs serve
