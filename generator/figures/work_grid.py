@@ -7,11 +7,13 @@ from ..images import fit_long_side, read_image
 from . import FigureSpec
 from .picks import for_profile, painting, photo
 
+# alpha/beta columns per profile: the content loss sums over positions (it grows with the canvas)
+# while the style loss is normalised, so smaller cells need larger ratios to show the same trend.
 SIZES = {
-    "tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-4, 1e-2], "rows": 2},
-    "preview": {"long_side": 128, "steps": 80, "scales": [0.5, 1.0], "ratios": [1e-5, 1e-4, 1e-3, 1e-2],
+    "tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-2, 1.0], "rows": 2},
+    "preview": {"long_side": 128, "steps": 80, "scales": [0.5, 1.0], "ratios": [1e-3, 1e-2, 1e-1, 1.0],
                 "rows": 5},
-    "full": {"long_side": 256, "steps": 300, "scales": [0.5, 1.0], "ratios": [1e-5, 1e-4, 1e-3, 1e-2],
+    "full": {"long_side": 256, "steps": 300, "scales": [0.5, 1.0], "ratios": [1e-4, 1e-3, 1e-2, 1e-1],
              "rows": 5},
 }
 INIT = "noise"
@@ -83,7 +85,8 @@ def _plot_grid(images, rows, ratios, path) -> None:
             if r == 0:
                 ax.set_title(f"α/β = {es_number(ratio)}", fontsize=11)
             if c == 0:
-                ax.set_ylabel(f"hasta {layers[-1]}", fontsize=10)
+                ax.set_ylabel(f"hasta\n{layers[-1]}", fontsize=10, rotation=0, ha="right", va="center",
+                              labelpad=6)
     fig.supxlabel("más estilo  ←  cociente α/β entre contenido y estilo  →  más contenido", fontsize=11)
     fig.supylabel("capas de estilo usadas", fontsize=11)
     save_figure(fig, path)
