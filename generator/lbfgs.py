@@ -9,8 +9,8 @@ near 100 and far below bfloat16's, so the first curvature pair is noise or is re
 next step (H = I, size |g|) overflows. Until a pair is accepted, H is the first step's scale
 instead of I. A curvature pair with s.y <= 1e-10 is stored with rho = 0
 (it then contributes nothing) instead of being dropped, so it still takes a history slot; there
-are no convergence tests (the budget of evaluations is always spent). The parameter may have any
-memory format; the algebra runs on flattened views.
+are no convergence tests (the budget of evaluations is always spent). The parameter must be
+contiguous (the algebra runs on its flattened view); convert to channels-last inside the loss.
 """
 from __future__ import annotations
 
