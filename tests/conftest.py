@@ -19,8 +19,8 @@ Fixtures for everyone's tests (figures, pages, browser):
     manifest.json), build and mkdocs (subprocess.CompletedProcess, mkdocs None without
     mkdocs.yml), site_dir (root/"site" or None). Fails the test at once if the generator build
     fails. Treat it as read-only: copy it with project_copy_factory(source=tiny_site.root,
-    with_build=True) before changing anything (test_build_e2e's no-op rebuild runs there: it
-    rewrites only build-record.json). Derive copies from tiny_site.root rather than ROOT when
+    with_build=True) before changing anything (other tests compare their builds with it).
+    Derive copies from tiny_site.root rather than ROOT when
     comparing with it: the live tree may have been edited since the session started.
 
 `built_site -> TinySite`

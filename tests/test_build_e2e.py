@@ -106,12 +106,14 @@ def test_gallery_images_are_transfers(tiny_site):
         assert np.abs(results[i] - results[i + 1]).mean() > 1.0
 
 
-def test_noop_rebuild_is_quick(tiny_site):
-    generated = tiny_site.root / "docs" / "generated"
+def test_noop_rebuild_is_quick(tiny_site, project_copy_factory):
+    # A copy holding the first build's tree, cache and outputs (times kept): tiny_site stays as built.
+    root = project_copy_factory("noop", source=tiny_site.root, with_build=True)
+    generated = root / "docs" / "generated"
     before = {p: p.stat().st_mtime_ns for p in generated.rglob("*") if p.is_file()}
     manifest_bytes = (generated / "manifest.json").read_bytes()
     start = time.perf_counter()
-    proc = run_generator(tiny_site.root, "build", "--profile", "tiny", "--quiet")
+    proc = run_generator(root, "build", "--profile", "tiny", "--quiet")
     wall = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     assert summary(proc) == (0, len(tiny_site.manifest["figures"]), 0)
