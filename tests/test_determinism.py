@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
+import math
 import os
 import re
 import shutil
@@ -41,6 +42,15 @@ def without_times(m: dict) -> dict:
             entry.pop(k, None)
             entry["numbers"].pop(k, None)
     return m
+
+
+def differences(a, b, path: str = "") -> list[str]:
+    """The paths (figures.name.numbers.key) where two JSON values differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b), key=str)
+                for d in differences(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))]
+    same = a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+    return [] if same else [f"{path}: {a!r} != {b!r}"]
 
 
 def chosen_figures(root: Path, m: dict) -> set[str]:
@@ -79,7 +89,7 @@ def test_generated_files_identical(tiny_site, second_build):
     assert "generated/build-record.json" in a["time_dependent"]["files"]
     assert "seconds" in a["time_dependent"]["numbers"]
     assert a["time_dependent"] == b["time_dependent"]
-    assert without_times(a) == without_times(b)
+    assert differences(without_times(a), without_times(b)) == []
     for name in redo:  # really recomputed: the measured time differs, the key does not
         assert b["figures"][name]["key"] == a["figures"][name]["key"]
 
@@ -99,7 +109,7 @@ def test_pages_identical(built_site, second_build):
     generated = root / "docs" / "generated"
     time_files = {rel.removeprefix("generated/") for rel in built_site.manifest["time_dependent"]["files"]}
 
-    assert without_times(manifest(root)) == without_times(built_site.manifest)
+    assert differences(without_times(manifest(root)), without_times(built_site.manifest)) == []
     for rel in time_files | {"manifest.json"}:
         shutil.copyfile(built_site.generated / rel, generated / rel)
     again = run_mkdocs(root)
