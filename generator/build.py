@@ -268,8 +268,9 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
 
 
 def time_dependent(out: Path, entries: dict, figures_manifest: dict) -> dict:
-    """What states a measured time: files (the build record, time plots) and number keys."""
-    files = [f"{out.name}/{BUILD_RECORD}"]
+    """What states a measured time: files (the build record, the manifest itself, time plots) and
+    the number keys holding seconds (the manifest's only differences between two builds)."""
+    files = [f"{out.name}/{BUILD_RECORD}", f"{out.name}/manifest.json"]
     for name, (_, meta) in sorted(entries.items()):
         if meta.get("time_dependent"):
             files.extend(sorted(figures_manifest[name]["files"].values()))
