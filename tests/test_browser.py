@@ -10,6 +10,7 @@ import contextlib
 import functools
 import http.server
 import json
+import os
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from conftest import ROOT, run_generator, run_mkdocs
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -121,8 +122,8 @@ def server(built_site):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found: `make test` installs Debian's chromium with apt-get "
-                    "(as root or with passwordless sudo); install it to run the browser tests")
+        pytest.skip(f"Chromium not found ({CHROMIUM}): `make test` installs Debian's chromium with "
+                    "apt-get as root or with passwordless sudo, and could not here")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
