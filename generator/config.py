@@ -50,7 +50,7 @@ class Profile:
 
 PROFILES = {
     "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
-    "preview": Profile("preview", long_side=256, steps=120, scales=(0.5, 1.0), rank=1),
+    "preview": Profile("preview", long_side=256, steps=120, scales=(0.5, 1.0), precision="bfloat16", rank=1),
     "full": Profile("full", long_side=512, steps=500, rank=2),
 }
 
