@@ -25,7 +25,7 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: str | Path, dpi: int = 100) -> None:
+def save_figure(fig, path: str | Path, dpi: int = 100, quality: int = 88) -> None:
     """Save a figure without timestamps or software tags, atomically, and close it: PNG, or JPEG
     (smaller, for figures made of photographs) when `path` ends in .jpg."""
     plt = pyplot()
@@ -39,7 +39,7 @@ def save_figure(fig, path: str | Path, dpi: int = 100) -> None:
 
         from .images import encode_image
 
-        data = encode_image(Image.open(io.BytesIO(data)).convert("RGB"), "JPEG", quality=88)
+        data = encode_image(Image.open(io.BytesIO(data)).convert("RGB"), "JPEG", quality=quality)
     atomic_write_bytes(path, data)
 
 

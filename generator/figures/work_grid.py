@@ -89,4 +89,4 @@ def _plot_grid(images, rows, ratios, path) -> None:
                               labelpad=6)
     fig.supxlabel("más estilo  ←  cociente α/β entre contenido y estilo  →  más contenido", fontsize=11)
     fig.supylabel("capas de estilo usadas", fontsize=11)
-    save_figure(fig, path)
+    save_figure(fig, path, quality=75)  # noisy textures: keep the file small
