@@ -56,14 +56,18 @@ def es_number(x: float, digits: int = 2) -> str:
 
 
 def loss_plot(curves: dict, path: str | Path, xlabel: str, ylabel: str, title: str = "",
-              logy: bool = True, size=(6.0, 3.4), marks: dict | None = None) -> None:
+              logy: bool = True, size=(6.0, 3.4), marks: dict | None = None, dashed=()) -> None:
     """Curves {label: (xs, ys)} on one axis, log scale by default; `marks` {x: text} draws
-    labelled vertical lines (e.g. where coarse-to-fine doubles the resolution)."""
+    labelled vertical lines (e.g. where coarse-to-fine doubles the resolution); curves named in
+    `dashed` are drawn dashed on top (a total that overlaps one of its terms)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=size)
     colours = ["#7e57c2", "#ff8f00", "#00897b", "#e53935"]
     for (label, (xs, ys)), colour in zip(curves.items(), colours):
-        ax.plot(xs, ys, label=label, color=colour, linewidth=1.8)
+        if label in dashed:
+            ax.plot(xs, ys, label=label, color="black", linewidth=1.4, linestyle="--", zorder=3)
+        else:
+            ax.plot(xs, ys, label=label, color=colour, linewidth=1.8)
     if logy:
         ax.set_yscale("log")
     for x, text in (marks or {}).items():

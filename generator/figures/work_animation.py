@@ -36,10 +36,10 @@ def render(spec, ctx):
     files = save_animation(frames, ctx.out, "transfer")
     h = result.history
     evals = [x["evaluation"] for x in h]
-    loss_plot({"total": (evals, [x["total"] for x in h]),
+    loss_plot({"estilo (β·L)": (evals, [settings.style_weight * x["style"] for x in h]),
                "contenido (α·L)": (evals, [settings.content_weight * x["content"] for x in h]),
-               "estilo (β·L)": (evals, [settings.style_weight * x["style"] for x in h])},
-              ctx.out / "loss.png", "evaluación de la pérdida", "pérdida (escala log.)")
+               "total": (evals, [x["total"] for x in h])},
+              ctx.out / "loss.png", "evaluación de la pérdida", "pérdida (escala log.)", dashed={"total"})
     files["loss"] = "loss.png"
     return files, {"width": content.width, "height": content.height, "evaluations": len(h),
                    "initial_loss": h[0]["total"], "final_loss": h[-1]["total"],
