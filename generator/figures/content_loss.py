@@ -12,7 +12,7 @@ from .picks import for_profile, photo
 LAYER = "conv4_2"        # the content layer of Gatys et al.
 SIZES = {
     "tiny": {"long_side": 48, "steps": 10, "frames": 5},
-    "preview": {"long_side": 224, "steps": 150, "frames": 36},
+    "preview": {"long_side": 192, "steps": 120, "frames": 30},
     "full": {"long_side": 512, "steps": 500, "frames": 48},
 }
 MATRIX = {"rows": 48, "columns": 96, "at": 0.2}   # filters and positions shown; canvas at 20 % of the run

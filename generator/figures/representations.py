@@ -12,7 +12,7 @@ from .picks import for_profile, painting, photo
 CONTENT_LAYERS = ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
 SIZES = {
     "tiny": {"long_side": 48, "steps": 8},
-    "preview": {"long_side": 192, "steps": 150},
+    "preview": {"long_side": 160, "steps": 120},
     "full": {"long_side": 512, "steps": 600},
 }
 CROP = (0.435, 0.45, 0.30)   # zoomed detail: centre x, centre y (fractions), side (fraction of height)
