@@ -91,7 +91,8 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
                  "loss_vs_reference": 1.0, "time_to_reference_loss": ref_seconds, "speedup": 1.0,
                  "peak_bytes": mem.peak})
     for name, overrides in engine_variants(long_side, device).items():
-        settings = TransferSettings(steps=evaluations, **overrides)
+        # the reference's problem exactly: its beta, and the painting at the canvas's size
+        settings = TransferSettings(steps=evaluations, style_weight=reference.BETA, style_min_side=0, **overrides)
         with PeakMemory(device) as mem:
             result = run_transfer(photo, [style], settings, photo.size, device)
         reach = time_to_reach(result.history, ref_loss)

@@ -12,7 +12,7 @@ class TransferSettings:
     """Everything that decides a transfer's result. Weights follow Gatys et al.: alpha/beta."""
     steps: int = 300                 # loss evaluations (L-BFGS) or iterations (Adam)
     content_weight: float = 1.0      # alpha
-    style_weight: float = 1e4        # beta; alpha/beta = 1e-4
+    style_weight: float = 1e3        # beta; alpha/beta = 1e-3, as in Gatys et al. Fig. 2
     tv_weight: float = 0.0
     content_layers: tuple = CONTENT_LAYERS
     style_layers: tuple = STYLE_LAYERS
@@ -25,6 +25,7 @@ class TransferSettings:
     seed: int = 0
     snapshot_every: int = 0          # 0: no snapshots
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
+    style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
 
     def to_dict(self) -> dict:
@@ -50,7 +51,7 @@ class Profile:
 
 PROFILES = {
     "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
-    "preview": Profile("preview", long_side=256, steps=120, scales=(0.5, 1.0), precision="bfloat16", rank=1),
+    "preview": Profile("preview", long_side=256, steps=120, precision="bfloat16", rank=1),
     "full": Profile("full", long_side=512, steps=500, rank=2),
 }
 

@@ -9,6 +9,8 @@ does) and the engine's loss normalisation, so both report the same loss for the 
 from __future__ import annotations
 
 import time
+
+BETA = 1e4  # style weight (alpha = 1), the tutorial default; the bench gives the engine the same
 from collections import OrderedDict
 from importlib import resources
 
@@ -100,7 +102,7 @@ def build_model(cnn: nn.Sequential, content: torch.Tensor, style: torch.Tensor, 
 
 
 def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int], evaluations: int,
-                  device: str = "cpu", alpha: float = 1.0, beta: float = 1e4,
+                  device: str = "cpu", alpha: float = 1.0, beta: float = BETA,
                   content_layers=("conv4_2",), style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
                   cnn: nn.Sequential | None = None):
     """Returns (image tensor, [(seconds, loss)] per evaluation)."""

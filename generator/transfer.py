@@ -73,6 +73,13 @@ def stage_steps(steps: int, n_stages: int, final_share: float = 0.5) -> list[int
     return share + [final]
 
 
+def style_side(canvas_size: tuple[int, int], floor: int = 512) -> int:
+    """Long side for the painting: the canvas's, but at least `floor`. A small painting has few
+    positions in the deep layers (16x10 at conv5_1 for 256 px), and a Gram matrix of rank that low
+    pins down the painting's own features, so the canvas would copy its layout, not its texture."""
+    return max(max(canvas_size), floor)
+
+
 def layer_weights(settings: TransferSettings) -> dict[str, float]:
     """w_l per style layer: given, or equal and summing to one."""
     layers = settings.style_layers
@@ -107,7 +114,9 @@ def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixel
 
 
 def deepest_layer(settings: TransferSettings) -> str:
-    return max(set(settings.content_layers) | set(settings.style_layers), key=LAYERS.index)
+    used = set(settings.content_layers if settings.content_weight else ()) | \
+        set(settings.style_layers if settings.style_weight else ())
+    return max(used or set(settings.content_layers) | set(settings.style_layers), key=LAYERS.index)
 
 
 def run_transfer(content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
@@ -119,8 +128,10 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)
     torch.manual_seed(settings.seed)
     model = _network(settings.pooling, device, settings.precision)
-    style_w = layer_weights(settings)
-    all_layers = sorted(set(settings.content_layers) | set(style_w), key=LAYERS.index)
+    # A term with weight zero (reconstructions) is neither computed nor backpropagated.
+    style_w = layer_weights(settings) if settings.style_weight else {}
+    content_layers = tuple(settings.content_layers) if settings.content_weight else ()
+    all_layers = sorted(set(content_layers) | set(style_w), key=LAYERS.index)
     result = TransferResult(image=content)
     clock = _Clock(device)
     records: list[tuple] = []
@@ -131,25 +142,31 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
         for stage, (stage_size, steps) in enumerate(zip(stage_sizes(size, scales),
                                                         stage_steps(settings.steps, len(scales)))):
             content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
-            style_ts = [images.to_tensor(images.fit_long_side(s, max(stage_size), allow_upscale=True)).to(device)
+            painting_side = style_side(stage_size, settings.style_min_side)
+            style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
                         for s in styles]
             if canvas is None:
                 canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
             else:
                 canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
             with torch.no_grad():
-                content_targets = model(content_t, settings.content_layers)
+                content_targets = model(content_t, content_layers)
                 pixels = {n: f.shape[-2] * f.shape[-1] for n, f in model(content_t, list(style_w)).items()}
             grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
+            # The content loss grows with the number of positions and the style loss does not, so a
+            # coarse stage weighs content up by the pixel ratio to solve the final problem's balance.
+            content_weight = settings.content_weight * (size[0] * size[1]) / (stage_size[0] * stage_size[1])
             canvas = canvas.detach().contiguous().requires_grad_(True)
 
-            def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams):
+            def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams,
+                         content_weight=content_weight):
                 precision = "float32" if i < WARMUP_FLOAT32 else settings.precision
                 feats = _features(model, canvas, all_layers, precision)
-                c = sum(losses.content_loss(feats[n], content_targets[n]) for n in settings.content_layers)
-                s = losses.style_loss(feats, grams, style_w)
-                tv = losses.total_variation(canvas) if settings.tv_weight else canvas.new_zeros(())
-                total = settings.content_weight * c + settings.style_weight * s + settings.tv_weight * tv
+                zero = canvas.new_zeros(())
+                c = sum((losses.content_loss(feats[n], content_targets[n]) for n in content_layers), zero)
+                s = losses.style_loss(feats, grams, style_w) if style_w else zero
+                tv = losses.total_variation(canvas) if settings.tv_weight else zero
+                total = content_weight * c + settings.style_weight * s + settings.tv_weight * tv
                 records.append((total.detach(), c.detach(), s.detach(), tv.detach()))
                 stages.append(stage)
                 clock.tick()

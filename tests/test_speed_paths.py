@@ -59,7 +59,7 @@ def test_engine_float32_follows_reference(pair):
     content, style = pair
     steps = 12
     _, trace = reference.run_reference(content, style, content.size, steps)
-    result = run_transfer(content, [style], TransferSettings(steps=steps), content.size)
+    result = run_transfer(content, [style], TransferSettings(steps=steps, style_weight=reference.BETA, style_min_side=0), content.size)
     ref = [loss for _, loss in trace]
     eng = [h["total"] for h in result.history]
     assert len(ref) == len(eng) == steps
