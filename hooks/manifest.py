@@ -342,7 +342,9 @@ def gallery() -> Markup:
         ph = _photo(cname)
         if ph:
             src, w, h = ph
-            size = f" Los resultados miden {format_es(w, 'd')} × {format_es(h, 'd')} píxeles." if w and h else ""
+            results = [f["numbers"] for n, f in _manifest()["figures"].items() if n.startswith(f"gallery/{cname}/")]
+            rw, rh = (results[0].get("width"), results[0].get("height")) if results else (None, None)
+            size = f" Los resultados miden {format_es(rw, 'd')} × {format_es(rh, 'd')} píxeles." if rw and rh else ""
             photo_html = _lightbox(src, src, c["title"], c["title"], "Fotografía de contenido", cname, "st-photo__img", w, h)
             out.append(
                 f'<div class="st-photo">{photo_html}<p class="st-photo__text">'

@@ -33,7 +33,8 @@ def render(spec, ctx):
     return ({"image": "image.jpg", "photo": "photo.jpg", "thumb": "thumb.jpg"},
             {"width": photo.width, "height": photo.height, "evaluations": len(result.history),
              "final_loss": last["total"], "content_loss": last["content"], "style_loss": last["style"],
-             "transfer_seconds": round(result.seconds, 3)})
+             "transfer_seconds": round(result.seconds, 3),
+             "content_weight": settings.content_weight, "style_weight": settings.style_weight})
 
 
 def _tuples(d: dict) -> dict:
