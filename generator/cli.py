@@ -140,11 +140,13 @@ def cmd_stylize(args) -> int:
     from .stylize import stylize
 
     check_device(args.device)
-    stylize(args.content, args.styles, args.output, size=args.size, steps=args.steps,
-            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
-            init=args.init, optimizer=args.optimizer, seed=args.seed, device=args.device,
-            show_progress=not args.quiet)
-    print(f"wrote {args.output}")
+    result = stylize(args.content, args.styles, args.output, size=args.size, steps=args.steps,
+                     content_weight=args.content_weight, style_weight=args.style_weight,
+                     tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer, seed=args.seed,
+                     device=args.device, show_progress=not args.quiet)
+    w, h = result.image.size
+    print(f"wrote {args.output}: {w}x{h}, {len(result.history)} evaluations in {result.seconds:.1f} s, "
+          f"final loss {result.final_loss:.4g}")
     return 0
 
 

@@ -27,6 +27,7 @@ class TransferSettings:
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
     style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
+    float32_finish: int = 0          # bfloat16: the final stage's last N evaluations run in float32
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,7 +26,8 @@ def default_schedule(size: int, device: str) -> dict:
 
 def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512, steps=None,
             content_weight=None, style_weight=None, tv_weight=None, init="content",
-            optimizer="lbfgs", seed=0, device="auto", show_progress=True) -> Path:
+            optimizer="lbfgs", seed=0, device="auto", show_progress=True):
+    """Write the stylised photo to `output`; returns the TransferResult (history, seconds)."""
     output = Path(output)
     if output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(output, f"unsupported output format (use {', '.join(OUTPUT_FORMATS)})")
@@ -61,4 +62,4 @@ def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512,
         if bar is not None:
             bar.close()
     save_image(result.image, output, quality=95)
-    return output
+    return result

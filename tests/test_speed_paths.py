@@ -3,6 +3,7 @@ the engine follows the tutorial-style reference, bfloat16 stays near float32, co
 runs, and the memory pre-flight refuses what would not fit. Speed itself lives in `make bench`."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -97,11 +98,31 @@ def test_coarse_to_fine_runs_every_stage(pair):
     content = images.fit_long_side(images.read_image(ROOT / "site_src/content/rectoria.jpg"), 200)
     settings = TransferSettings(steps=10, scales=(0.5, 1.0), precision="bfloat16")
     result = run_transfer(content, [style], settings, content.size)
-    assert [h["stage"] for h in result.history] == [0] * 5 + [1] * 5
+    assert [h["stage"] for h in result.history] == [0] * 2 + [1] * 8
     assert result.image.size == content.size
     assert all(math.isfinite(h["total"]) for h in result.history)
     final = [h["total"] for h in result.history if h["stage"] == 1]
     assert final[-1] < final[0]
+
+
+def test_float32_finish_runs_the_last_evaluations_exactly(pair):
+    content, style = pair
+    settings = TransferSettings(steps=10, precision="bfloat16", float32_finish=3)
+    result = run_transfer(content, [style], settings, content.size)
+    assert [h["precision"] for h in result.history] == ["float32"] * 2 + ["bfloat16"] * 5 + ["float32"] * 3
+
+
+def test_stop_below_ends_at_the_first_exact_evaluation_under_the_target(pair):
+    content, style = pair
+    settings = TransferSettings(steps=12)
+    full = run_transfer(content, [style], settings, content.size)
+    target = full.history[7]["total"]
+    first = next(h["evaluation"] for h in full.history[2:] if h["total"] <= target)
+    stopped = run_transfer(content, [style], settings, content.size, stop_below=target)
+    assert len(stopped.history) == first
+    assert stopped.final_loss == pytest.approx(full.history[first - 1]["total"], rel=1e-4)
+    never = run_transfer(content, [style], settings, content.size, stop_below=0.0)
+    assert len(never.history) == 12
 
 
 def test_too_small_coarse_stages_are_dropped():
@@ -162,3 +183,29 @@ def test_default_schedule_goes_coarse_to_fine_above_256():
     for size in (512, 1024, 2048):
         scales = default_schedule(size, "cpu")["scales"]
         assert len(scales) >= 2 and scales[-1] == 1.0 and list(scales) == sorted(scales)
+
+
+def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
+    from generator import bench
+
+    assert bench.main(["--device", "cpu", "--sizes", "48", "--evals", "6", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "latest-cpu.json").read_text())
+    rows = report["rows"]
+    assert [r["variant"] for r in rows] == ["reference", "engine float32", "engine bfloat16", "engine default"]
+    assert all(r["evals_per_s"] > 0 and r["peak_bytes"] for r in rows)
+    for r in rows[1:]:
+        assert r["evaluations"] <= r["budget"]
+        if r["time_to_reference_loss"] is not None:  # reached: stopped there, on a float32 evaluation
+            assert r["evaluations_to_reference_loss"] == r["evaluations"]
+            assert r["final_loss"] <= rows[0]["final_loss"]
+    assert "speedup" in capsys.readouterr().out
+
+
+def test_time_to_reach_ignores_bfloat16_readings():
+    from generator.bench import time_to_reach
+
+    history = [{"evaluation": 1, "total": 9.0, "seconds": 1.0, "stage": 0, "precision": "float32"},
+               {"evaluation": 2, "total": 4.0, "seconds": 2.0, "stage": 0, "precision": "bfloat16"},
+               {"evaluation": 3, "total": 4.5, "seconds": 3.0, "stage": 0, "precision": "float32"}]
+    assert time_to_reach(history, 5.0) == (3.0, 3)
+    assert time_to_reach(history, 1.0) == (None, None)
