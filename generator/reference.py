@@ -9,8 +9,6 @@ does) and the engine's loss normalisation, so both report the same loss for the 
 from __future__ import annotations
 
 import time
-
-BETA = 1e4  # style weight (alpha = 1), the tutorial default; the bench gives the engine the same
 from collections import OrderedDict
 from importlib import resources
 
@@ -20,6 +18,7 @@ from torch import nn
 import torch.nn.functional as F
 from PIL import Image
 
+BETA = 1e4  # style weight (alpha = 1), the tutorial default; the bench gives the engine the same
 MEAN_BGR = (103.939, 116.779, 123.68)
 CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 

@@ -13,7 +13,7 @@ CPU_STEPS = 60  # stylize's default evaluations above 256 px on a CPU
 
 def default_schedule(size: int, device: str) -> dict:
     """Best result per second: coarse-to-fine above 256 px, bfloat16 autocast for the network
-    (2-3x faster on GPUs and on CPUs with bf16 units; see README, performance). On a CPU, 60
+    (1.6x per evaluation on the 2-core development CPU; see README, performance). On a CPU, 60
     evaluations above 256 px: measured on 2 cores, a 512 px result takes ~55 s and already shows the
     painting's strokes; 100 take ~86 s for a little more texture (`--steps` to ask for more)."""
     cpu = not str(device).startswith("cuda")

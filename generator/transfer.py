@@ -286,9 +286,9 @@ def _optimise(canvas, evaluate, steps: int, settings: TransferSettings, reached=
         opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
         for i in range(steps):
             total = evaluate(i)
-            grad, = torch.autograd.grad(total, canvas)
             if reached and reached(i, total):
                 return
+            grad, = torch.autograd.grad(total, canvas)
             if i < steps - 1:  # like torch.optim.LBFGS, end on an evaluation of the final canvas
                 opt.step(grad.reshape(-1))
     elif settings.optimizer == "adam":
