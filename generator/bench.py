@@ -2,12 +2,13 @@
 on the same device and images. Reports evaluations per second, evaluations and seconds to reach
 the reference's final loss (read from float32 evaluations only) and peak memory; writes JSON to
 bench/results/ and prints a table. The headline is `speedup`: the reference's time divided by the
-engine's time to reach the same loss.
+engine's time to reach the same loss. A second table runs `stylize`'s default schedule and compares
+its final loss with the reference's loss after the same time.
 
     python -m generator.bench --device auto [--sizes 256,512] [--evals N]
 
-Defaults: long sides 256 and 512 with 100 evaluations on a CPU (500 reference evaluations at 512 px
-take ~10 minutes on 2 cores), 256, 512 and 1024 with 500 evaluations on a GPU.
+Defaults: 500 reference evaluations at long sides 256 and 512 on a CPU (about 40 minutes on 2 cores;
+`--evals 100` gives a first reading in 8), 256, 512 and 1024 on a GPU.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "site_src" / "content" / "rectoria2.jpg"
 STYLE = ROOT / "site_src" / "styles" / "starry_night.jpg"
-CPU_DEFAULTS = ((256, 512), 100)
+CPU_DEFAULTS = ((256, 512), 500)
 BUDGET = 1.5   # an engine variant may spend up to this many times the reference's evaluations ...
 FINISH = 0.3   # ... the last share of them in float32 (bfloat16 variants); it stops at the reference's loss
 GPU_DEFAULTS = ((256, 512, 1024), 500)
@@ -88,7 +89,7 @@ def engine_variants(size: int, device: str, evaluations: int) -> dict:
                                "float32_finish": finish}}
 
 
-def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn) -> list[dict]:
+def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn) -> tuple[list[dict], dict]:
     from . import images, reference
     from .config import TransferSettings
     from .transfer import run_transfer
@@ -117,7 +118,35 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
                      "evaluations_to_reference_loss": reach_evals,
                      "final_stage_evaluations": sum(h["stage"] == last_stage for h in result.history),
                      "speedup": ref_seconds / reach if reach else None, "peak_bytes": mem.peak})
-    return rows
+    return rows, equal_time(photo, style, long_side, device, trace)
+
+
+def loss_at(trace: list[tuple[float, float]], seconds: float) -> tuple[int, float] | tuple[None, None]:
+    """(evaluations, loss) of the reference's last evaluation finished within `seconds`; None if
+    it had finished none, or if its run ended before `seconds` (its loss then is unknown)."""
+    if not trace or trace[-1][0] < seconds:
+        return None, None
+    done = [loss for t, loss in trace if t <= seconds]
+    return (len(done), done[-1]) if done else (None, None)
+
+
+def equal_time(photo, style, long_side: int, device: str, trace) -> dict:
+    """`stylize`'s own default schedule (its evaluations, stages and precision) on the reference's
+    problem, against the reference's loss after the same wall time. Its final evaluation runs in
+    float32 (`float32_finish=1`), so the loss compared is exact."""
+    from . import reference
+    from .config import TransferSettings
+    from .stylize import default_schedule
+    from .transfer import run_transfer
+
+    schedule = default_schedule(long_side, device)
+    settings = TransferSettings(style_weight=reference.BETA, style_min_side=0, float32_finish=1, **schedule)
+    result = run_transfer(photo, [style], settings, photo.size, device)
+    ref_evals, ref_loss = loss_at(trace, result.seconds)
+    return {"size": list(photo.size), "scales": list(schedule["scales"]), "precision": schedule["precision"],
+            "evaluations": len(result.history), "seconds": result.seconds, "final_loss": result.final_loss,
+            "reference_evaluations": ref_evals, "reference_loss": ref_loss,
+            "loss_ratio": result.final_loss / ref_loss if ref_loss else None}
 
 
 def table(rows: list[dict]) -> str:
@@ -135,6 +164,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def equal_time_table(rows: list[dict]) -> str:
+    head = f"{'size':>10} {'stylize default':>22} {'reference, same time':>22} {'loss ratio':>10}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ref = f"{r['reference_evaluations']} ev, {r['reference_loss']:.3g}" if r["reference_loss"] else "unknown"
+        ratio = f"{r['loss_ratio']:.3f}" if r["loss_ratio"] else "-"
+        lines.append(f"{'x'.join(map(str, r['size'])):>10} "
+                     f"{r['evaluations']:>3} ev {r['seconds']:>5.1f} s {r['final_loss']:.3g} "
+                     f"{ref:>22} {ratio:>10}")
+    return "\n".join(lines)
+
+
 def machine(device: str) -> dict:
     import torch
 
@@ -149,7 +190,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--sizes", help="comma-separated long sides (default: 256,512 on CPU; 256,512,1024 on GPU)")
-    parser.add_argument("--evals", type=int, help="evaluations per run (default: 100 on CPU, 500 on GPU)")
+    parser.add_argument("--evals", type=int, help="reference evaluations per size (default: 500)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
 
@@ -171,18 +212,23 @@ def main(argv=None) -> int:
     for precision in ("float32", "bfloat16"):
         run_transfer(warm, [style], TransferSettings(steps=3, precision=precision), warm.size, device)
 
-    rows = []
+    rows, same_time = [], []
     for side in sizes:
         print(f"bench: {side} px, {evaluations} evaluations ...", file=sys.stderr, flush=True)
-        rows += bench_size(content, style, side, evaluations, device, cnn)
+        size_rows, size_same_time = bench_size(content, style, side, evaluations, device, cnn)
+        rows += size_rows
+        same_time.append(size_same_time)
     report = {"machine": machine(device), "evaluations": evaluations, "content": CONTENT.name,
-              "style": STYLE.name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
+              "style": STYLE.name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows,
+              "stylize_equal_time": same_time}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for name in (f"bench-{device.replace(':', '')}-{stamp}.json", f"latest-{device.replace(':', '')}.json"):
         (out / name).write_text(json.dumps(report, indent=1))
     print(table(rows))
+    print("\nstylize's default schedule against the reference after the same time (lower loss is better):")
+    print(equal_time_table(same_time))
     print(f"machine: {report['machine']}; JSON in {out}")
     return 0
 

@@ -198,7 +198,20 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
         if r["time_to_reference_loss"] is not None:  # reached: stopped there, on a float32 evaluation
             assert r["evaluations_to_reference_loss"] == r["evaluations"]
             assert r["final_loss"] <= rows[0]["final_loss"]
-    assert "speedup" in capsys.readouterr().out
+    same_time, = report["stylize_equal_time"]
+    assert same_time["evaluations"] == 200 and same_time["final_loss"] > 0  # stylize's default at <= 256 px
+    out = capsys.readouterr().out
+    assert "speedup" in out and "same time" in out
+
+
+def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
+    from generator.bench import loss_at
+
+    trace = [(1.0, 9.0), (2.0, 5.0), (3.0, 4.0)]
+    assert loss_at(trace, 2.5) == (2, 5.0)
+    assert loss_at(trace, 3.0) == (3, 4.0)
+    assert loss_at(trace, 0.5) == (None, None)   # nothing finished yet
+    assert loss_at(trace, 3.5) == (None, None)   # the run ended before: unknown
 
 
 def test_time_to_reach_ignores_bfloat16_readings():
