@@ -1,7 +1,7 @@
 """The build: decide which figures are stale, compute them, publish docs/generated/ and the manifest.
 
-With GENERATOR_TRACE=1 in the environment the build logs `start: <name>` (the CLI sends it to
-stderr) before computing each figure, so a watcher knows when a figure is under way. Measured times are marked for reproducibility checks: a
+With GENERATOR_TRACE=1 in the environment the process computing a figure prints `start: <name>` to
+stderr first, so a watcher knows when a figure is under way. Measured times are marked for reproducibility checks: a
 number named `seconds` or `*_seconds` states a time, and a figure whose files show one (a plot
 against time) returns `numbers["time_dependent"] = True`; the manifest lists both under
 "time_dependent", with the build record. Everything else is byte-identical between two builds.
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, figures
+from . import cache, figures, workers
 from .catalog import load_catalog
 from .config import PROFILES, get_profile
 from .errors import InputError
@@ -114,8 +114,9 @@ def find_cached(store, catalog, profile, paths, spec_by_profile) -> tuple[str, d
 
 
 def run_build(profile_name: str, device: str = "auto", only: str | None = None, force: bool = False,
-              paths: Paths | None = None, log=print, progress_factory=None) -> BuildReport:
-    """Build every figure of the profile; returns the report. Raises InputError for a bad catalogue."""
+              paths: Paths | None = None, log=print, progress_factory=None, jobs: int = 1) -> BuildReport:
+    """Build every figure of the profile, the stale ones on `jobs` processes; returns the report.
+    Raises InputError for a bad catalogue."""
     paths = paths or Paths()
     start = time.perf_counter()
     profile = get_profile(profile_name)
@@ -154,7 +155,8 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
                 stale.append(spec)
         if stale:
             resolved = resolve_device(device)
-            _compute(stale, store, profile, resolved, report, entries, log, progress_factory)
+            _compute(stale, store, profile, resolved, report, entries, log, progress_factory, jobs,
+                     previous_seconds(paths.generated) if jobs > 1 else None)
         publish(paths, store, catalog, profile, entries, report)
         report.seconds = time.perf_counter() - start
         record = {"profile": profile.name, "computed": report.computed, "failed": report.failed,
@@ -187,21 +189,21 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _compute(stale, store, profile, device, report, entries, log, progress_factory):
+def _compute(stale, store, profile, device, report, entries, log, progress_factory, jobs=1, previous=None):
     import torch
 
     versions = {"profile": profile.name, "device": device, "torch": torch.__version__}
+    if jobs > 1 and len(stale) > 1:
+        _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs,
+                          previous or {})
+        return
     for spec in stale:
-        key = keyed(spec, profile.name)
+        key = keyed(spec, profile.name)  # the inputs as they were when the figure started
         staging = store.staging()
         bar = None
-        t0 = time.perf_counter()
         try:  # from here on, any interruption discards the staging folder
-            if os.environ.get("GENERATOR_TRACE"):
-                log(f"start: {spec.name}")
             bar = progress_factory(spec) if progress_factory else None
-            ctx = figures.RenderContext(out=staging, device=device, progress=bar.update if bar is not None else None)
-            files, numbers = figures.load(spec.module).render(spec, ctx)
+            files, numbers, seconds = workers.render(spec, staging, device, bar.update if bar is not None else None)
         except InputError as exc:
             store.discard(staging)
             report.fail(spec.name, str(exc), log)
@@ -218,16 +220,58 @@ def _compute(stale, store, profile, device, report, entries, log, progress_facto
         finally:
             if bar is not None:
                 bar.close()
-        time_dependent = bool(numbers.pop("time_dependent", False))
-        meta = dict(versions, files=files, numbers=numbers, seconds=round(time.perf_counter() - t0, 3),
-                    name=spec.name, key=key, time_dependent=time_dependent)
-        try:
-            store.commit(staging, key, meta)
-        except BaseException:
-            store.discard(staging)
-            raise
-        entries[spec.name] = (key, store.get(key))  # as stored, so a later no-op build publishes the same bytes
-        report.computed.append(spec.name)
+        _commit(spec, key, staging, files, numbers, seconds, store, versions, report, entries)
+
+
+def _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs, previous):
+    """The stale figures on `jobs` worker processes, longest first (by the last build's times);
+    each result is committed as it arrives, and an interruption discards what is unfinished."""
+    import torch
+
+    order = sorted(stale, key=lambda spec: -previous.get(spec.name, 1e6 if spec.heavy else 0.0))
+    by_name = {spec.name: spec for spec in order}
+    keys = {spec.name: keyed(spec, versions["profile"]) for spec in order}
+    staging = {spec.name: store.staging() for spec in order}
+    pool = workers.FigurePool(min(jobs, len(order)), torch.get_num_threads())
+    finished = False
+    try:
+        for name, outcome in pool.outcomes([(spec, staging[spec.name], device) for spec in order]):
+            kind, *rest = outcome
+            if kind == "ok":
+                _commit(by_name[name], keys[name], staging.pop(name), *rest, store, versions, report, entries)
+                if progress_factory:
+                    log(f"{name}: {rest[2]:.1f} s")
+            else:
+                store.discard(staging.pop(name))
+                report.fail(name, rest[0], log)
+        finished = True
+    finally:
+        pool.close(finished)
+        for folder in staging.values():
+            store.discard(folder)
+    report.computed.sort(key=[spec.name for spec in stale].index)
+
+
+def _commit(spec, key, staging, files, numbers, seconds, store, versions, report, entries) -> None:
+    time_dependent = bool(numbers.pop("time_dependent", False))
+    meta = dict(versions, files=files, numbers=numbers, seconds=round(seconds, 3),
+                name=spec.name, key=key, time_dependent=time_dependent)
+    try:
+        store.commit(staging, key, meta)
+    except BaseException:
+        store.discard(staging)
+        raise
+    entries[spec.name] = (key, store.get(key))  # as stored, so a later no-op build publishes the same bytes
+    report.computed.append(spec.name)
+
+
+def previous_seconds(generated: Path) -> dict[str, float]:
+    """Each figure's time in the last published build (to schedule the longest first)."""
+    try:
+        manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
+        return {name: float(fig["seconds"]) for name, fig in manifest["figures"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildReport) -> None:

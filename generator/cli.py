@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--only", metavar="NAME", help="only this figure (or prefix / glob, e.g. gallery/rectoria2)")
     b.add_argument("--force", action="store_true", help="recompute even if cached")
     b.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    b.add_argument("--jobs", type=positive_int, default=1,
+                   help="figures computed at once, each in its own process (default 1)")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
 
     s = sub.add_parser("stylize", help="paint one photo in the style of one or more paintings")
@@ -104,7 +106,7 @@ def cmd_build(args) -> int:
     profile = args.profile or default_profile(args.device)
     progress = None if args.quiet else _figure_bar
     report = run_build(profile, device=args.device, only=args.only, force=args.force,
-                       log=lambda line: print(line, file=sys.stderr), progress_factory=progress)
+                       log=lambda line: print(line, file=sys.stderr), progress_factory=progress, jobs=args.jobs)
     print(report.summary())
     return 1 if report.failed else 0
 
