@@ -8,6 +8,7 @@ VENV ?= .venv
 PY ?= $(VENV)/bin/python
 PROFILE ?=
 DEVICE ?= auto
+JOBS ?= 1
 REMOTE ?= origin
 export NO_MKDOCS_2_WARNING := 1
 # Pruébalo's notebook runs on the kernel spec "python3" of the Python running MkDocs (it maps
@@ -30,7 +31,7 @@ site: $(PY_READY) $(KATEX) figures
 	$(PY) -m mkdocs build --strict -d site
 
 figures: $(PY_READY)
-	$(PY) -m generator build $(PROFILE_ARG) --device $(DEVICE)
+	$(PY) -m generator build $(PROFILE_ARG) --device $(DEVICE) --jobs $(JOBS)
 
 test: $(PY_READY) $(KATEX) browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -7,7 +7,7 @@ its final loss with the reference's loss after the same time.
 
     python -m generator.bench --device auto [--sizes 256,512] [--evals N]
 
-Defaults: 500 reference evaluations at long sides 256 and 512 on a CPU (about 40 minutes on 2 cores;
+Defaults: 500 reference evaluations at long sides 256 and 512 on a CPU (about 45 minutes on 2 cores;
 `--evals 100` gives a first reading in 8), 256, 512 and 1024 on a GPU.
 """
 from __future__ import annotations
