@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import subprocess
 import threading
 import tomllib
@@ -40,8 +41,11 @@ class Build:
 
     def __init__(self, root: Path, *args: str):
         self.root = root
+        # Ctrl-C's default action even where the suite runs as a background job (whose shell
+        # ignores SIGINT, and Python keeps an ignored SIGINT ignored).
         self.proc = subprocess.Popen([PY, "-m", "generator", "build", *args], cwd=root, env=subprocess_env(GENERATOR_TRACE="1"),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.lines: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
