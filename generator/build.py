@@ -11,10 +11,8 @@ from __future__ import annotations
 import fcntl
 import fnmatch
 import json
-import os
 import re
 import time
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +154,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         if stale:
             resolved = resolve_device(device)
             _compute(stale, store, profile, resolved, report, entries, log, progress_factory, jobs,
-                     previous_seconds(paths.generated) if jobs > 1 else None)
+                     previous_seconds(paths.generated) if jobs > 1 else {})
         publish(paths, store, catalog, profile, entries, report)
         report.seconds = time.perf_counter() - start
         record = {"profile": profile.name, "computed": report.computed, "failed": report.failed,
@@ -189,13 +187,12 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _compute(stale, store, profile, device, report, entries, log, progress_factory, jobs=1, previous=None):
+def _compute(stale, store, profile, device, report, entries, log, progress_factory, jobs, previous):
     import torch
 
     versions = {"profile": profile.name, "device": device, "torch": torch.__version__}
     if jobs > 1 and len(stale) > 1:
-        _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs,
-                          previous or {})
+        _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs, previous)
         return
     for spec in stale:
         key = keyed(spec, profile.name)  # the inputs as they were when the figure started
@@ -203,24 +200,14 @@ def _compute(stale, store, profile, device, report, entries, log, progress_facto
         bar = None
         try:  # from here on, any interruption discards the staging folder
             bar = progress_factory(spec) if progress_factory else None
-            files, numbers, seconds = workers.render(spec, staging, device, bar.update if bar is not None else None)
-        except InputError as exc:
-            store.discard(staging)
-            report.fail(spec.name, str(exc), log)
-            continue
-        except Exception as exc:  # a bug in one figure must not cost the others
-            store.discard(staging)
-            report.fail(spec.name, f"{type(exc).__name__}: {exc}", log)
-            if os.environ.get("GENERATOR_DEBUG"):
-                traceback.print_exc()
-            continue
+            outcome = workers.outcome(spec, staging, device, bar.update if bar is not None else None)
         except BaseException:
             store.discard(staging)
             raise
         finally:
             if bar is not None:
                 bar.close()
-        _commit(spec, key, staging, files, numbers, seconds, store, versions, report, entries)
+        _settle(spec, key, staging, outcome, store, versions, report, entries, log)
 
 
 def _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs, previous):
@@ -236,20 +223,25 @@ def _compute_parallel(stale, store, versions, device, report, entries, log, prog
     finished = False
     try:
         for name, outcome in pool.outcomes([(spec, staging[spec.name], device) for spec in order]):
-            kind, *rest = outcome
-            if kind == "ok":
-                _commit(by_name[name], keys[name], staging.pop(name), *rest, store, versions, report, entries)
-                if progress_factory:
-                    log(f"{name}: {rest[2]:.1f} s")
-            else:
-                store.discard(staging.pop(name))
-                report.fail(name, rest[0], log)
+            _settle(by_name[name], keys[name], staging.pop(name), outcome, store, versions, report, entries, log)
+            if outcome[0] == "ok" and progress_factory:
+                log(f"{name}: {outcome[3]:.1f} s")
         finished = True
     finally:
         pool.close(finished)
         for folder in staging.values():
             store.discard(folder)
     report.computed.sort(key=[spec.name for spec in stale].index)
+
+
+def _settle(spec, key, staging, outcome, store, versions, report, entries, log) -> None:
+    """Commit a rendered figure, or discard its staging folder and record why it failed."""
+    kind, *rest = outcome
+    if kind == "ok":
+        _commit(spec, key, staging, *rest, store, versions, report, entries)
+    else:
+        store.discard(staging)
+        report.fail(spec.name, rest[0], log)
 
 
 def _commit(spec, key, staging, files, numbers, seconds, store, versions, report, entries) -> None:

@@ -2,8 +2,9 @@
 
 Figures are independent, so N spawned processes each render one at a time into the staging folder
 the build gives them; only the build's own process commits to the cache, as results arrive. A
-worker reports an outcome, never raises: ("ok", files, numbers, seconds), ("input", message) for
-bad input, ("bug", message) for anything else. Workers ignore Ctrl-C (the build stops them) and
+figure's outcome, in a worker or in the build's own process (serial builds), is a tuple, never an
+exception: ("ok", files, numbers, seconds), ("input", message) for bad input, ("bug", message) for
+anything else. Workers ignore Ctrl-C (the build stops them) and
 die with the build's process (Linux's parent-death signal), so a killed build leaves no worker
 writing on.
 """
@@ -36,16 +37,22 @@ def render(spec, out, device: str, progress=None) -> tuple[dict, dict, float]:
     return files, numbers, time.perf_counter() - t0
 
 
-def _outcome(task) -> tuple[str, tuple]:
-    spec, out, device = task
+def outcome(spec, out, device: str, progress=None) -> tuple:
+    """render()'s result as an outcome (see the module's docstring); raises only what is not an
+    Exception (an interruption)."""
     try:
-        return spec.name, ("ok", *render(spec, out, device))
+        return ("ok", *render(spec, out, device, progress))
     except InputError as exc:
-        return spec.name, ("input", str(exc))
+        return ("input", str(exc))
     except Exception as exc:  # a bug in one figure must not cost the others
         if os.environ.get("GENERATOR_DEBUG"):
             traceback.print_exc()
-        return spec.name, ("bug", f"{type(exc).__name__}: {exc}")
+        return ("bug", f"{type(exc).__name__}: {exc}")
+
+
+def _named_outcome(task) -> tuple[str, tuple]:
+    spec, out, device = task
+    return spec.name, outcome(spec, out, device)
 
 
 def _init_worker(threads: int) -> None:
@@ -72,7 +79,7 @@ class FigurePool:
 
     def outcomes(self, tasks):
         """(figure name, outcome) for each (spec, out, device) task, in order of completion."""
-        return self.pool.imap_unordered(_outcome, tasks, chunksize=1)
+        return self.pool.imap_unordered(_named_outcome, tasks, chunksize=1)
 
     def close(self, finished: bool) -> None:
         if finished:
