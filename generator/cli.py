@@ -33,6 +33,36 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, not {text}")
+    return value
+
+
+def float_list(text: str) -> tuple:
+    """'0.7,0.3' -> (0.7, 0.3), each a finite number >= 0."""
+    return tuple(non_negative_float(part.strip()) for part in text.split(","))
+
+
+def name_list(text: str) -> tuple:
+    """'relu1_1, relu2_1' -> ('relu1_1', 'relu2_1'); the names are checked by stylize."""
+    names = tuple(part.strip() for part in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{text!r}: empty name in the comma-separated list")
+    return names
+
+
 class Parser(argparse.ArgumentParser):
     """Bad arguments get one line naming the argument and the fault (no usage dump), exit 2."""
 
@@ -66,9 +96,31 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--content-weight", type=non_negative_float, default=None, help="alpha")
     s.add_argument("--style-weight", type=non_negative_float, default=None, help="beta")
     s.add_argument("--tv-weight", type=non_negative_float, default=None, help="total variation weight")
-    s.add_argument("--init", choices=("content", "noise", "style"), default="content")
+    s.add_argument("--init", choices=("content", "noise", "style"), default="content",
+                   help="starting canvas: the photo, noise or the (first) painting (default content)")
     s.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
+    s.add_argument("--learning-rate", type=positive_float, default=None,
+                   help="Adam's step in 0-255 pixel units (default 10; L-BFGS has none)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--keep-colors", action="store_true",
+                   help="the painting's texture in the photo's colours: transfer the luminance only, "
+                        "then give back the photo's chrominance (YCbCr)")
+    s.add_argument("--style-scale", type=positive_float, default=1.0,
+                   help="the painting's size relative to its default (the result's long side, at least "
+                        "512 px): above 1 bigger strokes, below 1 smaller (default 1)")
+    s.add_argument("--style-blend-weights", type=float_list, default=None, metavar="W1,W2,...",
+                   help="one weight per painting when several are blended, e.g. 0.7,0.3 "
+                        "(normalised to sum 1; default equal)")
+    s.add_argument("--pooling", choices=("max", "avg"), default="max",
+                   help="VGG19's pooling: max (the original network) or avg (Gatys et al.'s choice)")
+    s.add_argument("--content-layers", type=name_list, default=None, metavar="LAYER,...",
+                   help="VGG19 layers of the content loss, e.g. relu4_2 (default: printed at the end)")
+    s.add_argument("--style-layers", type=name_list, default=None, metavar="LAYER,...",
+                   help="VGG19 layers of the style loss, e.g. relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 "
+                        "(equal weights; default: printed at the end)")
+    s.add_argument("--save-every", type=non_negative_int, default=0, metavar="N",
+                   help="also write every N-th evaluation's result beside -o (resultado_0050.jpg; "
+                        "coarse stages upsampled to the result's size; default 0: none)")
     s.add_argument("--device", default="auto", help="auto, cpu or cuda")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -142,13 +194,17 @@ def cmd_stylize(args) -> int:
     from .stylize import stylize
 
     check_device(args.device)
-    result = stylize(args.content, args.styles, args.output, size=args.size, steps=args.steps,
-                     content_weight=args.content_weight, style_weight=args.style_weight,
-                     tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer, seed=args.seed,
-                     device=args.device, show_progress=not args.quiet)
+    result, report = stylize(
+        args.content, args.styles, args.output, size=args.size, device=args.device, keep_colors=args.keep_colors,
+        show_progress=not args.quiet, steps=args.steps, content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer,
+        seed=args.seed, learning_rate=args.learning_rate, pooling=args.pooling, content_layers=args.content_layers,
+        style_layers=args.style_layers, style_blend_weights=args.style_blend_weights, style_scale=args.style_scale,
+        save_every=args.save_every)
     w, h = result.image.size
     print(f"wrote {args.output}: {w}x{h}, {len(result.history)} evaluations in {result.seconds:.1f} s, "
           f"final loss {result.final_loss:.4g}")
+    print("\n".join(report))
     return 0
 
 

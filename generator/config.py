@@ -26,6 +26,7 @@ class TransferSettings:
     snapshot_every: int = 0          # 0: no snapshots
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
     style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
+    style_scale: float = 1.0         # the painting's size relative to that default (stylize --style-scale)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
     float32_finish: int = 0          # bfloat16: the final stage's last N evaluations run in float32
 

@@ -76,11 +76,12 @@ def stage_steps(steps: int, n_stages: int, final_share: float = FINAL_SHARE) -> 
     return share + [final]
 
 
-def style_side(canvas_size: tuple[int, int], floor: int = 512) -> int:
-    """Long side for the painting: the canvas's, but at least `floor`. A small painting has few
-    positions in the deep layers (16x10 at conv5_1 for 256 px), and a Gram matrix of rank that low
-    pins down the painting's own features, so the canvas would copy its layout, not its texture."""
-    return max(max(canvas_size), floor)
+def style_side(canvas_size: tuple[int, int], floor: int = 512, scale: float = 1.0) -> int:
+    """Long side for the painting: the canvas's, but at least `floor`, times `scale`. A small
+    painting has few positions in the deep layers (16x10 at conv5_1 for 256 px), and a Gram matrix
+    of rank that low pins down the painting's own features, so the canvas would copy its layout,
+    not its texture. `scale` (stylize --style-scale) makes the painting's strokes bigger or smaller."""
+    return max(1, round(max(max(canvas_size), floor) * scale))
 
 
 def layer_weights(settings: TransferSettings) -> dict[str, float]:
@@ -124,8 +125,9 @@ def deepest_layer(settings: TransferSettings) -> str:
 
 def run_transfer(content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
                  size: tuple[int, int], device: str = "cpu", progress=None,
-                 stop_below: float | None = None) -> TransferResult:
-    """Optimise a canvas of `size` (w, h). `progress(n)` is called after each evaluation.
+                 stop_below: float | None = None, on_snapshot=None) -> TransferResult:
+    """Optimise a canvas of `size` (w, h). `progress(n)` is called after each evaluation;
+    `on_snapshot(evaluation, image)` with each snapshot as it is taken (settings.snapshot_every).
     `stop_below` (the benchmark's time-to-loss) ends the final stage at its first evaluation whose
     total loss is at most that value; it reads the loss, so a GPU synchronises every
     STOP_CHECK_CUDA evaluations."""
@@ -151,7 +153,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
             final_stage = stage == len(scales) - 1
             float32_from = steps - settings.float32_finish if final_stage else steps
             content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
-            painting_side = style_side(stage_size, settings.style_min_side)
+            painting_side = style_side(stage_size, settings.style_min_side, settings.style_scale)
             style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
                         for s in styles]
             if canvas is None:
@@ -182,6 +184,8 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                 n = len(records)
                 if settings.snapshot_every and n % settings.snapshot_every == 0:
                     result.snapshots.append((n, images.to_image(canvas)))  # synchronises; only when asked
+                    if on_snapshot:
+                        on_snapshot(*result.snapshots[-1])
                 if progress:
                     progress(1)
                 return total
