@@ -1,0 +1,233 @@
+"""stylize's neural-style options: each one validated, in --help, and shown to change the result
+(the real VGG19 at tiny sizes: 48-192 px, a few evaluations)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, run_generator
+from test_cli import assert_one_line_error
+
+from generator import stylize as stylize_module
+from generator.errors import InputError
+from generator.figures.work_colour import chroma_distance
+from generator.images import fit_long_side, read_image
+from generator.stylize import (blend_weights, check_layers, painting_sizes, schedule_report, snapshot_path,
+                               stylize, transfer_settings)
+from generator.transfer import style_side
+
+CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
+STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
+STYLE2 = ROOT / "site_src" / "styles" / "starry_night.jpg"
+FLAGS = ("--keep-colors", "--style-scale", "--style-blend-weights", "--pooling", "--content-layers",
+         "--style-layers", "--save-every", "--learning-rate")
+
+
+def run(tmp_path, name="out.png", styles=(STYLE,), size=48, steps=3, **options):
+    output = tmp_path / name
+    result, report = stylize(CONTENT, list(styles), output, size=size, device="cpu", show_progress=False,
+                             steps=steps, **options)
+    return np.asarray(Image.open(output), dtype=np.float64), report
+
+
+def photo_at(size):
+    return fit_long_side(read_image(CONTENT), size, allow_upscale=True)
+
+
+# --- pure pieces ----------------------------------------------------------------------------------
+
+def test_style_scale_multiplies_the_default_painting_side():
+    assert style_side((256, 126), 512) == style_side((256, 126), 512, 1.0) == 512  # the floor, unchanged
+    assert style_side((256, 126), 512, 0.5) == 256
+    assert style_side((1024, 504), 512, 1.5) == 1536
+    assert style_side((1024, 504), 0, 0.25) == 256
+
+
+def test_blend_weights_are_normalised_and_counted():
+    assert blend_weights(None, 2) is None
+    assert blend_weights((7, 3), 2) == pytest.approx((0.7, 0.3))
+    with pytest.raises(InputError, match="--style-blend-weights: 1 weight.* for 2 painting"):
+        blend_weights((1,), 2)
+    with pytest.raises(InputError, match="--style-blend-weights: .*not all zero"):
+        blend_weights((0, 0), 2)
+
+
+def test_layer_names_are_checked_against_vgg():
+    assert check_layers("--style-layers", ["relu1_1", "conv4_2", "pool5"]) == ("relu1_1", "conv4_2", "pool5")
+    with pytest.raises(InputError, match=r"^--content-layers: unknown VGG19 layer 'relu4_5'"):
+        check_layers("--content-layers", ["relu4_5"])
+    with pytest.raises(InputError, match="--style-layers: give at least one"):
+        check_layers("--style-layers", [])
+
+
+def test_options_reach_the_transfer_settings():
+    default = transfer_settings(512, "cpu")
+    s = transfer_settings(512, "cpu", 2, pooling="avg", content_layers=["relu4_2"],
+                          style_layers=["relu1_1", "relu3_1"], style_blend_weights=(1, 3), style_scale=0.5,
+                          save_every=10, optimizer="adam", learning_rate=2.0)
+    assert (s.pooling, s.content_layers, s.style_layers) == ("avg", ("relu4_2",), ("relu1_1", "relu3_1"))
+    assert s.style_blend == pytest.approx((0.25, 0.75))
+    assert (s.style_scale, s.snapshot_every, s.learning_rate) == (0.5, 10, 2.0)
+    assert (s.steps, s.scales, s.precision) == (default.steps, default.scales, default.precision)
+    assert (default.style_scale, default.snapshot_every, default.style_blend) == (1.0, 0, None)
+
+
+def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypatch):
+    schedule = stylize_module.default_schedule
+    monkeypatch.setattr(stylize_module, "default_schedule", lambda size, device: {
+        **schedule(size, device), "style_layer_weights": (0.1, 0.2, 0.3, 0.2, 0.2)})
+    assert transfer_settings(512, "cpu").style_layer_weights == (0.1, 0.2, 0.3, 0.2, 0.2)
+    assert transfer_settings(512, "cpu", style_layers=["relu2_1", "relu4_1"]).style_layer_weights is None
+
+
+@pytest.mark.parametrize("option, value, fragment", [
+    ("style_scale", -1.0, "--style-scale"), ("style_scale", 0.0, "--style-scale"),
+    ("save_every", -1, "--save-every"), ("pooling", "min", "--pooling"), ("learning_rate", 0.0, "--learning-rate"),
+])
+def test_bad_option_values(option, value, fragment):
+    with pytest.raises(InputError, match=fragment):
+        transfer_settings(256, "cpu", **{option: value})
+
+
+def test_snapshot_names_sit_beside_the_output(tmp_path):
+    assert snapshot_path(tmp_path / "resultado.jpg", 50, 60) == tmp_path / "resultado_0050.jpg"
+    assert snapshot_path(tmp_path / "a.b.png", 7, 20000) == tmp_path / "a.b_00007.png"
+
+
+def test_painting_sizes_follow_the_stages_and_the_scale():
+    s = transfer_settings(1024, "cpu", style_scale=0.5)
+    sizes = painting_sizes((1024, 682), (800, 600), s)
+    assert len(sizes) == len(s.scales) >= 2
+    assert sizes[-1] == (512, 384) and sizes[0] == (256, 192)  # half of max(stage, 512) at each stage
+
+
+def test_schedule_report_counts_what_ran():
+    s = transfer_settings(512, "cpu", style_layers=["relu1_1", "relu2_1"])
+    history = ([{"stage": 0, "precision": "float32"}] * 2 + [{"stage": 0, "precision": "bfloat16"}] * 10
+               + [{"stage": 1, "precision": "float32"}] * 2 + [{"stage": 1, "precision": "bfloat16"}] * 46)
+    lines = schedule_report(s, history, (512, 340), [("udnie.jpg", [(512, 512), (512, 512)])])
+    text = "\n".join(lines)
+    assert f"style {s.style_weight:g} at relu1_1 0.5, relu2_1 0.5; tv" in lines[0]
+    assert "stage 1: 256x170, 12 evaluations (2 float32, 10 bfloat16), painting 512x512" in text
+    assert "stage 2: 512x340, 48 evaluations (2 float32, 46 bfloat16)" in text
+    assert "init content" in text and "lbfgs" in text and "pooling max" in text
+
+
+# --- effects on the result (real VGG19) -------------------------------------------------------------
+
+def test_keep_colors_gives_back_the_photos_chrominance(tmp_path):
+    # From noise, so a plain transfer's colours come from the painting, not from the starting canvas.
+    keep, report = run(tmp_path, "keep.png", steps=8, init="noise", keep_colors=True, save_every=4)
+    plain, _ = run(tmp_path, "plain.png", steps=8, init="noise")
+    photo = photo_at(48)
+    for name in ("keep.png", "keep_0004.png", "keep_0008.png"):
+        assert chroma_distance(Image.open(tmp_path / name), photo) < 1.0, name
+    assert chroma_distance(Image.open(tmp_path / "plain.png"), photo) > 10.0
+    assert np.abs(keep - plain).mean() > 5.0
+    assert "colours: the photo's" in "\n".join(report)
+
+
+def test_save_every_writes_the_intermediate_results_at_the_results_size(tmp_path, monkeypatch):
+    # Two stages at a small size: the half-size stage's snapshots come out at the result's size.
+    monkeypatch.setattr(stylize_module, "default_schedule",
+                        lambda size, device: {"steps": 6, "scales": (0.5, 1.0), "precision": "float32"})
+    output = tmp_path / "resultado.jpg"
+    result, report = stylize(CONTENT, [STYLE], output, size=192, device="cpu", show_progress=False, save_every=2)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["resultado.jpg", "resultado_0002.jpg", "resultado_0004.jpg", "resultado_0006.jpg"]
+    assert {Image.open(tmp_path / n).size for n in names} == {(192, 128)}
+    assert [e["stage"] for e in result.history].count(0) >= 1  # resultado_0002 was taken at the half-size stage
+    first, last = (np.asarray(Image.open(tmp_path / n), dtype=float) for n in ("resultado_0002.jpg", "resultado.jpg"))
+    assert np.abs(first - last).mean() > 1.0
+    assert "stage 1: 96x64" in "\n".join(report) and "intermediate results: 3" in "\n".join(report)
+
+
+def test_pooling_avg_changes_the_result(tmp_path):
+    a, _ = run(tmp_path, "max.png")
+    b, report = run(tmp_path, "avg.png", pooling="avg")
+    assert np.abs(a - b).mean() > 0.5
+    assert "pooling avg" in "\n".join(report)
+
+
+def test_style_scale_changes_the_painting_and_the_result(tmp_path):
+    a, _ = run(tmp_path, "one.png")
+    b, report = run(tmp_path, "half.png", style_scale=0.25)
+    assert np.abs(a - b).mean() > 0.5
+    assert "painting 128x128" in "\n".join(report)  # udnie is square: 0.25 x max(48, 512)
+
+
+def test_blend_weights_choose_between_paintings(tmp_path):
+    only_first, _ = run(tmp_path, "first.png")
+    blend_10, report = run(tmp_path, "b10.png", styles=(STYLE, STYLE2), style_blend_weights=(1, 0))
+    blend_01, _ = run(tmp_path, "b01.png", styles=(STYLE, STYLE2), style_blend_weights=(0, 1))
+    assert np.abs(blend_10 - only_first).max() == 0  # a zero weight adds nothing to the target Grams
+    assert np.abs(blend_10 - blend_01).mean() > 0.5
+    assert "udnie.jpg x1, starry_night.jpg x0" in "\n".join(report)
+
+
+def test_layers_change_the_result(tmp_path):
+    a, _ = run(tmp_path, "default.png")
+    b, report = run(tmp_path, "shallow.png", content_layers=["relu2_2"], style_layers=["relu1_1", "relu2_1"])
+    assert np.abs(a - b).mean() > 0.5
+    assert f"content {transfer_settings(48, 'cpu').content_weight:g} at relu2_2;" in report[0]
+    assert "at relu1_1 0.5, relu2_1 0.5;" in report[0]
+
+
+def test_learning_rate_changes_adams_steps(tmp_path):
+    a, _ = run(tmp_path, "lr10.png", optimizer="adam")
+    b, report = run(tmp_path, "lr2.png", optimizer="adam", learning_rate=2.0)
+    assert np.abs(a - b).mean() > 0.5
+    assert "adam (learning rate 2)" in "\n".join(report)
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bare_copy(project_copy_factory):
+    return project_copy_factory("stylize_flags")
+
+
+def test_help_lists_every_flag(bare_copy):
+    proc = run_generator(bare_copy, "stylize", "--help")
+    assert proc.returncode == 0
+    for flag in FLAGS:
+        assert flag in proc.stdout, flag
+
+
+def test_cli_prints_the_weights_and_schedule(bare_copy, tmp_path):
+    output = tmp_path / "resultado.png"
+    proc = run_generator(bare_copy, "stylize", CONTENT, STYLE, STYLE2, "-o", output, "--size", "48", "--steps", "4",
+                         "--quiet", "--device", "cpu", "--style-layers", "relu1_1,relu3_1", "--save-every", "2",
+                         "--style-blend-weights", "0.7,0.3", "--keep-colors", "--pooling", "avg")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith(f"wrote {output}: 48x32, 4 evaluations")
+    assert "at relu1_1 0.5, relu3_1 0.5;" in out and "conv5_1" not in out
+    assert "udnie.jpg x0.7, starry_night.jpg x0.3" in out and "pooling avg" in out
+    assert "stage 1: 48x32, 4 evaluations (" in out and "init content" in out and "precision " in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resultado.png", "resultado_0002.png",
+                                                          "resultado_0004.png"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--style-layers", "relu1_1,relu9_1"], "--style-layers: unknown VGG19 layer 'relu9_1'"),
+    (["--content-layers", "conv4_2,"], "argument --content-layers: 'conv4_2,': empty name"),
+    (["--style-scale", "-0.5"], "argument --style-scale: must be a finite number >= 0"),
+    (["--style-scale", "0"], "argument --style-scale: must be a finite number > 0"),
+    (["--style-scale", "0.05"], "--style-scale: 0.05 makes"),
+    (["--style-blend-weights", "0.7,0.3"], "--style-blend-weights: 2 weight(s) for 1 painting(s)"),
+    (["--style-blend-weights", "0.7,x"], "argument --style-blend-weights: 'x' is not a number"),
+    (["--save-every", "-1"], "argument --save-every: must be 0 or more, not -1"),
+    (["--pooling", "min"], "argument --pooling: invalid choice"),
+])
+def test_cli_bad_values(bare_copy, tmp_path, args, fragment):
+    output = tmp_path / "salida.jpg"
+    proc = run_generator(bare_copy, "stylize", CONTENT, STYLE, "-o", output, "--size", "48", "--steps", "2",
+                         "--quiet", "--device", "cpu", *args)
+    assert_one_line_error(proc, fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_option_errors_come_before_reading_the_images(bare_copy, tmp_path):
+    proc = run_generator(bare_copy, "stylize", CONTENT, tmp_path / "no_existe.jpg", "-o", tmp_path / "o.jpg",
+                         "--style-blend-weights", "1,2,3", "--quiet", "--device", "cpu")
+    assert_one_line_error(proc, "--style-blend-weights: 3 weight(s) for 1 painting(s)")
