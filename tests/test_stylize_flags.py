@@ -22,8 +22,10 @@ FLAGS = ("--keep-colors", "--style-scale", "--style-blend-weights", "--pooling",
          "--style-layers", "--save-every", "--learning-rate")
 
 
-def run(tmp_path, name="out.png", styles=(STYLE,), size=48, steps=3, **options):
+def run(tmp_path, name="out.png", styles=(STYLE,), size=48, steps=3, style_scale=0.25, **options):
+    """stylize in this process (the network loads once); the painting at 128 px, not 512, for speed."""
     output = tmp_path / name
+    options["style_scale"] = style_scale
     result, report = stylize(CONTENT, list(styles), output, size=size, device="cpu", show_progress=False,
                              steps=steps, **options)
     return np.asarray(Image.open(output), dtype=np.float64), report
@@ -131,7 +133,8 @@ def test_save_every_writes_the_intermediate_results_at_the_results_size(tmp_path
     monkeypatch.setattr(stylize_module, "default_schedule",
                         lambda size, device: {"steps": 6, "scales": (0.5, 1.0), "precision": "float32"})
     output = tmp_path / "resultado.jpg"
-    result, report = stylize(CONTENT, [STYLE], output, size=192, device="cpu", show_progress=False, save_every=2)
+    result, report = stylize(CONTENT, [STYLE], output, size=192, device="cpu", show_progress=False, save_every=2,
+                             style_scale=0.25)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["resultado.jpg", "resultado_0002.jpg", "resultado_0004.jpg", "resultado_0006.jpg"]
     assert {Image.open(tmp_path / n).size for n in names} == {(192, 128)}
@@ -149,10 +152,10 @@ def test_pooling_avg_changes_the_result(tmp_path):
 
 
 def test_style_scale_changes_the_painting_and_the_result(tmp_path):
-    a, _ = run(tmp_path, "one.png")
-    b, report = run(tmp_path, "half.png", style_scale=0.25)
+    a, _ = run(tmp_path, "quarter.png", style_scale=0.25)
+    b, report = run(tmp_path, "eighth.png", style_scale=0.125)
     assert np.abs(a - b).mean() > 0.5
-    assert "painting 128x128" in "\n".join(report)  # udnie is square: 0.25 x max(48, 512)
+    assert "painting 64x64" in "\n".join(report)  # udnie is square: 0.125 x max(48, 512)
 
 
 def test_blend_weights_choose_between_paintings(tmp_path):
