@@ -71,7 +71,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from .config import PROFILES
+    from .config import PROFILES, TransferSettings
 
     p = Parser(prog="python -m generator",
            description="Neural style transfer figures for the site, and a one-image tool.")
@@ -88,8 +88,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bars")
 
     s = sub.add_parser("stylize", help="paint one photo in the style of one or more paintings")
-    s.add_argument("content", type=Path)
-    s.add_argument("styles", type=Path, nargs="+")
+    s.add_argument("content", type=Path, help="the photo")
+    s.add_argument("styles", type=Path, nargs="+", help="one or more paintings (their styles blend)")
     s.add_argument("-o", "--output", type=Path, required=True, help="result file (.jpg, .png or .webp)")
     s.add_argument("--size", type=positive_int, default=512, help="long side in pixels (default 512)")
     s.add_argument("--steps", type=positive_int, default=None, help="loss evaluations (default: by size)")
@@ -100,7 +100,8 @@ def parser() -> argparse.ArgumentParser:
                    help="starting canvas: the photo, noise or the (first) painting (default content)")
     s.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     s.add_argument("--learning-rate", type=positive_float, default=None,
-                   help="Adam's step in 0-255 pixel units (default 10; L-BFGS has none)")
+                   help=f"Adam's step in 0-255 pixel units (default {TransferSettings.learning_rate:g}; "
+                        "L-BFGS has none)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--keep-colors", action="store_true",
                    help="the painting's texture in the photo's colours: transfer the luminance only, "
