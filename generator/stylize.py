@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,11 +104,12 @@ def fit_long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
-def check_painting_scale(paintings: dict, size: tuple[int, int], settings) -> None:
-    """Refuse a --style-scale that leaves a painting too small for VGG19's deep layers."""
+def check_painting_scale(paintings, size: tuple[int, int], settings) -> None:
+    """Refuse a --style-scale that leaves a painting too small for VGG19's deep layers.
+    `paintings`: (path, image) pairs."""
     from .transfer import MIN_STAGE_SIDE
 
-    for path, painting in paintings.items():
+    for path, painting in paintings:
         smallest = min(painting_sizes(size, painting.size, settings), key=min)
         if min(smallest) < MIN_STAGE_SIDE:
             raise InputError("--style-scale", f"{settings.style_scale:g} makes {path} {smallest[0]}x{smallest[1]} px; "
@@ -138,9 +140,9 @@ def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512,
     device = resolve_device(device)
     settings = transfer_settings(size, device, len(styles), **options)  # bad options fail before reading images
     photo = fit_long_side(read_image(content), size, allow_upscale=True)
-    paintings = {Path(s): read_image(s) for s in styles}
+    paintings = [(Path(s), read_image(s)) for s in styles]  # a list: the same painting may come twice
     check_painting_scale(paintings, photo.size, settings)
-    shown_sizes = [painting_sizes(photo.size, p.size, settings) for p in paintings.values()]
+    shown_sizes = [painting_sizes(photo.size, p.size, settings) for _, p in paintings]
 
     from . import colour
     from .memory import check_fits
@@ -148,7 +150,7 @@ def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512,
 
     check_fits(photo.size, deepest_layer(settings), device, settings.precision,
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)  # refuse before any work
-    canvas_photo, canvas_paintings = photo, list(paintings.values())
+    canvas_photo, canvas_paintings = photo, [p for _, p in paintings]
     if keep_colors:
         canvas_photo, canvas_paintings = luminance_inputs(photo, canvas_paintings, [s[-1] for s in shown_sizes])
 
@@ -177,9 +179,8 @@ def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512,
             bar.close()
     result.image = finished(result.image)
     save_image(result.image, output, quality=95)
-    report = schedule_report(settings, result.history, photo.size,
-                             list(zip([p.name for p in paintings], shown_sizes)), keep_colors, written)
-    return result, report
+    names = [(path.name, sizes) for (path, _), sizes in zip(paintings, shown_sizes)]
+    return result, schedule_report(settings, result.history, photo.size, names, keep_colors, written)
 
 
 def luminance_inputs(photo, paintings, painting_sides):
@@ -214,13 +215,10 @@ def schedule_report(settings, history, size, paintings, keep_colors=False, snaps
     lines.append(f"schedule: {optimiser}, init {settings.init}, seed {settings.seed}, precision {settings.precision}")
     sizes = stage_sizes(size, effective_scales(size, settings.scales))
     for stage, (w, h) in enumerate(sizes):
-        done = [e for e in history if e.get("stage", 0) == stage]
-        counts = {}
-        for e in done:
-            counts[e.get("precision", settings.precision)] = counts.get(e.get("precision", settings.precision), 0) + 1
-        precision = ", ".join(f"{n} {p}" for p, n in counts.items())
-        shown = " / ".join(f"{pw}x{ph}" for _, per_stage in paintings for pw, ph in per_stage[stage:stage + 1])
-        lines.append(f"  stage {stage + 1}: {w}x{h}, {len(done)} evaluations ({precision or 'none'}), "
+        counts = Counter(e["precision"] for e in history if e["stage"] == stage)
+        precision = ", ".join(f"{n} {p}" for p, n in counts.items()) or "none"
+        shown = " / ".join("{}x{}".format(*per_stage[stage]) for _, per_stage in paintings)
+        lines.append(f"  stage {stage + 1}: {w}x{h}, {sum(counts.values())} evaluations ({precision}), "
                      f"painting {shown}")
     if snapshots:
         lines.append(f"intermediate results: {len(snapshots)} ({Path(snapshots[0]).name} ... {Path(snapshots[-1]).name})")

@@ -165,6 +165,9 @@ def test_blend_weights_choose_between_paintings(tmp_path):
     assert np.abs(blend_10 - only_first).max() == 0  # a zero weight adds nothing to the target Grams
     assert np.abs(blend_10 - blend_01).mean() > 0.5
     assert "udnie.jpg x1, starry_night.jpg x0" in "\n".join(report)
+    twice, report = run(tmp_path, "twice.png", styles=(STYLE, STYLE), style_blend_weights=(1, 3))
+    assert "udnie.jpg x0.25, udnie.jpg x0.75" in "\n".join(report)  # the same painting twice is two paintings
+    assert np.abs(twice - only_first).mean() < 0.5
 
 
 def test_layers_change_the_result(tmp_path):
