@@ -79,12 +79,11 @@ def transfer_settings(size: int, device: str, n_paintings: int = 1, *, steps=Non
                    content_layers=None if content_layers is None else check_layers("--content-layers", content_layers),
                    style_layers=None if style_layers is None else check_layers("--style-layers", style_layers),
                    style_blend=blend_weights(style_blend_weights, n_paintings))
-    settings = TransferSettings(**default_schedule(size, device))
-    settings = replace(settings, **{k: v for k, v in options.items() if v is not None}, init=init,
+    default = TransferSettings(**default_schedule(size, device))
+    settings = replace(default, **{k: v for k, v in options.items() if v is not None}, init=init,
                        optimizer=optimizer, seed=seed, pooling=pooling, style_scale=style_scale,
                        snapshot_every=save_every)
-    if style_layers is not None and settings.style_layer_weights is not None \
-            and len(settings.style_layer_weights) != len(settings.style_layers):
+    if settings.style_layers != default.style_layers and isinstance(settings.style_layer_weights, (tuple, list)):
         settings = replace(settings, style_layer_weights=None)  # the default's weights were for other layers
     return settings
 
