@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from buildproc import Build, assert_nothing_partial, cache_entries, staging_dirs, trim_catalog
+from helpers import Build, assert_nothing_partial, cache_entries, staging_dirs, trim_catalog
 from conftest import run_generator
 
 ARGS = ("--profile", "tiny", "--quiet", "--only", "gallery")
