@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import importlib.util
 import json
 import os
 import shutil
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,15 +129,29 @@ def server(built_site):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
+def require_browser() -> None:
+    """Skip where Chromium or Playwright is missing; fail instead under CI=true."""
     if not Path(CHROMIUM).exists():
         skip_unless_ci(f"Chromium not found ({CHROMIUM}): `make test` installs Debian's chromium with "
                        "apt-get as root or with passwordless sudo, and could not here")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        skip_unless_ci(f"Playwright cannot be imported ({exc}): it is pinned in requirements.txt")
+    if importlib.util.find_spec("playwright") is None:
+        skip_unless_ci("Playwright is not installed (it is pinned in requirements.txt)")
+
+
+def test_missing_chromium_fails_under_ci(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no-chromium"):
+        require_browser()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no-chromium"):
+        require_browser()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

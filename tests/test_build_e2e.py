@@ -4,7 +4,6 @@ import shutil
 import tomllib
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from conftest import run_generator
