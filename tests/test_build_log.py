@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import PY, subprocess_env
-from helpers import SUMMARY, append_painting, build_record, manifest
+from helpers import SUMMARY, append_painting, build_record, manifest, trim_catalog
 
 from generator.progress import BuildLog, figure_line
 
@@ -120,12 +120,13 @@ def test_piped_log_one_line_per_figure_then_the_summary(piped_build):
 
 # --- the command line on a terminal --------------------------------------------------------------
 
-def test_terminal_gets_progress_bars(tiny_site, project_copy_factory):
-    """The same command with stderr on a pseudo-terminal draws a bar while a heavy figure computes."""
-    root = project_copy_factory("build_log_tty", source=tiny_site.root, with_build=True)
-    heavy = "gallery/rectoria2/starry_night"
+def test_terminal_gets_progress_bars(project_copy_factory):
+    """The command with stderr on a pseudo-terminal draws a bar while a heavy figure computes."""
+    root = project_copy_factory("build_log_tty")
+    kept = trim_catalog(root, content=1, styles=1)
+    heavy = f"gallery/{kept['content'][0]['name']}/{kept['style'][0]['name']}"
     primary, secondary = pty.openpty()
-    proc = subprocess.Popen([PY, "-m", "generator", "build", "--profile", "tiny", "--only", heavy, "--force"],
+    proc = subprocess.Popen([PY, "-m", "generator", "build", "--profile", "tiny", "--only", heavy],
                             cwd=root, env=subprocess_env(), stdout=subprocess.PIPE, stderr=secondary)
     os.close(secondary)
     terminal = b""
