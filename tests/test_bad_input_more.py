@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, run_generator
-from helpers import assert_nothing_partial, cache_entries, file_digests, one_line_error, trim_catalog
+from helpers import assert_nothing_partial, cache_entries, file_digests, manifest, one_line_error, trim_catalog
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
@@ -101,9 +101,9 @@ def test_bad_painting_file_in_build(copy_built, fault, tmp_path):
         assert file_digests(generated) == before
     else:  # only the bad painting's figure fails; the other is intact
         assert proc.stdout.startswith("build: 0 computed, 1 reused, 1 failed")
-        manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
-        assert list(manifest["failed"]) == [f"painting/{bad}"]
-        assert list(manifest["figures"]) == [f"painting/{good}"]
+        built = manifest(root)
+        assert list(built["failed"]) == [f"painting/{bad}"]
+        assert list(built["figures"]) == [f"painting/{good}"]
         after = file_digests(generated)
         assert {k: v for k, v in after.items() if k.startswith(f"painting/{good}/")} == \
                {k: v for k, v in before.items() if k.startswith(f"painting/{good}/")}
@@ -131,10 +131,10 @@ def test_bad_photo_reported_once(copy_built):
     proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--only", "gallery")
     line = one_line_error(proc)
     assert str(photo) in line and "truncated" in line
-    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+    built = manifest(root)
     photo_name = catalog["content"][0]["name"]
-    assert sorted(manifest["failed"]) == sorted(f"gallery/{photo_name}/{n}" for n in names)
-    assert len(set(manifest["failed"].values())) == 1
+    assert sorted(built["failed"]) == sorted(f"gallery/{photo_name}/{n}" for n in names)
+    assert len(set(built["failed"].values())) == 1
 
 
 # --- the catalogue's text, through the build -----------------------------------------------------
@@ -178,8 +178,7 @@ def test_markup_in_title_is_kept_as_text(copy_built):
                                                              f"title = {json.dumps(title)}"), encoding="utf-8")
     proc = run_generator(root, *ONLY_PAINTINGS)
     assert proc.returncode == 0, proc.stderr
-    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
-    assert title in [e["title"] for e in manifest["catalog"]["style"]]
+    assert title in [e["title"] for e in manifest(root)["catalog"]["style"]]
 
 
 # --- images given on the command line ------------------------------------------------------------
