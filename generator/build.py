@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import cache, figures, workers
 from .catalog import load_catalog
@@ -56,6 +57,7 @@ class BuildReport:
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    on_figure: Callable[[str, str, object], None] | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         return (f"build: {len(self.computed)} computed, {len(self.reused)} reused, "
@@ -66,6 +68,13 @@ class BuildReport:
         if message not in self.failed.values():
             log(f"error: {name}: {message}")
         self.failed[name] = message
+        self.tell(name, "failed", message)
+
+    def tell(self, name: str, status: str, detail=None) -> None:
+        """Tell the listener (the command line's log) what became of a figure: computed
+        (detail: seconds), reused, or failed (detail: why)."""
+        if self.on_figure is not None:
+            self.on_figure(name, status, detail)
 
 
 class BuildLocked(InputError):
@@ -112,8 +121,10 @@ def find_cached(store, catalog, profile, paths, spec_by_profile) -> tuple[str, d
 
 
 def run_build(profile_name: str, device: str = "auto", only: str | None = None, force: bool = False,
-              paths: Paths | None = None, log=print, progress_factory=None, jobs: int = 1) -> BuildReport:
+              paths: Paths | None = None, log=print, progress_factory=None, jobs: int = 1,
+              on_figure=None) -> BuildReport:
     """Build every figure of the profile, the stale ones on `jobs` processes; returns the report.
+    `on_figure(name, status, detail)` hears of each figure as it is settled (BuildReport.tell).
     Raises InputError for a bad catalogue."""
     paths = paths or Paths()
     start = time.perf_counter()
@@ -136,7 +147,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
             return lookup
 
         by_name = {s.name: s for s in specs}
-        report, entries = BuildReport(), {}
+        report, entries = BuildReport(on_figure=on_figure), {}
         stale = []
         for spec in specs:
             selected = _selected(spec.name, only)
@@ -149,6 +160,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
             if hit:
                 entries[spec.name] = (hit[0], hit[1])
                 report.reused.append(spec.name)
+                report.tell(spec.name, "reused")
             elif selected:
                 stale.append(spec)
         if stale:
@@ -224,8 +236,6 @@ def _compute_parallel(stale, store, versions, device, report, entries, log, prog
     try:
         for name, outcome in pool.outcomes([(spec, staging[spec.name], device) for spec in order]):
             _settle(by_name[name], keys[name], staging.pop(name), outcome, store, versions, report, entries, log)
-            if outcome[0] == "ok" and progress_factory:
-                log(f"{name}: {outcome[3]:.1f} s")
         finished = True
     finally:
         pool.close(finished)
@@ -255,6 +265,7 @@ def _commit(spec, key, staging, files, numbers, seconds, store, versions, report
         raise
     entries[spec.name] = (key, store.get(key))  # as stored, so a later no-op build publishes the same bytes
     report.computed.append(spec.name)
+    report.tell(spec.name, "computed", seconds)
 
 
 def previous_seconds(generated: Path) -> dict[str, float]:

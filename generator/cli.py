@@ -85,7 +85,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="auto", help="auto, cpu or cuda")
     b.add_argument("--jobs", type=positive_int, default=1,
                    help="figures computed at once, each in its own process (default 1)")
-    b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--quiet", action="store_true",
+                   help="errors and the summary only (no line per figure, no progress bars)")
 
     s = sub.add_parser("stylize", help="paint one photo in the style of one or more paintings")
     s.add_argument("content", type=Path, help="the photo")
@@ -155,12 +156,13 @@ def main(argv=None) -> int:
 
 def cmd_build(args) -> int:
     from .build import run_build
+    from .progress import BuildLog
 
     profile = args.profile or default_profile(args.device)
-    progress = None if args.quiet else _figure_bar
-    report = run_build(profile, device=args.device, only=args.only, force=args.force,
-                       log=lambda line: print(line, file=sys.stderr), progress_factory=progress, jobs=args.jobs)
-    print(report.summary())
+    log = BuildLog(sys.stderr, quiet=args.quiet)
+    report = run_build(profile, device=args.device, only=args.only, force=args.force, log=log.line,
+                       progress_factory=log.bar, on_figure=log.figure, jobs=args.jobs)
+    print(report.summary(), flush=True)
     return 1 if report.failed else 0
 
 
@@ -175,21 +177,6 @@ def default_profile(device: str) -> str:
     return "full" if torch.cuda.is_available() else "preview"
 
 
-def _figure_bar(spec):
-    from tqdm import tqdm
-
-    if not spec.heavy:
-        return None
-    total = spec_evaluations(spec)
-    return tqdm(total=total, desc=spec.name, unit="eval" if total else "it", leave=False,
-                file=sys.stderr, dynamic_ncols=True)
-
-
-def spec_evaluations(spec):
-    settings = spec.params.get("settings")
-    return settings["steps"] if isinstance(settings, dict) else None
-
-
 def cmd_stylize(args) -> int:
     from .build import check_device
     from .stylize import stylize
@@ -197,7 +184,7 @@ def cmd_stylize(args) -> int:
     check_device(args.device)
     result, report = stylize(
         args.content, args.styles, args.output, size=args.size, device=args.device, keep_colors=args.keep_colors,
-        show_progress=not args.quiet, steps=args.steps, content_weight=args.content_weight,
+        show_progress=not args.quiet and sys.stderr.isatty(), steps=args.steps, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer,
         seed=args.seed, learning_rate=args.learning_rate, pooling=args.pooling, content_layers=args.content_layers,
         style_layers=args.style_layers, style_blend_weights=args.style_blend_weights, style_scale=args.style_scale,

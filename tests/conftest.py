@@ -24,12 +24,13 @@ Fixtures for everyone's tests (figures, pages, browser):
     comparing with it: the live tree may have been edited since the session started.
 
 `built_site -> TinySite`
-    tiny_site, but skips when mkdocs.yml is not in the tree yet and fails (with mkdocs's output)
-    when the mkdocs build failed. Use it for tests that read site/.
+    tiny_site, but fails (with mkdocs's output) when there is no mkdocs.yml or the mkdocs build
+    failed. Use it for tests that read site/.
 
 Plain helpers (module globals, importable in tests as `from conftest import run_generator`,
-since pytest puts tests/ on sys.path): ROOT, PY, copy_project, run_generator(cwd, *args),
-run_mkdocs(cwd), subprocess_env(**extra). Subprocesses and this process run torch with
+since pytest puts tests/ on sys.path): ROOT, PY, copy_project, run_generator(cwd, *args, env=None),
+run_mkdocs(cwd), subprocess_env(**extra), skip_unless_ci(reason). Helpers that are not fixtures
+live in tests/helpers.py. Subprocesses and this process run torch with
 OMP_NUM_THREADS=1 unless the variable is already set (see below).
 """
 from __future__ import annotations
@@ -70,9 +71,19 @@ def subprocess_env(**extra) -> dict:
     return env
 
 
-def run_generator(cwd: Path, *args, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
-    """`python -m generator ARGS` in the copy `cwd`; returns the CompletedProcess (text)."""
-    proc = subprocess.run([PY, "-m", "generator", *map(str, args)], cwd=cwd, env=subprocess_env(),
+def skip_unless_ci(reason: str) -> None:
+    """Skip a test whose tool is missing here, but fail it under CI=true: CI must not go green
+    without running it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def run_generator(cwd: Path, *args, timeout: float = 600, check: bool = False,
+                  env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m generator ARGS` in the copy `cwd` (`env`: extra variables); returns the
+    CompletedProcess (text)."""
+    proc = subprocess.run([PY, "-m", "generator", *map(str, args)], cwd=cwd, env=subprocess_env(**(env or {})),
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         pytest.fail(f"generator {' '.join(map(str, args))} exited {proc.returncode}\n"
@@ -146,7 +157,7 @@ def tiny_site(project_copy_factory) -> TinySite:
 @pytest.fixture(scope="session")
 def built_site(tiny_site) -> TinySite:
     if tiny_site.mkdocs is None:
-        pytest.skip("mkdocs.yml is not in the tree yet")
+        pytest.fail(f"no mkdocs.yml in {tiny_site.root}")
     if tiny_site.mkdocs.returncode != 0:
         pytest.fail(f"mkdocs build --strict failed ({tiny_site.mkdocs.returncode})\n"
                     f"stdout:\n{tiny_site.mkdocs.stdout}\nstderr:\n{tiny_site.mkdocs.stderr}")

@@ -2,7 +2,6 @@
 naming the input and the fault, a non-zero exit, nothing lost. (tests/test_cli.py has the basics.)"""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import shutil
@@ -13,8 +12,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from buildproc import assert_nothing_partial, cache_entries, trim_catalog
 from conftest import ROOT, run_generator
+from helpers import assert_nothing_partial, cache_entries, file_digests, manifest, one_line_error, trim_catalog
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
@@ -59,20 +58,6 @@ def break_file(path, fault: str, outside) -> str:
     raise ValueError(fault)
 
 
-def one_line(proc) -> str:
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
-
-
-def tree_bytes(folder) -> dict:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def paintings_built(project_copy_factory):
     """A copy with one photo and two paintings whose painting figures are built (no transfers)."""
@@ -102,24 +87,24 @@ def copy_built(paintings_built, project_copy_factory):
 def test_bad_painting_file_in_build(copy_built, fault, tmp_path):
     root, (good, bad), (_, bad_file) = copy_built
     generated = root / "docs" / "generated"
-    before, cached_before = tree_bytes(generated), cache_entries(root)
+    before, cached_before = file_digests(generated), cache_entries(root)
     path = root / "site_src" / bad_file
     original = path.read_bytes()
     fragment = break_file(path, fault, tmp_path / "outside.jpg")
 
     proc = run_generator(root, *ONLY_PAINTINGS)
-    line = one_line(proc)
+    line = one_line_error(proc)
     assert fragment in line, line
     assert bad_file.split("/")[-1] in line, line
     if fault == "symlink_out":  # the catalogue itself is refused: nothing at all changes
         assert "catalog.toml" in line and proc.stdout == ""
-        assert tree_bytes(generated) == before
+        assert file_digests(generated) == before
     else:  # only the bad painting's figure fails; the other is intact
         assert proc.stdout.startswith("build: 0 computed, 1 reused, 1 failed")
-        manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
-        assert list(manifest["failed"]) == [f"painting/{bad}"]
-        assert list(manifest["figures"]) == [f"painting/{good}"]
-        after = tree_bytes(generated)
+        built = manifest(root)
+        assert list(built["failed"]) == [f"painting/{bad}"]
+        assert list(built["figures"]) == [f"painting/{good}"]
+        after = file_digests(generated)
         assert {k: v for k, v in after.items() if k.startswith(f"painting/{good}/")} == \
                {k: v for k, v in before.items() if k.startswith(f"painting/{good}/")}
     assert cache_entries(root) == cached_before  # no entry for the failure, none lost
@@ -134,7 +119,7 @@ def test_bad_painting_file_in_build(copy_built, fault, tmp_path):
     proc = run_generator(root, *ONLY_PAINTINGS)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("build: 0 computed, 2 reused, 0 failed")
-    assert tree_bytes(generated).keys() == before.keys()
+    assert file_digests(generated).keys() == before.keys()
 
 
 def test_bad_photo_reported_once(copy_built):
@@ -144,12 +129,12 @@ def test_bad_photo_reported_once(copy_built):
     photo = root / "site_src" / catalog["content"][0]["file"]
     photo.write_bytes(photo.read_bytes()[:500])
     proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--only", "gallery")
-    line = one_line(proc)
+    line = one_line_error(proc)
     assert str(photo) in line and "truncated" in line
-    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+    built = manifest(root)
     photo_name = catalog["content"][0]["name"]
-    assert sorted(manifest["failed"]) == sorted(f"gallery/{photo_name}/{n}" for n in names)
-    assert len(set(manifest["failed"].values())) == 1
+    assert sorted(built["failed"]) == sorted(f"gallery/{photo_name}/{n}" for n in names)
+    assert len(set(built["failed"].values())) == 1
 
 
 # --- the catalogue's text, through the build -----------------------------------------------------
@@ -175,12 +160,12 @@ def test_bad_metadata_in_build(copy_built, fault):
     data = path.read_bytes() + b"\n" + text.format(first=names[0]).encode("utf-8", "surrogateescape")
     path.write_bytes(data)
     generated = root / "docs" / "generated"
-    before, cached = tree_bytes(generated), cache_entries(root)
+    before, cached = file_digests(generated), cache_entries(root)
     proc = run_generator(root, *ONLY_PAINTINGS)
-    line = one_line(proc)
+    line = one_line_error(proc)
     assert "catalog.toml" in line and fragment in line, line
     assert proc.stdout == ""
-    assert tree_bytes(generated) == before and cache_entries(root) == cached
+    assert file_digests(generated) == before and cache_entries(root) == cached
     assert path.read_bytes() == data  # the user's file is left as it was
 
 
@@ -193,8 +178,7 @@ def test_markup_in_title_is_kept_as_text(copy_built):
                                                              f"title = {json.dumps(title)}"), encoding="utf-8")
     proc = run_generator(root, *ONLY_PAINTINGS)
     assert proc.returncode == 0, proc.stderr
-    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
-    assert title in [e["title"] for e in manifest["catalog"]["style"]]
+    assert title in [e["title"] for e in manifest(root)["catalog"]["style"]]
 
 
 # --- images given on the command line ------------------------------------------------------------
@@ -206,7 +190,7 @@ def test_stylize_bad_image(bare, tmp_path, fault):
     shutil.copy(CONTENT, content)
     fragment = break_file(content, fault, None)
     output = tmp_path / "salida.jpg"
-    line = one_line(run_generator(root, "stylize", content, STYLE, "-o", output, "--size", "32", "--quiet"))
+    line = one_line_error(run_generator(root, "stylize", content, STYLE, "-o", output, "--size", "32", "--quiet"))
     assert str(content) in line and fragment in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foto.jpg"]
 
@@ -217,10 +201,10 @@ def test_add_style_bad_image(bare, tmp_path, fault):
     image = tmp_path / "cuadro.jpg"
     shutil.copy(STYLE, image)
     fragment = break_file(image, fault, None)
-    before = tree_bytes(root / "site_src")
-    line = one_line(run_generator(root, "add-style", image, "--title", "T", "--artist", "A", "--year", "1900"))
+    before = file_digests(root / "site_src")
+    line = one_line_error(run_generator(root, "add-style", image, "--title", "T", "--artist", "A", "--year", "1900"))
     assert str(image) in line and fragment in line
-    assert tree_bytes(root / "site_src") == before
+    assert file_digests(root / "site_src") == before
 
 
 # --- arguments -----------------------------------------------------------------------------------
@@ -236,7 +220,7 @@ def test_add_style_bad_image(bare, tmp_path, fault):
 def test_stylize_bad_arguments(bare, tmp_path, args, fragment):
     root = bare
     output = tmp_path / "salida.jpg"
-    line = one_line(run_generator(root, "stylize", CONTENT, STYLE, "-o", output, "--quiet", *args))
+    line = one_line_error(run_generator(root, "stylize", CONTENT, STYLE, "-o", output, "--quiet", *args))
     assert fragment in line, line
     assert not output.exists()
 
@@ -252,7 +236,7 @@ def test_cuda_asked_for_where_none_exists(bare, tmp_path, command):
         proc = run_generator(root, "build", "--device", "cuda", "--quiet")
     else:
         proc = run_generator(root, "stylize", CONTENT, STYLE, "-o", tmp_path / "o.jpg", "--device", "cuda:0")
-    line = one_line(proc)
+    line = one_line_error(proc)
     assert "--device" in line and "no CUDA device is available" in line, line
     assert not (root / "docs" / "generated").exists() and not (root / ".cache").exists()
     assert not (tmp_path / "o.jpg").exists()

@@ -1,28 +1,12 @@
 """The command line with bad input: one line naming the file, a non-zero exit, nothing written."""
-import hashlib
-
 import pytest
 from PIL import Image
 
 from conftest import ROOT, run_generator
+from helpers import file_digests, one_line_error
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
-
-
-def assert_one_line_error(proc, *fragments):
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    for fragment in fragments:
-        assert str(fragment) in lines[0], lines[0]
-    return lines[0]
-
-
-def tree_state(folder):
-    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +29,7 @@ def test_stylize_bad_content(bare_copy, tmp_path, case):
     output = tmp_path / "out.jpg"
     proc = run_generator(bare_copy, "stylize", content, STYLE, "-o", output, "--size", "48", "--steps", "3",
                          "--quiet")
-    assert_one_line_error(proc, content)
+    one_line_error(proc, content)
     assert not output.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([content.name] if case != "missing" else [])
 
@@ -55,7 +39,7 @@ def test_stylize_bad_style(bare_copy, tmp_path):
     style.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30)
     output = tmp_path / "out.png"
     proc = run_generator(bare_copy, "stylize", CONTENT, style, "-o", output, "--size", "48", "--quiet")
-    assert_one_line_error(proc, style)
+    one_line_error(proc, style)
     assert not output.exists()
 
 
@@ -63,7 +47,7 @@ def test_stylize_bad_style(bare_copy, tmp_path):
 def test_stylize_bad_output(bare_copy, tmp_path, name):
     output = tmp_path / name
     proc = run_generator(bare_copy, "stylize", CONTENT, STYLE, "-o", output, "--size", "48", "--quiet")
-    assert_one_line_error(proc, output)
+    one_line_error(proc, output)
     assert not output.exists()
 
 
@@ -92,10 +76,10 @@ def test_add_style_bad_image(bare_copy, tmp_path, case):
         image.write_bytes(b"\xff\xd8\xff\xe0" + b"\x13" * 500)
     elif case == "text":
         image.write_text("hola")
-    before = tree_state(bare_copy / "site_src")
+    before = file_digests(bare_copy / "site_src", mtimes=True)
     proc = run_generator(bare_copy, "add-style", image, "--title", "T", "--artist", "A", "--year", "1900")
-    assert_one_line_error(proc, image)
-    assert tree_state(bare_copy / "site_src") == before
+    one_line_error(proc, image)
+    assert file_digests(bare_copy / "site_src", mtimes=True) == before
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -106,13 +90,13 @@ def test_add_style_bad_image(bare_copy, tmp_path, case):
 def test_add_style_bad_arguments(bare_copy, tmp_path, args, fragment):
     image = tmp_path / "bueno.png"
     Image.new("RGB", (20, 20), "teal").save(image)
-    before = tree_state(bare_copy / "site_src")
+    before = file_digests(bare_copy / "site_src", mtimes=True)
     base = {"--title": "T", "--artist": "A", "--year": "1900"}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value
     proc = run_generator(bare_copy, "add-style", image, *[x for kv in base.items() for x in kv])
-    assert_one_line_error(proc, fragment)
-    assert tree_state(bare_copy / "site_src") == before
+    one_line_error(proc, fragment)
+    assert file_digests(bare_copy / "site_src", mtimes=True) == before
 
 
 # --- build ---------------------------------------------------------------------------------------
@@ -122,15 +106,15 @@ def test_build_with_broken_catalog(tiny_site, project_copy_factory):
     catalog = root / "site_src" / "catalog.toml"
     catalog.write_text(catalog.read_text(encoding="utf-8") + '\n[[style]]\nname = "sin_autor"\n'
                        'file = "styles/udnie.jpg"\ntitle = "Sin autor"\nyear = "1900"\n', encoding="utf-8")
-    before = tree_state(root / "docs" / "generated")
+    before = file_digests(root / "docs" / "generated", mtimes=True)
     proc = run_generator(root, "build", "--profile", "tiny", "--quiet")
-    line = assert_one_line_error(proc, "catalog.toml", "artist", "sin_autor")
+    line = one_line_error(proc, "catalog.toml", "artist", "sin_autor")
     assert line.startswith("error: ")
     assert proc.stdout == ""
-    assert tree_state(root / "docs" / "generated") == before
+    assert file_digests(root / "docs" / "generated", mtimes=True) == before
 
 
 def test_build_unknown_device(bare_copy):
     proc = run_generator(bare_copy, "build", "--profile", "tiny", "--device", "tpu", "--quiet")
-    assert_one_line_error(proc, "--device", "tpu")
+    one_line_error(proc, "--device", "tpu")
     assert not (bare_copy / "docs" / "generated" / "manifest.json").exists()

@@ -2,14 +2,13 @@
 the next build finishes by computing only the unfinished figure."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 
 import pytest
 
-from buildproc import Build, assert_nothing_partial, cache_entries, staging_dirs, trim_catalog
 from conftest import run_generator
+from helpers import Build, assert_nothing_partial, build_record, cache_entries, manifest, staging_dirs, trim_catalog
 
 ARGS = ("--profile", "tiny", "--quiet", "--only", "gallery")
 
@@ -39,11 +38,10 @@ def test_interrupted_build_resumes(sig, project_copy_factory):
     after = run_generator(root, "build", *ARGS)
     assert after.returncode == 0, after.stderr
     assert after.stdout.startswith("build: 1 computed, 1 reused, 0 failed")
-    record = json.loads((root / "docs" / "generated" / "build-record.json").read_text(encoding="utf-8"))
-    assert record["computed"] == [second]
+    assert build_record(root)["computed"] == [second]
     assert_nothing_partial(root)
-    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
-    assert {first, second} <= set(manifest["figures"])
+    built = manifest(root)
+    assert {first, second} <= set(built["figures"])
     for name in (first, second):
-        for rel in manifest["figures"][name]["files"].values():
+        for rel in built["figures"][name]["files"].values():
             assert (root / "docs" / rel).is_file()

@@ -3,12 +3,12 @@ nothing; the first finishes untouched. The lock is an OS lock, so it dies with i
 from __future__ import annotations
 
 import fcntl
-import json
+import os
+import signal
 import subprocess
-import time
 
-from buildproc import Build, assert_nothing_partial, cache_entries, trim_catalog
 from conftest import PY, run_generator, subprocess_env
+from helpers import Build, assert_nothing_partial, cache_entries, manifest, trim_catalog
 
 ARGS = ("--profile", "tiny", "--quiet")
 
@@ -18,26 +18,27 @@ def test_second_build_exits_at_once(project_copy_factory):
     trim_catalog(root, content=1, styles=1)
     first = Build(root, *ARGS, "--only", "gallery")
     figure = first.wait_for("start: ")
-    staging = sorted((root / ".cache" / "figures").glob(".staging-*"))
-    assert len(staging) == 1
-
-    t0 = time.monotonic()
-    second = run_generator(root, "build", *ARGS, timeout=60)
-    elapsed = time.monotonic() - t0
-    lock = root / ".cache" / "build.lock"
-    assert second.returncode == 1
-    assert second.stderr.splitlines() == [
-        f"error: {lock}: another build is running in this tree; wait for it to finish"]
-    assert second.stdout == ""
-    assert elapsed < 15, f"the second build took {elapsed:.1f} s to give up"
-    assert first.proc.poll() is None, "the first build should still be running"
-    assert staging[0].is_dir(), "the second build must not clean the first one's work"
+    # Frozen mid-figure, holding the lock: a second build that waited for the lock instead of
+    # giving up would wait forever (run_generator's timeout), and the race with the first build's
+    # end is gone.
+    os.kill(first.proc.pid, signal.SIGSTOP)
+    try:
+        staging = sorted((root / ".cache" / "figures").glob(".staging-*"))
+        assert len(staging) == 1
+        second = run_generator(root, "build", *ARGS, timeout=60)
+        lock = root / ".cache" / "build.lock"
+        assert second.returncode == 1
+        assert second.stderr.splitlines() == [
+            f"error: {lock}: another build is running in this tree; wait for it to finish"]
+        assert second.stdout == ""
+        assert staging[0].is_dir(), "the second build must not clean the first one's work"
+    finally:
+        os.kill(first.proc.pid, signal.SIGCONT)
 
     assert first.finish() == 0, first.lines
     assert_nothing_partial(root)
     assert figure in cache_entries(root)
-    manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
-    assert list(manifest["figures"]) == [figure]
+    assert list(manifest(root)["figures"]) == [figure]
 
 
 def test_lock_dies_with_its_process(project_copy_factory):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from buildproc import Build, assert_nothing_partial, cache_entries, staging_dirs, trim_catalog
 from conftest import run_generator
-from test_determinism import differences, files, manifest, without_times
+from helpers import (Build, assert_nothing_partial, cache_entries, differences, file_digests as files, manifest,
+                     staging_dirs, trim_catalog, without_times)
 
 from generator.workers import threads_per_worker
 

@@ -1,9 +1,13 @@
-"""Helpers for the robustness tests: a smaller catalogue, a build run in the background whose
-stderr is watched line by line, and checks that nothing half-made was left behind."""
+"""The tests' shared helpers (fixtures live in conftest.py): reading a build's outputs, comparing
+two trees byte for byte, a smaller catalogue, a build run in the background whose stderr is watched
+line by line, and checks that nothing half-made was left behind."""
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -15,6 +19,64 @@ from PIL import Image
 from conftest import PY, subprocess_env
 
 TMP_MARKERS = (".staging-", ".tmp")
+SUMMARY = re.compile(r"^build: (\d+) computed, (\d+) reused, (\d+) failed in (\d+\.\d) s$")  # build's stdout
+IMAGE_SUFFIXES = (".jpg", ".png", ".webp", ".gif")
+
+
+# --- a build's outputs ---------------------------------------------------------------------------
+
+def manifest(root: Path) -> dict:
+    return json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
+
+
+def build_record(root: Path) -> dict:
+    return json.loads((root / "docs" / "generated" / "build-record.json").read_text(encoding="utf-8"))
+
+
+def file_digests(folder: Path, mtimes: bool = False) -> dict:
+    """Every file under `folder` by relative path: its SHA-256, or (SHA-256, mtime_ns) with `mtimes`
+    (to see that a file was not even rewritten)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            found[path.relative_to(folder).as_posix()] = (digest, path.stat().st_mtime_ns) if mtimes else digest
+    return found
+
+
+def without_times(m: dict) -> dict:
+    """The manifest less the numbers that state a measured time."""
+    m = json.loads(json.dumps(m))
+    keys = set(m["time_dependent"]["numbers"])
+    for entry in m["figures"].values():
+        for k in keys:
+            entry.pop(k, None)
+            entry["numbers"].pop(k, None)
+    return m
+
+
+def differences(a, b, path: str = "") -> list[str]:
+    """The paths (figures.name.numbers.key) where two JSON values differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b), key=str)
+                for d in differences(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))]
+    same = a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+    return [] if same else [f"{path}: {a!r} != {b!r}"]
+
+
+def one_line_error(proc, *fragments) -> str:
+    """A failed command's stderr is one `error: ...` line naming each fragment, no traceback."""
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    for fragment in fragments:
+        assert str(fragment) in lines[0], lines[0]
+    return lines[0]
+
+
+# --- a smaller catalogue -------------------------------------------------------------------------
 
 
 def trim_catalog(root: Path, content: int = 1, styles: int = 1) -> dict:
@@ -26,6 +88,12 @@ def trim_catalog(root: Path, content: int = 1, styles: int = 1) -> dict:
     return kept
 
 
+def append_painting(root: Path, name: str, file: str, title: str = "Cuadro de prueba") -> None:
+    path = root / "site_src" / "catalog.toml"
+    path.write_text(path.read_text(encoding="utf-8") + f'\n[[style]]\nname = "{name}"\nfile = "{file}"\n'
+                    f'title = "{title}"\nartist = "Nadie"\nyear = "c. 1900"\n', encoding="utf-8")
+
+
 def write_catalog(path: Path, sections: dict) -> None:
     lines = []
     for section, entries in sections.items():
@@ -35,6 +103,8 @@ def write_catalog(path: Path, sections: dict) -> None:
             lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 
+
+# --- a build in the background -------------------------------------------------------------------
 
 class Build:
     """`python -m generator build ARGS` in `root`, in the background; stderr read by a thread."""
@@ -74,6 +144,8 @@ class Build:
         return rc
 
 
+# --- the cache and half-made files ---------------------------------------------------------------
+
 def cache_entries(root: Path) -> dict[str, dict]:
     """Complete cache entries by figure name (an entry is a folder with its meta.json)."""
     store = root / ".cache" / "figures"
@@ -94,7 +166,7 @@ def assert_nothing_partial(root: Path, allow_staging: bool = False) -> None:
     generated = root / "docs" / "generated"
     for path in generated.rglob("*") if generated.exists() else ():
         assert not any(m in path.name for m in TMP_MARKERS), f"partial file left: {path}"
-        if path.suffix in (".jpg", ".png", ".webp", ".gif"):
+        if path.suffix in IMAGE_SUFFIXES:
             with Image.open(path) as img:
                 img.load()
         elif path.suffix == ".json":
