@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, run_generator
-from test_cli import assert_one_line_error
+from helpers import one_line_error
 
 from generator import stylize as stylize_module
 from generator.errors import InputError
@@ -229,11 +229,11 @@ def test_cli_bad_values(bare_copy, tmp_path, args, fragment):
     output = tmp_path / "salida.jpg"
     proc = run_generator(bare_copy, "stylize", CONTENT, STYLE, "-o", output, "--size", "48", "--steps", "2",
                          "--quiet", "--device", "cpu", *args)
-    assert_one_line_error(proc, fragment)
+    one_line_error(proc, fragment)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_option_errors_come_before_reading_the_images(bare_copy, tmp_path):
     proc = run_generator(bare_copy, "stylize", CONTENT, tmp_path / "no_existe.jpg", "-o", tmp_path / "o.jpg",
                          "--style-blend-weights", "1,2,3", "--quiet", "--device", "cpu")
-    assert_one_line_error(proc, "--style-blend-weights: 3 weight(s) for 1 painting(s)")
+    one_line_error(proc, "--style-blend-weights: 3 weight(s) for 1 painting(s)")
