@@ -222,3 +222,33 @@ def test_a_diverged_transfer_fails_its_figure(module, monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="diverged.*evaluation 2"):
         kind(module).render(spec, RenderContext(out=tmp_path))
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("module, painting_input", [("representations", 1), ("style_reconstruction", 0)])
+def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(module, painting_input,
+                                                                              monkeypatch, tmp_path):
+    """The canvas is the small size shown; the target Gram matrices come from the painting as
+    read (the engine fits it to its style_side), as in the gallery, not from the shrunk copy."""
+    import generator.transfer as transfer
+    from generator.images import read_image
+    from generator.transfer import TransferResult
+
+    class Seen(Exception):
+        pass
+
+    calls = []
+
+    def recording(content, styles, settings, *args, **kwargs):
+        if settings.content_weight == 0:  # a style reconstruction: record it and stop the render
+            calls.append((content.size, [s.size for s in styles]))
+            raise Seen
+        return TransferResult(image=content, history=[{"evaluation": 1, "total": 1.0, "content": 1.0, "style": 0.0}])
+
+    monkeypatch.setattr(transfer, "run_transfer", recording)
+    spec = kind(module).specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)[0]
+    with pytest.raises(Seen):
+        kind(module).render(spec, RenderContext(out=tmp_path))
+    full = read_image(spec.inputs[painting_input]).size
+    ((canvas, styles),) = calls
+    assert styles == [full]
+    assert max(canvas) == spec.params["long_side"] < max(full)

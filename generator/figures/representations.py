@@ -1,7 +1,8 @@
 """What the layers of VGG19 keep, after Gatys et al. Fig. 1: the photo rebuilt from noise out of
 one layer's responses (conv1_2 ... conv5_2), and the painting's style rebuilt out of the Gram
 matrices of growing sets of layers (conv1_1; conv1_1 + conv2_1; ... up to conv5_1), around a
-schematic of the network."""
+schematic of the network. As in the gallery, the target Gram matrices are taken from the painting
+at full resolution (the engine's style_side: at least 512 px), not from the small copy shown."""
 from __future__ import annotations
 
 from ..config import STYLE_LAYERS
@@ -68,7 +69,8 @@ def render(spec, ctx: RenderContext):
 
     p = spec.params
     content = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
-    style = fit_long_side(read_image(spec.inputs[1]), p["long_side"])
+    painting = read_image(spec.inputs[1])   # the Gram matrices come from it at full resolution
+    style = fit_long_side(painting, p["long_side"])
     box = crop_box(content.size, p["crop"])
     # The photo and its reconstructions are lossless: the PSNR stated is the one of the files shown.
     files = {"photo": "photo.png", "painting": "painting.jpg", "crop_photo": "crop_photo.png"}
@@ -94,7 +96,7 @@ def render(spec, ctx: RenderContext):
 
     style_rows = []
     for layers in growing_subsets(p["style_layers"]):
-        result = ctx.run_transfer(style, [style], style_settings(layers, p["steps"]))
+        result = ctx.run_transfer(style, [painting], style_settings(layers, p["steps"]))
         key = f"style_{layers[-1]}"
         files[key] = f"{key}.jpg"
         save_image(result.image, ctx.out / files[key])

@@ -1,5 +1,6 @@
 """From noise to the painting's style: a transfer with the content weight at zero, animated,
-with its style-loss curve."""
+with its style-loss curve. The target Gram matrices come from the painting at full resolution
+(the engine's style_side, at least 512 px), as in the gallery; the canvas is the size shown."""
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image
@@ -43,8 +44,9 @@ def render(spec, ctx: RenderContext):
     from .picks import settings as make_settings
 
     settings = make_settings(spec.params["settings"])
-    style = fit_long_side(read_image(spec.inputs[0]), spec.params["long_side"])
-    result = ctx.run_transfer(style, [style], settings)
+    painting = read_image(spec.inputs[0])
+    style = fit_long_side(painting, spec.params["long_side"])    # the canvas
+    result = ctx.run_transfer(style, [painting], settings)        # Gram matrices at full resolution
     frames = frames_from(result, noise_image(settings, style.size))
     files = save_animation(frames, ctx.out, "reconstruction")
     history = result.history
