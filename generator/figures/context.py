@@ -23,16 +23,18 @@ class RenderContext:
     dtype: str = "float32"
     _models: dict = field(default_factory=dict, repr=False)
 
-    def model(self, pooling: str = "max"):
-        """The shared VGG19 on the device (a private copy when dtype is not float32)."""
+    def model(self, pooling: str = "max", **options):
+        """The shared VGG19 on the device (a private copy when dtype is not float32); `options`
+        go to generator.vgg.get_model as they are."""
         from ..vgg import get_model
 
-        shared = get_model(pooling, self.device)
+        shared = get_model(pooling, self.device, **options)
         if self.dtype == "float32":
             return shared
-        if pooling not in self._models:
-            self._models[pooling] = copy.deepcopy(shared).to(self._torch_dtype())
-        return self._models[pooling]
+        key = (pooling, tuple(sorted(options.items())))
+        if key not in self._models:
+            self._models[key] = copy.deepcopy(shared).to(self._torch_dtype())
+        return self._models[key]
 
     def tensor(self, image):
         """A PIL image as the model's input: (1, 3, H, W), BGR, means removed, on the device."""
@@ -41,9 +43,10 @@ class RenderContext:
         return to_tensor(image).to(self.device, self._torch_dtype())
 
     def run_transfer(self, content, styles, settings, size=None):
-        """The engine's transfer on the device, refusing a result whose loss is not finite (a
-        diverged optimisation must fail its figure, not publish a blank image). `size` defaults
-        to the content image's; a reconstruction is a transfer whose other weight is zero."""
+        """The engine's transfer on the device (with its own network, in the settings' precision),
+        refusing a result whose loss is not finite: a diverged optimisation must fail its figure,
+        not publish a blank image. `size` defaults to the content image's; a reconstruction is a
+        transfer whose other weight is zero."""
         import math
 
         from .. import transfer
