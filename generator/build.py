@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import cache, figures, workers
+from . import cache, workers
 from .catalog import load_catalog
 from .config import PROFILES, get_profile
 from .errors import InputError
+from .figures.registry import all_specs
 from .images import atomic_write_bytes
+from .manifest import HERO, CatalogItem, FigureEntry, TimeDependent, load_manifest, make_manifest, write_manifest
 
 ROOT = cache.PACKAGE_DIR.parent
-HERO = {"content": "rectoria2", "style": "starry_night"}
 BUILD_RECORD = "build-record.json"
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
@@ -105,7 +106,7 @@ def keyed(spec, profile_name: str) -> str:
         raise InputError(exc.filename or spec.name, f"cannot be read ({exc.strerror or exc})") from None
 
 
-def find_cached(store, catalog, profile, paths, spec_by_profile) -> tuple[str, dict] | None:
+def find_cached(store, profile, spec_by_profile) -> tuple[str, dict] | None:
     """The best cached entry for a figure: a better profile's result serves a lesser build."""
     for candidate in sorted(PROFILES.values(), key=lambda p: -p.rank):
         if candidate.rank < profile.rank:
@@ -134,7 +135,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         catalog = load_catalog(paths.site_src)
         store = cache.Store(paths.store)
         store.clean_staging()
-        specs = figures.all_specs(catalog, profile, paths.site_src)
+        specs = all_specs(catalog, profile, paths.site_src)
         other_specs = {}  # profile name -> {figure name: spec}, built lazily
 
         def spec_for(name):
@@ -142,7 +143,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
                 if candidate.name == profile.name:
                     return by_name[name]
                 if candidate.name not in other_specs:
-                    other_specs[candidate.name] = {s.name: s for s in figures.all_specs(catalog, candidate, paths.site_src)}
+                    other_specs[candidate.name] = {s.name: s for s in all_specs(catalog, candidate, paths.site_src)}
                 return other_specs[candidate.name].get(name)
             return lookup
 
@@ -152,7 +153,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         for spec in specs:
             selected = _selected(spec.name, only)
             try:
-                hit = None if force and selected else find_cached(store, catalog, profile, paths, spec_for(spec.name))
+                hit = None if force and selected else find_cached(store, profile, spec_for(spec.name))
             except InputError as exc:  # a missing or unreadable input fails its figures only
                 if selected:
                     report.fail(spec.name, str(exc), log)
@@ -271,9 +272,8 @@ def _commit(spec, key, staging, files, numbers, seconds, store, versions, report
 def previous_seconds(generated: Path) -> dict[str, float]:
     """Each figure's time in the last published build (to schedule the longest first)."""
     try:
-        manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
-        return {name: float(fig["seconds"]) for name, fig in manifest["figures"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {name: float(fig.seconds) for name, fig in load_manifest(generated / "manifest.json").figures.items()}
+    except (InputError, ValueError, TypeError):
         return {}
 
 
@@ -281,57 +281,42 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
     """Make docs/generated/ hold exactly the current figures, then write the manifest."""
     out = paths.generated
     wanted: dict[Path, Path] = {}
-    figures_manifest = {}
+    published: dict[str, FigureEntry] = {}
     for name, (key, meta) in entries.items():
         files = {}
         for role, filename in meta["files"].items():
             target = out / name / filename
             wanted[target] = store.path(key) / filename
             files[role] = target.relative_to(out.parent).as_posix()
-        figures_manifest[name] = {k: meta[k] for k in ("numbers", "seconds", "profile", "device", "torch", "key")}
-        figures_manifest[name]["files"] = files
+        published[name] = FigureEntry(**{k: meta[k] for k in ("numbers", "seconds", "profile", "device", "torch",
+                                                               "key")}, files=files)
     for target, source in wanted.items():
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
     _remove_unwanted(out, set(wanted) | {out / "manifest.json", out / BUILD_RECORD})
-    manifest = {
-        "profile": profile.name,
-        "hero": HERO,
-        "catalog": {section: [_catalog_entry(e, entries) for e in getattr(catalog, section)]
-                    for section in ("content", "style")},
-        "figures": dict(sorted(figures_manifest.items())),
-        "failed": report.failed,
-        "devices": sorted({m["device"] for m in figures_manifest.values()}),
-        "torch_versions": sorted({m["torch"] for m in figures_manifest.values()}),
-        "time_dependent": time_dependent(out, entries, figures_manifest),
-    }
-    manifest["device"] = ", ".join(manifest["devices"])
-    manifest["torch"] = ", ".join(manifest["torch_versions"])
-    text = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
-    target = out / "manifest.json"
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        atomic_write_bytes(target, text.encode("utf-8"))
+    catalog_items = {section: [_catalog_item(e, entries) for e in getattr(catalog, section)]
+                     for section in ("content", "style")}
+    write_manifest(out / "manifest.json", make_manifest(profile.name, catalog_items, published, report.failed,
+                                                        time_dependent(out, entries, published), hero=HERO))
 
 
-def time_dependent(out: Path, entries: dict, figures_manifest: dict) -> dict:
+def time_dependent(out: Path, entries: dict, published: dict[str, FigureEntry]) -> TimeDependent:
     """What states a measured time: files (the build record, the manifest itself, time plots) and
     the number keys holding seconds (the manifest's only differences between two builds)."""
     files = [f"{out.name}/{BUILD_RECORD}", f"{out.name}/manifest.json"]
     for name, (_, meta) in sorted(entries.items()):
         if meta.get("time_dependent"):
-            files.extend(sorted(figures_manifest[name]["files"].values()))
-    keys = {"seconds"} | {k for m in figures_manifest.values() for k in m["numbers"] if k.endswith("_seconds")}
-    return {"files": files, "numbers": sorted(keys)}
+            files.extend(sorted(published[name].files.values()))
+    keys = {"seconds"} | {k for f in published.values() for k in f.numbers if k.endswith("_seconds")}
+    return TimeDependent(files=files, numbers=sorted(keys))
 
 
-def _catalog_entry(entry, entries) -> dict:
-    d = entry.to_dict()
+def _catalog_item(entry, entries) -> CatalogItem:
     kind = "photo" if entry.section == "content" else "painting"
     meta = entries.get(f"{kind}/{entry.name}")
-    if meta:
-        d["width"], d["height"] = meta[1]["numbers"]["width"], meta[1]["numbers"]["height"]
-    return d
+    size = {"width": meta[1]["numbers"]["width"], "height": meta[1]["numbers"]["height"]} if meta else {}
+    return CatalogItem(**entry.to_dict(), **size)
 
 
 def _remove_unwanted(out: Path, keep: set[Path]) -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 
 from .errors import InputError
 
-OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
-
 
 def positive_int(text: str) -> int:
     try:

@@ -1,7 +1,7 @@
 """Typed settings: the transfer's parameters and the build profiles."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 CONTENT_LAYERS = ("conv4_2",)
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
@@ -44,7 +44,6 @@ class Profile:
     precision: str = "float32"
     thumb_side: int = 160
     rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
-    extra: dict = field(default_factory=dict)
 
     def transfer(self, **overrides) -> TransferSettings:
         base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision)

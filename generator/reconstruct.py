@@ -1,33 +1,23 @@
 """Reconstructions after Gatys et al. Fig. 1: an image rebuilt from noise so that its VGG19
 responses match one image's content at one layer, or its style (Gram matrices) over some layers.
-Both are transfers with the other weight at zero and the image serving as its own target."""
+Both are transfers with the other weight at zero (the engine then neither computes nor
+backpropagates that term, nor runs the network deeper than the layers used); a figure runs them
+with its context's transfer runner."""
 from __future__ import annotations
 
 from .config import TransferSettings
 
 
 def content_settings(layer: str, steps: int, snapshot_every: int = 0) -> TransferSettings:
-    """Match the responses P^l at `layer` only (float32, L-BFGS, one scale). The style term is
-    off (beta = 0) and pointed at conv1_1 so it never makes the network run deeper than `layer`."""
+    """Match the responses P^l at `layer` only (float32, L-BFGS, one scale; beta = 0)."""
     return TransferSettings(steps=steps, init="noise", content_weight=1.0, style_weight=0.0,
-                            content_layers=(layer,), style_layers=("conv1_1",),
-                            snapshot_every=snapshot_every)
+                            content_layers=(layer,), snapshot_every=snapshot_every)
 
 
 def style_settings(layers, steps: int, snapshot_every: int = 0) -> TransferSettings:
-    """Match the Gram matrices at `layers` (equal weights) only; the content term is off and
-    pointed at the shallowest of them."""
-    layers = tuple(layers)
-    return TransferSettings(steps=steps, init="noise", content_weight=0.0,
-                            content_layers=(layers[0],), style_layers=layers,
+    """Match the Gram matrices at `layers` (equal weights) only (alpha = 0)."""
+    return TransferSettings(steps=steps, init="noise", content_weight=0.0, style_layers=tuple(layers),
                             snapshot_every=snapshot_every)
-
-
-def reconstruct(image, settings: TransferSettings, device: str = "cpu", progress=None):
-    """Rebuild `image` (PIL, at the size wanted) from noise; returns the TransferResult."""
-    from .transfer import run_transfer
-
-    return run_transfer(image, [image], settings, image.size, device, progress)
 
 
 def noise_image(settings: TransferSettings, size):

@@ -27,13 +27,13 @@ def threads_per_worker(jobs: int, threads: int) -> int:
 
 def render(spec, out, device: str, progress=None) -> tuple[dict, dict, float]:
     """One figure into `out`: (files, numbers, seconds). Raises what the figure raises."""
-    from . import figures
+    from .figures.context import RenderContext
+    from .figures.registry import kind
 
     if os.environ.get("GENERATOR_TRACE"):
         print(f"start: {spec.name}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    ctx = figures.RenderContext(out=out, device=device, progress=progress)
-    files, numbers = figures.load(spec.module).render(spec, ctx)
+    files, numbers = kind(spec.module).render(spec, RenderContext(out=out, device=device, progress=progress))
     return files, numbers, time.perf_counter() - t0
 
 

@@ -202,3 +202,24 @@ def test_bad_painting_fails_only_its_figures(tiny_site, project_copy_factory):
     assert not list((root / ".cache").rglob(".staging-*"))
     assert not (root / "docs" / "generated" / "painting" / "roto").exists()
     assert not list((root / "docs" / "generated").rglob("*.tmp"))
+
+
+def test_manifest_follows_its_schema_and_the_declarations(tiny_site):
+    """The published manifest reads back through load_manifest; each figure publishes exactly the
+    file roles and numbers its kind declares, and states its profile; the hero is in it."""
+    from generator.figures.registry import all_specs, registry
+    from generator.catalog import load_catalog
+    from generator.config import PROFILES
+    from generator.manifest import HERO, load_manifest
+
+    m = load_manifest(tiny_site.generated / "manifest.json")
+    assert m.profiles == ["tiny"] and m.profiles_of("gallery/") == ["tiny"]
+    assert HERO.figure in m.figures and m.hero == HERO
+    site_src = tiny_site.root / "site_src"
+    specs = {s.name: s for s in all_specs(load_catalog(site_src), PROFILES["tiny"], site_src)}
+    assert set(m.figures) == set(specs)
+    for name, fig in m.figures.items():
+        declared = registry()[specs[name].module].figure
+        assert set(fig.files) == set(declared.outputs), name
+        assert declared.check_numbers(fig.numbers) == [], name
+        assert fig.profile == "tiny"

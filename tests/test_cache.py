@@ -7,16 +7,17 @@ import subprocess
 import pytest
 
 from conftest import PY, ROOT, subprocess_env
-from generator import cache, figures
+from generator import cache
 from generator.catalog import load_catalog
 from generator.config import PROFILES
+from generator.figures.registry import all_specs, registry
 
 SITE_SRC = ROOT / "site_src"
 
 
 @pytest.fixture(scope="module")
 def specs():
-    return figures.all_specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)
+    return all_specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_known_closures(specs, package_copy):
     assert stale_after_edit(specs, package_copy, "figures/gallery.py") == gallery
     assert stale_after_edit(specs, package_copy, "figures/catalog_images.py") == catalog_images
     # the maths stales the transfers, not the resized photos and paintings
-    for rel in ("losses.py", "vgg.py", "transfer.py", "config.py"):
+    for rel in ("losses.py", "vgg.py", "transfer.py", "config.py", "figures/context.py"):
         stale = stale_after_edit(specs, package_copy, rel)
         assert gallery <= stale, rel
         assert not stale & catalog_images, rel
@@ -126,8 +127,19 @@ def test_known_closures(specs, package_copy):
     for rel in ("images.py", "errors.py", "__init__.py", "figures/__init__.py"):
         assert stale_after_edit(specs, package_copy, rel) == everything, rel
     # the command line, the build driver and the one-image tool change no figure
-    for rel in ("cli.py", "build.py", "__main__.py", "stylize.py", "add_style.py", "cache.py"):
+    for rel in ("cli.py", "build.py", "__main__.py", "stylize.py", "add_style.py", "cache.py", "manifest.py",
+                "figures/registry.py"):
         assert stale_after_edit(specs, package_copy, rel) == set(), rel
+
+
+def test_figures_using_the_context_have_the_engine_in_their_key():
+    """A figure reaches the network through its context, not by importing the engine: importing
+    RenderContext (render's annotation) is what puts vgg, images and transfer in its key."""
+    for name, kind in registry().items():
+        source = cache.module_path(kind.module.__name__).read_text(encoding="utf-8")
+        closure = cache.module_closure(kind.module.__name__)
+        if any(f"ctx.{use}(" in source for use in ("model", "tensor", "run_transfer")):
+            assert {"generator.figures.context", "generator.vgg", "generator.transfer"} <= set(closure), name
 
 
 def test_closure_handles_relative_and_lazy_imports(tmp_path):
@@ -151,7 +163,7 @@ def test_closure_covers_what_importing_loads():
               "m = sys.argv[1]\n"
               "importlib.import_module(m)\n"
               "print(json.dumps(sorted(n for n in sys.modules if n == 'generator' or n.startswith('generator.'))))\n")
-    for name in figures.FIGURE_MODULES:
+    for name in registry():
         module = f"generator.figures.{name}"
         out = subprocess.run([PY, "-c", script, module], cwd=ROOT, env=subprocess_env(),
                              capture_output=True, text=True, check=True).stdout
@@ -162,10 +174,11 @@ def test_closure_covers_what_importing_loads():
 def test_deciding_staleness_does_not_import_torch():
     script = ("import sys\n"
               "from pathlib import Path\n"
-              "from generator import build, figures, catalog, config\n"
+              "from generator import build, catalog, config\n"
+              "from generator.figures.registry import all_specs\n"
               "site = Path('site_src')\n"
               "for p in config.PROFILES.values():\n"
-              "    for s in figures.all_specs(catalog.load_catalog(site), p, site):\n"
+              "    for s in all_specs(catalog.load_catalog(site), p, site):\n"
               "        build.keyed(s, p.name)\n"
               "print('torch' in sys.modules)\n")
     out = subprocess.run([PY, "-c", script], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True)

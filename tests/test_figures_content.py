@@ -12,7 +12,8 @@ from PIL import Image
 
 from generator.catalog import Catalog, Entry, load_catalog
 from generator.config import PROFILES
-from generator.figures import FIGURE_MODULES, RenderContext, load
+from generator.figures.context import RenderContext
+from generator.figures.registry import kind, registry
 from generator.metrics import psnr
 from generator.reconstruct import growing_subsets
 
@@ -99,16 +100,16 @@ def test_specs_fall_back_to_the_first_catalogue_entries(tmp_path):
     photo = Entry("content", "other_photo", "content/x.jpg", "x")
     painting = Entry("style", "other_painting", "styles/y.jpg", "y", artist="a", year="1900")
     catalog = Catalog(content=(photo,), style=(painting,))
-    spec = load("representations").specs(catalog, PROFILES["tiny"], tmp_path)[0]
+    spec = kind("representations").specs(catalog, PROFILES["tiny"], tmp_path)[0]
     assert spec.inputs == (tmp_path / "content/x.jpg", tmp_path / "styles/y.jpg")
     assert (spec.params["photo"], spec.params["painting"]) == ("other_photo", "other_painting")
 
 
 def test_modules_are_registered_and_sizes_grow_with_the_profile():
-    assert set(MODULES) <= set(FIGURE_MODULES)
+    assert set(MODULES) <= set(registry())
     catalog = load_catalog(SITE_SRC)
     for module in MODULES:
-        sides = [load(module).specs(catalog, PROFILES[p], SITE_SRC)[0].params["long_side"]
+        sides = [kind(module).specs(catalog, PROFILES[p], SITE_SRC)[0].params["long_side"]
                  for p in ("tiny", "preview", "full")]
         assert sides == sorted(sides) and sides[0] <= 64 and sides[2] == 512
 
@@ -118,9 +119,10 @@ def test_modules_are_registered_and_sizes_grow_with_the_profile():
 
 def _render(module: str, out: Path):
     catalog = load_catalog(SITE_SRC)
-    (spec,) = load(module).specs(catalog, PROFILES["tiny"], SITE_SRC)
+    (spec,) = kind(module).specs(catalog, PROFILES["tiny"], SITE_SRC)
     out.mkdir(parents=True, exist_ok=True)
-    files, numbers = load(module).render(spec, RenderContext(out))
+    files, numbers = kind(module).render(spec, RenderContext(out))
+    assert set(files) == set(kind(module).figure.outputs)
     for role, name in files.items():
         assert (out / name).is_file() and (out / name).stat().st_size > 0, role
         if name.endswith((".png", ".jpg", ".webp")):
@@ -167,7 +169,7 @@ def test_vgg_diagram_sizes_match_the_model(tmp_path):
         assert (numbers[f"block{b}_pooled_height"], numbers[f"block{b}_pooled_width"]) == (h, w)
     # an odd-sized input: the grouping follows the model's floors, not a formula
     odd = Image.new("RGB", (45, 37), (90, 120, 200))
-    groups = blocks(layer_shapes(get_model(), odd))
+    groups = blocks(layer_shapes(get_model(), to_tensor(odd)))
     assert [g["channels"] for g in groups] == [64, 128, 256, 512, 512]
     assert [(g["width"], g["height"]) for g in groups] == [(45, 37), (22, 18), (11, 9), (5, 4), (2, 2)]
     assert [len(g["convs"]) for g in groups] == [2, 2, 4, 4, 4]

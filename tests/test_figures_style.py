@@ -13,7 +13,8 @@ from PIL import Image
 from generator import colour
 from generator.catalog import load_catalog
 from generator.config import PROFILES
-from generator.figures import FIGURE_MODULES, RenderContext, load
+from generator.figures.context import RenderContext
+from generator.figures.registry import kind, registry
 from generator.figures.style_gram import crop_to_multiple, position_blindness, shuffle_patches
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,14 +61,17 @@ def test_gram_matrix_barely_changes_when_tiles_move_but_responses_do():
     from generator.images import fit_long_side, read_image
     from generator.vgg import get_model
 
+    from generator.images import to_tensor
+
     img = np.asarray(fit_long_side(read_image(SITE_SRC / "styles/starry_night.jpg"), 96))
     img = np.ascontiguousarray(crop_to_multiple(img, 16))
+    x, shuffled = (to_tensor(Image.fromarray(a)) for a in (img, shuffle_patches(img, 16, 0)))
     layers = ["conv1_1", "conv2_1", "conv3_1"]
-    change = position_blindness(get_model("max"), img, shuffle_patches(img, 16, 0), layers)
+    change = position_blindness(get_model("max"), x, shuffled, layers)
     for name in layers:
         assert change[name]["response"] > 0.5, (name, change[name])
         assert change[name]["gram"] < change[name]["response"] / 2, (name, change[name])
-    identical = position_blindness(get_model("max"), img, img, ["conv1_1"])["conv1_1"]
+    identical = position_blindness(get_model("max"), x, x, ["conv1_1"])["conv1_1"]
     assert identical["response"] == 0 and identical["gram"] == 0
 
 
@@ -163,45 +167,29 @@ def _render(module, tmp_path):
             (tmp_path / f).write_bytes((out / f).read_bytes())
         return files, numbers
     catalog = load_catalog(SITE_SRC)
-    (spec,) = load(module).specs(catalog, PROFILES["tiny"], SITE_SRC)
-    files, numbers = load(module).render(spec, RenderContext(out=tmp_path))
+    (spec,) = kind(module).specs(catalog, PROFILES["tiny"], SITE_SRC)
+    files, numbers = kind(module).render(spec, RenderContext(out=tmp_path))
     _RENDERED[module] = (files, numbers, tmp_path)
     return files, numbers
 
 
-EXPECTED = {
-    "style_gram": ({"gram", "shuffle", "painting", "shuffled"},
-                   ["response_change_conv1_1", "gram_change_conv1_1", "gram_change_conv5_1", "patch"]),
-    "style_reconstruction": ({"animation", "poster", "strip", "loss"},
-                             ["initial_style_loss", "final_style_loss", "evaluations"]),
-    "work_grid": ({"image"}, ["ratio_0", "ratio_1", "rows", "columns", "evaluations"]),
-    "work_init": ({"image", "content", "noise", "style"},
-                  ["content_total_loss", "noise_total_loss", "style_total_loss"]),
-    "work_colour": ({"image", "plain", "luminance", "matched", "recoloured", "paintings"},
-                    ["chroma_distance_plain", "chroma_distance_luminance", "chroma_distance_matched"]),
-    "work_blend": ({"image", "blend0", "blend1", "blend2"}, ["style_loss_0", "style_loss_1", "weight_first_1"]),
-    "work_optim": ({"image", "results", "lbfgs", "adam"},
-                   ["lbfgs_final_loss", "adam_final_loss", "lbfgs_seconds", "adam_seconds"]),
-    "work_animation": ({"animation", "poster", "strip", "loss"}, ["initial_loss", "final_loss", "frames"]),
-}
-
-
 def test_modules_are_registered():
-    assert set(MODULES) <= set(FIGURE_MODULES)
+    assert set(MODULES) <= set(registry())
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_figure_renders_at_tiny_profile(module, tmp_path):
-    roles, keys = EXPECTED[module]
+    """The files and numbers its declaration (FIGURE) promises, all readable and finite."""
+    declared = kind(module).figure
     files, numbers = _render(module, tmp_path)
-    assert set(files) == roles
+    assert set(files) == set(declared.outputs)
     for name in files.values():
         path = tmp_path / name
         assert path.stat().st_size > 0
         with Image.open(path) as img:
             img.verify()
-    for key in keys:
-        value = numbers[key]
+    assert declared.check_numbers(numbers) == []
+    for key, value in numbers.items():
         assert isinstance(value, (int, float)) and math.isfinite(value), (key, value)
     if module == "style_gram":
         assert numbers["gram_change_conv1_1"] < numbers["response_change_conv1_1"] / 2
@@ -215,13 +203,52 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
         assert numbers["time_dependent"] is True
 
 
-def test_a_diverged_transfer_fails_its_figure(monkeypatch):
+@pytest.mark.parametrize("module", ["gallery", "representations", "style_reconstruction", "work_grid"])
+def test_a_diverged_transfer_fails_its_figure(module, monkeypatch, tmp_path):
+    """Every transfer a figure runs goes through the context's runner, which refuses a loss that
+    is not finite (the gallery and the reconstructions too)."""
     import generator.transfer as transfer
-    from generator.figures.picks import run
     from generator.transfer import TransferResult
 
-    fake = TransferResult(image=Image.new("RGB", (4, 4)),
-                          history=[{"evaluation": 1, "total": 5.0}, {"evaluation": 2, "total": math.nan}])
-    monkeypatch.setattr(transfer, "run_transfer", lambda *a, **k: fake)
+    calls = []
+
+    def diverged(content, *args, **kwargs):
+        calls.append(content.size)
+        return TransferResult(image=content, history=[{"evaluation": 1, "total": 5.0},
+                                                      {"evaluation": 2, "total": math.nan}])
+
+    monkeypatch.setattr(transfer, "run_transfer", diverged)
+    spec = kind(module).specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)[0]
     with pytest.raises(RuntimeError, match="diverged.*evaluation 2"):
-        run(None, [], None, (4, 4), RenderContext(out=Path(".")))
+        kind(module).render(spec, RenderContext(out=tmp_path))
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("module, painting_input", [("representations", 1), ("style_reconstruction", 0)])
+def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(module, painting_input,
+                                                                              monkeypatch, tmp_path):
+    """The canvas is the small size shown; the target Gram matrices come from the painting as
+    read (the engine fits it to its style_side), as in the gallery, not from the shrunk copy."""
+    import generator.transfer as transfer
+    from generator.images import read_image
+    from generator.transfer import TransferResult
+
+    class Seen(Exception):
+        pass
+
+    calls = []
+
+    def recording(content, styles, settings, *args, **kwargs):
+        if settings.content_weight == 0:  # a style reconstruction: record it and stop the render
+            calls.append((content.size, [s.size for s in styles]))
+            raise Seen
+        return TransferResult(image=content, history=[{"evaluation": 1, "total": 1.0, "content": 1.0, "style": 0.0}])
+
+    monkeypatch.setattr(transfer, "run_transfer", recording)
+    spec = kind(module).specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)[0]
+    with pytest.raises(Seen):
+        kind(module).render(spec, RenderContext(out=tmp_path))
+    full = read_image(spec.inputs[painting_input]).size
+    ((canvas, styles),) = calls
+    assert styles == [full]
+    assert max(canvas) == spec.params["long_side"] < max(full)

@@ -1,52 +1,72 @@
-"""Figures: one small module per kind, each turning specs into files.
+"""Figures: one small module per kind, each a plug-in found by scanning this package.
 
-A figure module offers `specs(catalog, profile, site_src) -> list[FigureSpec]` and
-`render(spec, ctx) -> (files, numbers)`, where `files` maps a role ("image", "thumb") to a file
-it wrote under `ctx.out` and `numbers` holds what it measured, for the manifest and the pages.
-Keep torch imports inside `render`: deciding what is stale must not load the model.
+A figure module declares what it makes in `FIGURE = Figure(...)` (its place in the build's order,
+its file roles, its number keys, its sizes for every profile) and offers two functions:
+
+    specs(catalog, profile, site_src) -> list[FigureSpec]   which figures, with which parameters
+    render(spec, ctx) -> (files, numbers)                    one figure into ctx.out
+
+`files` maps each declared role to a file written under `ctx.out`; `numbers` holds what it
+measured, for the manifest and the pages. Everything device-bound comes from `ctx`
+(context.RenderContext): the model, the tensors it reads, the transfers. registry.py finds the
+modules that declare FIGURE; modules without it (picks, palette, the *_plot drawings) are shared
+pieces. The registry imports every module here, so none may import torch (or generator.vgg,
+transfer...) at its top: deciding what is stale must not load the model. This
+file imports no other generator module: it is in every figure's cache key.
+See README, "Adding a kind of figure".
 """
 from __future__ import annotations
 
-import importlib
+import copy
+import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Order of computation; add a module's name here to add its figures to the build.
-FIGURE_MODULES = ("catalog_images", "gallery", "vgg_diagram", "feature_maps", "representations", "content_loss",
-                  "style_gram", "style_reconstruction", "work_grid", "work_init", "work_colour",
-                  "work_blend", "work_optim", "work_animation")
+
+class FigureDeclarationError(ValueError):
+    """A figure module whose declaration is incomplete or whose output breaks it."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What a figure module declares as FIGURE."""
+    order: int                        # place in the build's computation order (ties: by module name)
+    outputs: tuple[str, ...]          # the file roles render() returns, all of them
+    numbers: tuple[str, ...]          # the number keys render() returns; fnmatch patterns for
+                                      # profile-dependent ones ("ratio_*"); "time_dependent" is implicit
+    sizes: dict | None = None         # {profile name: sizes} for EVERY profile; None: the figure takes
+                                      # its sizes from the Profile itself (long_side, steps, thumb_side)
+
+    def size(self, profile) -> dict:
+        """This profile's row of `sizes` (a copy); every profile has one (checked at registration)."""
+        if self.sizes is None:
+            raise FigureDeclarationError("this figure declares no sizes; it reads them from the profile")
+        return copy.deepcopy(self.sizes[profile.name])
+
+    def check_numbers(self, numbers: dict) -> list[str]:
+        """Faults of a render's numbers against the declaration (empty when they agree)."""
+        exact = [k for k in self.numbers if not _is_pattern(k)]
+        missing = [k for k in exact if k not in numbers]
+        extra = [k for k in numbers if k != "time_dependent"
+                 and not any(fnmatch.fnmatchcase(k, pattern) for pattern in self.numbers)]
+        return ([f"missing number(s) {missing}"] if missing else []) + \
+               ([f"undeclared number(s) {extra}"] if extra else [])
+
+
+def _is_pattern(key: str) -> bool:
+    return any(c in key for c in "*?[")
 
 
 @dataclass(frozen=True)
 class FigureSpec:
     name: str                        # unique, path-like: "gallery/rectoria2/starry_night"
-    module: str                      # module in generator.figures that renders it
+    module: str = ""                 # the kind (module in generator.figures); set by Kind.specs
     params: dict = field(default_factory=dict, hash=False)
     inputs: tuple[Path, ...] = ()    # files whose bytes change the result
     heavy: bool = False              # runs the network (for progress reporting)
 
     @property
     def module_path(self) -> str:
+        if not self.module:
+            raise FigureDeclarationError(f"{self.name}: spec made outside registry.kind(...).specs()")
         return f"{__name__}.{self.module}"
-
-
-@dataclass
-class RenderContext:
-    out: Path                        # empty folder to write this figure's files into
-    device: str = "cpu"
-    progress: object = None          # callable(n) advancing a progress bar, or None
-
-
-def load(module: str):
-    return importlib.import_module(f"{__name__}.{module}")
-
-
-def all_specs(catalog, profile, site_src: Path) -> list[FigureSpec]:
-    specs = []
-    for module in FIGURE_MODULES:
-        specs.extend(load(module).specs(catalog, profile, site_src))
-    names = [s.name for s in specs]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise ValueError(f"duplicate figure names: {sorted(duplicates)}")
-    return specs

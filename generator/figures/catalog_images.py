@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
+from . import Figure, FigureSpec
 
 LARGE_SIDE = 1024
+FIGURE = Figure(order=10, outputs=("image", "thumb"),
+                numbers=("width", "height", "shown_width", "shown_height"))  # thumb_side: the profile's
 
 
 def specs(catalog, profile, site_src):
@@ -12,7 +14,7 @@ def specs(catalog, profile, site_src):
     for entry in catalog.content + catalog.style:
         kind = "photo" if entry.section == "content" else "painting"
         out.append(FigureSpec(
-            name=f"{kind}/{entry.name}", module=__name__.rsplit(".", 1)[1],
+            name=f"{kind}/{entry.name}",
             params={"kind": kind, "large_side": LARGE_SIDE, "thumb_side": profile.thumb_side},
             inputs=(entry.path(site_src),)))
     return out

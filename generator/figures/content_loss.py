@@ -6,22 +6,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..images import fit_long_side, read_image
-from . import FigureSpec
-from .picks import for_profile, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import photo
 
 LAYER = "conv4_2"        # the content layer of Gatys et al.
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 10, "frames": 5},
-    "preview": {"long_side": 192, "steps": 120, "frames": 30},
-    "full": {"long_side": 512, "steps": 500, "frames": 48},
-}
+FIGURE = Figure(
+    order=60, outputs=("animation", "poster", "strip", "image", "loss", "canvas", "matrices"),
+    numbers=("width", "height", "evaluations", "initial_content_loss", "final_content_loss", "loss_reduction",
+             "psnr", "frames", "filters", "positions", "shown_filters", "shown_positions", "matrix_evaluation",
+             "matrix_content_loss", "transfer_seconds"),
+    sizes={"tiny": {"long_side": 48, "steps": 10, "frames": 5},
+           "preview": {"long_side": 192, "steps": 120, "frames": 30},
+           "full": {"long_side": 512, "steps": 500, "frames": 48}})
 MATRIX = {"rows": 48, "columns": 96, "at": 0.2}   # filters and positions shown; canvas at 20 % of the run
 
 
 def specs(catalog, profile, site_src):
     content = photo(catalog)
-    params = dict(for_profile(SIZES, profile), photo=content.name, layer=LAYER, matrix=dict(MATRIX))
-    return [FigureSpec(name="content/loss", module=__name__.rsplit(".", 1)[1], params=params,
+    params = dict(FIGURE.size(profile), photo=content.name, layer=LAYER, matrix=dict(MATRIX))
+    return [FigureSpec(name="content/loss", params=params,
                        inputs=(content.path(site_src),), heavy=True)]
 
 
@@ -44,21 +48,20 @@ def nearest_snapshot(snapshots, evaluation: int):
     return min(snapshots, key=lambda s: (abs(s[0] - evaluation), s[0]))
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     import torch
 
     from ..animation import frames_from, save_animation
-    from ..images import save_image, to_tensor
+    from ..images import save_image
     from ..metrics import psnr
     from ..plotting import loss_plot
-    from ..reconstruct import content_settings, noise_image, reconstruct
-    from ..vgg import get_model
+    from ..reconstruct import content_settings, noise_image
     from .content_loss_plot import draw_matrices
 
     p = spec.params
     img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
     settings = content_settings(p["layer"], p["steps"], snapshot_every=max(1, p["steps"] // p["frames"]))
-    result = reconstruct(img, settings, ctx.device, ctx.progress)
+    result = ctx.run_transfer(img, [img], settings)
     frames = frames_from(result, noise_image(settings, img.size))
     files = save_animation(frames, ctx.out, "animation")
     files["image"] = "reconstruction.jpg"
@@ -73,10 +76,10 @@ def render(spec, ctx):
 
     at, canvas = nearest_snapshot(result.snapshots or [(evaluations[-1], result.image)],
                                   round(p["matrix"]["at"] * len(history)))
-    model = get_model(settings.pooling, ctx.device)
+    model = ctx.model(settings.pooling)
     with torch.no_grad():
-        pm = as_matrix(model(to_tensor(img).to(ctx.device), [p["layer"]])[p["layer"]].cpu())
-        xm = as_matrix(model(to_tensor(canvas).to(ctx.device), [p["layer"]])[p["layer"]].cpu())
+        pm = as_matrix(model(ctx.tensor(img), [p["layer"]])[p["layer"]].cpu())
+        xm = as_matrix(model(ctx.tensor(canvas), [p["layer"]])[p["layer"]].cpu())
     rows, cols = matrix_window(pm, p["matrix"]["rows"], p["matrix"]["columns"])
     save_image(canvas, ctx.out / "canvas.jpg")
     files["canvas"] = "canvas.jpg"

@@ -5,18 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..images import fit_long_side, read_image
-from . import FigureSpec
-from .picks import for_profile, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import photo
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-SIZES = {"tiny": {"long_side": 64, "channels": 4}, "preview": {"long_side": 256, "channels": 5},
-         "full": {"long_side": 512, "channels": 6}}
+FIGURE = Figure(
+    order=40, outputs=("image",),
+    numbers=("photo_width", "photo_height", "shown_per_layer", "relu?_1_channels", "relu?_1_width",
+             "relu?_1_height", "relu?_1_zero_percent"),
+    sizes={"tiny": {"long_side": 64, "channels": 4}, "preview": {"long_side": 256, "channels": 5},
+           "full": {"long_side": 512, "channels": 6}})
 
 
 def specs(catalog, profile, site_src):
     content = photo(catalog)
-    params = dict(for_profile(SIZES, profile), photo=content.name, layers=list(LAYERS))
-    return [FigureSpec(name="vgg/feature_maps", module=__name__.rsplit(".", 1)[1], params=params,
+    params = dict(FIGURE.size(profile), photo=content.name, layers=list(LAYERS))
+    return [FigureSpec(name="vgg/feature_maps", params=params,
                        inputs=(content.path(site_src),), heavy=True)]
 
 
@@ -32,17 +37,13 @@ def zero_fraction(maps: np.ndarray) -> float:
     return float((maps <= 0).mean())
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     import torch
-
-    from ..images import to_tensor
-    from ..vgg import get_model
 
     p = spec.params
     img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
-    model = get_model("max", ctx.device)
     with torch.no_grad():
-        out = model(to_tensor(img).to(ctx.device), p["layers"])
+        out = ctx.model("max")(ctx.tensor(img), p["layers"])
     rows, numbers = [], {"photo_width": img.width, "photo_height": img.height, "shown_per_layer": p["channels"]}
     for layer in p["layers"]:
         maps = out[layer][0].float().cpu().numpy()

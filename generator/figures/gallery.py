@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import settings as make_settings
+
+FIGURE = Figure(order=20, outputs=("image", "photo", "thumb"),  # sizes: the profile's long_side, steps, thumb_side
+                numbers=("width", "height", "evaluations", "final_loss", "content_loss", "style_loss",
+                         "transfer_seconds", "content_weight", "style_weight"))
 
 
 def specs(catalog, profile, site_src):
@@ -11,21 +17,18 @@ def specs(catalog, profile, site_src):
     for content in catalog.content:
         for style in catalog.style:
             out.append(FigureSpec(
-                name=f"gallery/{content.name}/{style.name}", module=__name__.rsplit(".", 1)[1],
+                name=f"gallery/{content.name}/{style.name}",
                 params={"settings": settings, "long_side": profile.long_side,
                         "thumb_side": profile.thumb_side},
                 inputs=(content.path(site_src), style.path(site_src)), heavy=True))
     return out
 
 
-def render(spec, ctx):
-    from ..config import TransferSettings
-    from ..transfer import run_transfer
-
+def render(spec, ctx: RenderContext):
     content, style = (read_image(p) for p in spec.inputs)
     photo = fit_long_side(content, spec.params["long_side"])
-    settings = TransferSettings(**_tuples(spec.params["settings"]))
-    result = run_transfer(photo, [style], settings, photo.size, ctx.device, ctx.progress)
+    settings = make_settings(spec.params["settings"])
+    result = ctx.run_transfer(photo, [style], settings)
     save_image(result.image, ctx.out / "image.jpg")
     save_image(photo, ctx.out / "photo.jpg")
     save_image(fit_long_side(result.image, spec.params["thumb_side"] * 2), ctx.out / "thumb.jpg")
@@ -35,8 +38,3 @@ def render(spec, ctx):
              "final_loss": last["total"], "content_loss": last["content"], "style_loss": last["style"],
              "transfer_seconds": round(result.seconds, 3),
              "content_weight": settings.content_weight, "style_weight": settings.style_weight})
-
-
-def _tuples(d: dict) -> dict:
-    """JSON-style lists back to the tuples TransferSettings holds."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}

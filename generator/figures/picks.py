@@ -30,25 +30,7 @@ def second_painting(catalog):
     return pick(other, SECOND_PAINTING) if other else first
 
 
-def for_profile(table: dict, profile) -> dict:
-    """A module's per-profile sizes: the profile's own row, else the preview row."""
-    return dict(table.get(profile.name, table["preview"]))
-
-
 def settings(d: dict) -> TransferSettings:
     """TransferSettings from a JSON-style dict (lists back to tuples)."""
     return TransferSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
-
-def run(content, styles, settings, size, ctx):
-    """run_transfer, refusing a result whose loss is not finite (a diverged optimisation must fail
-    its figure, not publish a blank image)."""
-    import math
-
-    from ..transfer import run_transfer
-
-    result = run_transfer(content, styles, settings, size, ctx.device, ctx.progress)
-    bad = [h["evaluation"] for h in result.history if not math.isfinite(h["total"])]
-    if bad:
-        raise RuntimeError(f"the optimisation diverged (loss not finite from evaluation {bad[0]})")
-    return result

@@ -1,30 +1,37 @@
 """What the layers of VGG19 keep, after Gatys et al. Fig. 1: the photo rebuilt from noise out of
 one layer's responses (conv1_2 ... conv5_2), and the painting's style rebuilt out of the Gram
 matrices of growing sets of layers (conv1_1; conv1_1 + conv2_1; ... up to conv5_1), around a
-schematic of the network."""
+schematic of the network. As in the gallery, the target Gram matrices are taken from the painting
+at full resolution (the engine's style_side: at least 512 px), not from the small copy shown."""
 from __future__ import annotations
 
 from ..config import STYLE_LAYERS
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo
 
 CONTENT_LAYERS = ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 8},
-    "preview": {"long_side": 160, "steps": 120},
-    "full": {"long_side": 512, "steps": 600},
-}
+FIGURE = Figure(
+    order=50,
+    outputs=("image", "photo", "painting", "crop_photo", *(f"content_{n}" for n in CONTENT_LAYERS),
+             *(f"crop_{n}" for n in CONTENT_LAYERS), *(f"style_{n}" for n in STYLE_LAYERS)),
+    numbers=("photo_width", "photo_height", "painting_width", "painting_height", "evaluations", "crop_side",
+             *(f"psnr_{n}" for n in CONTENT_LAYERS), *(f"content_loss_{n}" for n in CONTENT_LAYERS),
+             *(f"style_loss_{n}" for n in STYLE_LAYERS)),
+    sizes={"tiny": {"long_side": 48, "steps": 8},
+           "preview": {"long_side": 160, "steps": 120},
+           "full": {"long_side": 512, "steps": 600}})
 CROP = (0.435, 0.45, 0.30)   # zoomed detail: centre x, centre y (fractions), side (fraction of height)
 CROP_SIDE = 200              # the zoomed detail is shown about this many pixels wide (nearest neighbour)
 
 
 def specs(catalog, profile, site_src):
     content, style = photo(catalog), painting(catalog)
-    params = dict(for_profile(SIZES, profile), photo=content.name, painting=style.name,
+    params = dict(FIGURE.size(profile), photo=content.name, painting=style.name,
                   content_layers=list(CONTENT_LAYERS), style_layers=list(STYLE_LAYERS),
                   crop=list(CROP), crop_side=CROP_SIDE)
-    return [FigureSpec(name="representations", module=__name__.rsplit(".", 1)[1], params=params,
+    return [FigureSpec(name="representations", params=params,
                        inputs=(content.path(site_src), style.path(site_src)), heavy=True)]
 
 
@@ -55,14 +62,15 @@ def style_label(layers) -> str:
     return f"{layers[0]} … {layers[-1]}"
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from ..metrics import psnr
-    from ..reconstruct import content_settings, growing_subsets, reconstruct, style_settings
+    from ..reconstruct import content_settings, growing_subsets, style_settings
     from .representations_plot import draw_composite
 
     p = spec.params
     content = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
-    style = fit_long_side(read_image(spec.inputs[1]), p["long_side"])
+    painting = read_image(spec.inputs[1])   # the Gram matrices come from it at full resolution
+    style = fit_long_side(painting, p["long_side"])
     box = crop_box(content.size, p["crop"])
     # The photo and its reconstructions are lossless: the PSNR stated is the one of the files shown.
     files = {"photo": "photo.png", "painting": "painting.jpg", "crop_photo": "crop_photo.png"}
@@ -76,7 +84,7 @@ def render(spec, ctx):
 
     content_rows = []
     for layer in p["content_layers"]:
-        result = reconstruct(content, content_settings(layer, p["steps"]), ctx.device, ctx.progress)
+        result = ctx.run_transfer(content, [content], content_settings(layer, p["steps"]))
         quality = psnr(content, result.image)
         crop = zoom(result.image, box, p["crop_side"])
         files[f"content_{layer}"], files[f"crop_{layer}"] = f"content_{layer}.png", f"crop_{layer}.png"
@@ -88,7 +96,7 @@ def render(spec, ctx):
 
     style_rows = []
     for layers in growing_subsets(p["style_layers"]):
-        result = reconstruct(style, style_settings(layers, p["steps"]), ctx.device, ctx.progress)
+        result = ctx.run_transfer(style, [painting], style_settings(layers, p["steps"]))
         key = f"style_{layers[-1]}"
         files[key] = f"{key}.jpg"
         save_image(result.image, ctx.out / files[key])

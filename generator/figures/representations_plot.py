@@ -7,9 +7,7 @@ import io
 import math
 
 from ..images import save_image
-from ..vgg import BLOCKS
-
-PURPLE, AMBER, GREY, INK = "#5e35b1", "#ef8f00", "#c9c3da", "#222222"
+from .palette import AMBER, INK, LILAC, PURPLE
 DPI = 110
 
 
@@ -36,6 +34,7 @@ def draw_composite(path, painting, photo, photo_crop, box, style_rows, content_r
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     from ..plotting import pyplot
+    from ..vgg import BLOCKS
 
     plt = pyplot()
     width, margin, gap, cols = 13.0, 0.2, 0.16, 6
@@ -115,7 +114,7 @@ def draw_composite(path, painting, photo, photo_crop, box, style_rows, content_r
         total = convs * slab_w + (convs - 1) * slab_gap
         x0 = col_x(c) + (col_w - total) / 2
         for k in range(convs):
-            colour = AMBER if k == 0 else PURPLE if k == 1 else GREY
+            colour = AMBER if k == 0 else PURPLE if k == 1 else LILAC
             x = x0 + k * (slab_w + slab_gap)
             overlay.add_patch(Rectangle((x, centre_y - slab_h / 2), slab_w, slab_h, facecolor=colour,
                                         edgecolor="#444444", linewidth=0.6))

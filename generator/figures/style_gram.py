@@ -6,24 +6,28 @@ import numpy as np
 
 from ..config import STYLE_LAYERS
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
-from .picks import for_profile, painting
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting
 
-# Long side of the painting and tile size (a multiple of 16, VGG's stride at conv5_1).
-SIZES = {
-    "tiny": {"long_side": 64, "patch": 16},
-    "preview": {"long_side": 256, "patch": 64},
-    "full": {"long_side": 512, "patch": 128},
-}
 HEATMAPS = (("conv1_1", 64), ("conv3_1", 64))  # layer, channels shown (a crop of the first ones)
 SEED = 0
+FIGURE = Figure(
+    order=70, outputs=("gram", "shuffle", "painting", "shuffled"),
+    numbers=("width", "height", "patch", "tiles", *(f"response_change_{n}" for n in STYLE_LAYERS),
+             *(f"gram_change_{n}" for n in STYLE_LAYERS), "response_change_mean", "gram_change_mean",
+             *(f"gram_size_{n}" for n, _ in HEATMAPS), *(f"channels_{n}" for n, _ in HEATMAPS)),
+    # long side of the painting and tile size (a multiple of 16, VGG's stride at conv5_1)
+    sizes={"tiny": {"long_side": 64, "patch": 16},
+           "preview": {"long_side": 256, "patch": 64},
+           "full": {"long_side": 512, "patch": 128}})
 
 
 def specs(catalog, profile, site_src):
     style = painting(catalog)
-    params = dict(for_profile(SIZES, profile), painting=style.name, layers=list(STYLE_LAYERS),
+    params = dict(FIGURE.size(profile), painting=style.name, layers=list(STYLE_LAYERS),
                   heatmaps=[list(h) for h in HEATMAPS], seed=SEED)
-    return [FigureSpec(name="style/gram", module=__name__.rsplit(".", 1)[1], params=params,
+    return [FigureSpec(name="style/gram", params=params,
                        inputs=(style.path(site_src),), heavy=True)]
 
 
@@ -64,40 +68,35 @@ def relative_change(a, b) -> float:
     return float((a - b).norm() / a.norm())
 
 
-def position_blindness(model, img: np.ndarray, shuffled: np.ndarray, layers) -> dict:
-    """Per layer: relative change of the responses F and of the Gram matrix G when the tiles move."""
+def position_blindness(model, x, shuffled, layers) -> dict:
+    """Per layer: relative change of the responses F and of the Gram matrix G when the tiles move
+    (`x` and `shuffled`: the model's inputs, the painting and its shuffled tiles)."""
     import torch
-    from PIL import Image
 
-    from ..images import to_tensor
     from ..losses import gram_matrix
 
     with torch.no_grad():
-        f = model(to_tensor(Image.fromarray(img)), layers)
-        g = model(to_tensor(Image.fromarray(shuffled)), layers)
+        f = model(x, layers)
+        g = model(shuffled, layers)
     return {n: {"response": relative_change(f[n], g[n]),
                 "gram": relative_change(gram_matrix(f[n]), gram_matrix(g[n]))} for n in layers}
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     import torch
+    from PIL import Image
 
     from ..losses import gram_matrix
-    from ..vgg import get_model
 
     p = spec.params
     img = np.asarray(fit_long_side(read_image(spec.inputs[0]), p["long_side"]))
     img = np.ascontiguousarray(crop_to_multiple(img, p["patch"]))
     shuffled = shuffle_patches(img, p["patch"], p["seed"])
-    model = get_model("max", ctx.device)
-    change = position_blindness(model, img, shuffled, p["layers"])
-
-    from PIL import Image
-
-    from ..images import to_tensor
-
+    model = ctx.model("max")
+    x = ctx.tensor(Image.fromarray(img))
+    change = position_blindness(model, x, ctx.tensor(Image.fromarray(shuffled)), p["layers"])
     with torch.no_grad():
-        feats = model(to_tensor(Image.fromarray(img)).to(ctx.device), [n for n, _ in p["heatmaps"]])
+        feats = model(x, [n for n, _ in p["heatmaps"]])
     grams = {}
     for name, k in p["heatmaps"]:
         f = feats[name]

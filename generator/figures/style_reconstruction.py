@@ -1,39 +1,31 @@
 """From noise to the painting's style: a transfer with the content weight at zero, animated,
-with its style-loss curve."""
+with its style-loss curve. The target Gram matrices come from the painting at full resolution
+(the engine's style_side, at least 512 px), as in the gallery; the canvas is the size shown."""
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image
-from . import FigureSpec
-from .picks import for_profile, painting
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting
 
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
-    "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0], "frames": 20},
-    "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0], "frames": 40},
-}
+FIGURE = Figure(
+    order=80, outputs=("animation", "poster", "strip", "loss"),
+    numbers=("width", "height", "evaluations", "initial_style_loss", "final_style_loss", "loss_reduction",
+             "frames", "stages", "transfer_seconds"),
+    sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
+           "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0], "frames": 20},
+           "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0], "frames": 40}})
 
 
 def specs(catalog, profile, site_src):
     style = painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     settings = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), content_weight=0.0,
                                 init="noise", snapshot_every=max(1, size["steps"] // size["frames"]))
-    return [FigureSpec(name="style/reconstruction", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="style/reconstruction",
                        params={"settings": settings.to_dict(), "long_side": size["long_side"],
                                "painting": style.name},
                        inputs=(style.path(site_src),), heavy=True)]
-
-
-def noise_image(settings, size):
-    """The canvas the run starts from (same seed and first-stage size as run_transfer)."""
-    import torch
-
-    from ..images import resize_to, to_image
-    from ..transfer import initial_canvas, stage_sizes
-
-    w, h = stage_sizes(size, settings.scales)[0]
-    canvas = initial_canvas("noise", torch.zeros(1, 3, h, w), None, settings.seed)
-    return resize_to(to_image(canvas), size)
 
 
 def scale_marks(settings) -> dict:
@@ -45,14 +37,16 @@ def scale_marks(settings) -> dict:
             for i in range(1, len(steps))}
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from ..animation import frames_from, save_animation
     from ..plotting import loss_plot
-    from .picks import run, settings as make_settings
+    from ..reconstruct import noise_image
+    from .picks import settings as make_settings
 
     settings = make_settings(spec.params["settings"])
-    style = fit_long_side(read_image(spec.inputs[0]), spec.params["long_side"])
-    result = run(style, [style], settings, style.size, ctx)
+    painting = read_image(spec.inputs[0])
+    style = fit_long_side(painting, spec.params["long_side"])    # the canvas
+    result = ctx.run_transfer(style, [painting], settings)        # Gram matrices at full resolution
     frames = frames_from(result, noise_image(settings, style.size))
     files = save_animation(frames, ctx.out, "reconstruction")
     history = result.history

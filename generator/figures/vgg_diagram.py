@@ -8,30 +8,35 @@ import math
 import re
 
 from ..images import fit_long_side, read_image
-from . import FigureSpec
-from .picks import for_profile, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .palette import AMBER, INK, PURPLE
+from .picks import photo
 
-SIZES = {"tiny": {"long_side": 64}, "preview": {"long_side": 256}, "full": {"long_side": 512}}
+FIGURE = Figure(
+    order=30, outputs=("image",),
+    numbers=("input_width", "input_height", "conv_count", "block_count", "conv_parameters", "block?_convs",
+             "block?_channels", "block?_width", "block?_height", "block?_pooled_width", "block?_pooled_height",
+             "field_conv?_1", "field_conv4_2", "flattened"),
+    sizes={"tiny": {"long_side": 64}, "preview": {"long_side": 256}, "full": {"long_side": 512}})
 CLASSIFIER = (("fc6", 4096), ("fc7", 4096), ("fc8", 1000))   # Simonyan & Zisserman; not in our weights
-PURPLE, AMBER, GREY, INK = "#5e35b1", "#ef8f00", "#b9b2cc", "#222222"
 
 
 def specs(catalog, profile, site_src):
     content = photo(catalog)
-    params = dict(for_profile(SIZES, profile), photo=content.name)
-    return [FigureSpec(name="vgg/diagram", module=__name__.rsplit(".", 1)[1], params=params,
+    params = dict(FIGURE.size(profile), photo=content.name)
+    return [FigureSpec(name="vgg/diagram", params=params,
                        inputs=(content.path(site_src),), heavy=True)]
 
 
-def layer_shapes(model, img) -> list[dict]:
-    """Every layer of `model` in order, with its output (channels, height, width) for `img`."""
+def layer_shapes(model, x) -> list[dict]:
+    """Every layer of `model` in order, with its output (channels, height, width) for the input `x`."""
     import torch
 
-    from ..images import to_tensor
     from ..vgg import LAYERS
 
     with torch.no_grad():
-        out = model(to_tensor(img), LAYERS)
+        out = model(x, LAYERS)
     return [{"name": n, "channels": out[n].shape[1], "height": out[n].shape[2], "width": out[n].shape[3]}
             for n in LAYERS]
 
@@ -66,12 +71,10 @@ def receptive_fields(layers) -> dict[str, int]:
     return fields
 
 
-def render(spec, ctx):
-    from ..vgg import get_model
-
+def render(spec, ctx: RenderContext):
     img = fit_long_side(read_image(spec.inputs[0]), spec.params["long_side"])
-    model = get_model("max", ctx.device)
-    shapes = layer_shapes(model, img)
+    model = ctx.model("max")
+    shapes = layer_shapes(model, ctx.tensor(img))
     groups = blocks(shapes)
     numbers = {"input_width": img.width, "input_height": img.height,
                "conv_count": sum(len(g["convs"]) for g in groups), "block_count": len(groups),

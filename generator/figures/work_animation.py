@@ -2,36 +2,38 @@
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo
-
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
-    "preview": {"long_side": 192, "steps": 100, "scales": [1.0], "frames": 20},
-    "full": {"long_side": 512, "steps": 500, "scales": [1.0], "frames": 40},
-}
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo
+FIGURE = Figure(
+    order=140, outputs=("animation", "poster", "strip", "loss"),
+    numbers=("width", "height", "evaluations", "initial_loss", "final_loss", "final_content_loss", "final_style_loss",
+             "frames", "transfer_seconds"),
+    sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
+           "preview": {"long_side": 192, "steps": 100, "scales": [1.0], "frames": 20},
+           "full": {"long_side": 512, "steps": 500, "scales": [1.0], "frames": 40}})
 
 
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     settings = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]),
                                 snapshot_every=max(1, size["steps"] // size["frames"]))
-    return [FigureSpec(name="work/animation", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="work/animation",
                        params={"settings": settings.to_dict(), "long_side": size["long_side"],
                                "photo": c.name, "painting": s.name},
                        inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from ..animation import frames_from, save_animation
     from ..plotting import loss_plot
-    from .picks import run, settings as make_settings
+    from .picks import settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     settings = make_settings(spec.params["settings"])
-    result = run(content, [style], settings, content.size, ctx)
+    result = ctx.run_transfer(content, [style], settings, content.size)
     frames = frames_from(result, content if settings.init == "content" else None)
     files = save_animation(frames, ctx.out, "transfer")
     h = result.history

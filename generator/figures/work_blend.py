@@ -2,38 +2,41 @@
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo, second_painting
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo, second_painting
 
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-    "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
-    "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]},
-}
 BLENDS = ((1.0, 0.0), (0.5, 0.5), (0.0, 1.0))
+FIGURE = Figure(
+    order=120, outputs=("image", *(f"blend{i}" for i in range(len(BLENDS)))),
+    numbers=("width", "height", "evaluations", *(f"weight_first_{i}" for i in range(len(BLENDS))),
+             *(f"style_loss_{i}" for i in range(len(BLENDS)))),
+    sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
+           "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
+           "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
 
 
 def specs(catalog, profile, site_src):
     c, s1, s2 = photo(catalog), painting(catalog), second_painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     runs = [profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), style_blend=b).to_dict()
             for b in BLENDS]
-    return [FigureSpec(name="work/blend", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="work/blend",
                        params={"runs": runs, "long_side": size["long_side"], "photo": c.name,
                                "paintings": [s1.name, s2.name]},
                        inputs=(c.path(site_src), s1.path(site_src), s2.path(site_src)), heavy=True)]
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from ..plotting import es_number, image_row
-    from .picks import run, settings as make_settings
+    from .picks import settings as make_settings
 
     content, first, second = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     files, numbers, images, titles = {}, {"width": content.width, "height": content.height}, [], []
     for i, d in enumerate(spec.params["runs"]):
         settings = make_settings(d)
-        result = run(content, [first, second], settings, content.size, ctx)
+        result = ctx.run_transfer(content, [first, second], settings, content.size)
         save_image(result.image, ctx.out / f"blend{i}.jpg")
         files[f"blend{i}"] = f"blend{i}.jpg"
         images.append(result.image)

@@ -6,21 +6,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo
-
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-    "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
-    "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]},
-}
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo
+FIGURE = Figure(
+    order=110, outputs=("image", "paintings", "plain", "luminance", "matched", "recoloured"),
+    numbers=("width", "height", "evaluations", "chroma_distance_plain", "chroma_distance_luminance",
+             "chroma_distance_matched"),
+    sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
+           "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
+           "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
 
 
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     settings = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]))
-    return [FigureSpec(name="work/colour", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="work/colour",
                        params={"settings": settings.to_dict(), "long_side": size["long_side"],
                                "photo": c.name, "painting": s.name},
                        inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
@@ -34,17 +36,17 @@ def chroma_distance(a, b) -> float:
     return float(np.abs(ca - cb).mean())
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from .. import colour
     from ..plotting import image_row
-    from .picks import run, settings as make_settings
+    from .picks import settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     settings = make_settings(spec.params["settings"])
 
     def transfer(c, s):
-        return run(c, [s], settings, content.size, ctx).image
+        return ctx.run_transfer(c, [s], settings, content.size).image
 
     plain = transfer(content, style)
     grey_photo, grey_painting = colour.luminance_pair(content, fit_long_side(style, 1024))

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from ..config import STYLE_LAYERS
 from ..images import fit_long_side, read_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo
 
-# alpha/beta columns per profile: the content loss sums over positions (it grows with the canvas)
-# while the style loss is normalised, so smaller cells need larger ratios to show the same trend.
-SIZES = {
-    "tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-2, 1.0], "rows": 2},
-    "preview": {"long_side": 128, "steps": 80, "scales": [0.5, 1.0], "ratios": [1e-3, 1e-2, 1e-1, 1.0],
-                "rows": 5},
-    "full": {"long_side": 256, "steps": 300, "scales": [0.5, 1.0], "ratios": [1e-4, 1e-3, 1e-2, 1e-1],
-             "rows": 5},
-}
 INIT = "noise"
 STYLE_WEIGHT = 1e4  # beta; alpha = ratio * beta
+FIGURE = Figure(
+    order=90, outputs=("image",),
+    numbers=("width", "height", "rows", "columns", "evaluations", "style_weight", "init_noise", "transfer_seconds",
+             "ratio_*", "style_loss_*", "content_loss_*"),   # one ratio_i, style_loss_i, content_loss_i per column
+    # alpha/beta columns per profile: the content loss sums over positions (it grows with the canvas)
+    # while the style loss is normalised, so smaller cells need larger ratios to show the same trend.
+    sizes={"tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-2, 1.0], "rows": 2},
+           "preview": {"long_side": 128, "steps": 80, "scales": [0.5, 1.0], "ratios": [1e-3, 1e-2, 1e-1, 1.0],
+                       "rows": 5},
+           "full": {"long_side": 256, "steps": 300, "scales": [0.5, 1.0], "ratios": [1e-4, 1e-3, 1e-2, 1e-1],
+                    "rows": 5}})
 
 
 def layer_subsets(rows: int) -> list[list[str]]:
@@ -28,21 +31,21 @@ def layer_subsets(rows: int) -> list[list[str]]:
 
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     cells = []
     for layers in layer_subsets(size["rows"]):
         for ratio in size["ratios"]:
             cells.append(profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), init=INIT,
                                           style_layers=tuple(layers), style_weight=STYLE_WEIGHT,
                                           content_weight=ratio * STYLE_WEIGHT).to_dict())
-    return [FigureSpec(name="work/grid", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="work/grid",
                        params={"cells": cells, "long_side": size["long_side"], "ratios": size["ratios"],
                                "rows": size["rows"], "init": INIT, "photo": c.name, "painting": s.name},
                        inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
 
 
-def render(spec, ctx):
-    from .picks import run, settings as make_settings
+def render(spec, ctx: RenderContext):
+    from .picks import settings as make_settings
 
     p = spec.params
     content, style = (read_image(x) for x in spec.inputs)
@@ -50,7 +53,7 @@ def render(spec, ctx):
     results = []
     for cell in p["cells"]:
         settings = make_settings(cell)
-        results.append((settings, run(content, [style], settings, content.size, ctx)))
+        results.append((settings, ctx.run_transfer(content, [style], settings, content.size)))
     ratios, rows = p["ratios"], layer_subsets(p["rows"])
     _plot_grid([r.image for _, r in results], rows, ratios, ctx.out / "grid.jpg")
     numbers = {"width": content.width, "height": content.height, "rows": len(rows),

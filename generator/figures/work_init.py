@@ -2,37 +2,40 @@
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo
 
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-    "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
-    "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]},
-}
 INITS = ("content", "noise", "style")
 TITLES = {"content": "desde la foto", "noise": "desde ruido", "style": "desde la pintura"}
+FIGURE = Figure(
+    order=100, outputs=("image", *INITS),
+    numbers=("width", "height", "evaluations",
+             *(f"{i}_{loss}_loss" for i in INITS for loss in ("total", "content", "style"))),
+    sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
+           "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
+           "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
 
 
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     runs = {init: profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), init=init).to_dict()
             for init in INITS}
-    return [FigureSpec(name="work/init", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="work/init",
                        params={"runs": runs, "long_side": size["long_side"], "photo": c.name, "painting": s.name},
                        inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from ..plotting import image_row
-    from .picks import run, settings as make_settings
+    from .picks import settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     files, numbers, images = {}, {"width": content.width, "height": content.height}, []
     for init, d in spec.params["runs"].items():
-        result = run(content, [style], make_settings(d), content.size, ctx)
+        result = ctx.run_transfer(content, [style], make_settings(d), content.size)
         save_image(result.image, ctx.out / f"{init}.jpg")
         files[init] = f"{init}.jpg"
         images.append(result.image)

@@ -3,37 +3,40 @@ The times are measured, so this figure depends on the machine that built it."""
 from __future__ import annotations
 
 from ..images import fit_long_side, read_image, save_image
-from . import FigureSpec
-from .picks import for_profile, painting, photo
+from . import Figure, FigureSpec
+from .context import RenderContext
+from .picks import painting, photo
 
-SIZES = {
-    "tiny": {"long_side": 48, "steps": 6},
-    "preview": {"long_side": 160, "steps": 80},
-    "full": {"long_side": 512, "steps": 300},
-}
 OPTIMISERS = ("lbfgs", "adam")
 LABELS = {"lbfgs": "L-BFGS", "adam": "Adam"}
+FIGURE = Figure(
+    order=130, outputs=("image", "results", *OPTIMISERS),
+    numbers=("width", "height", "initial_loss", "adam_over_lbfgs",
+             *(f"{o}_{n}" for o in OPTIMISERS for n in ("final_loss", "seconds", "evaluations"))),
+    sizes={"tiny": {"long_side": 48, "steps": 6},
+           "preview": {"long_side": 160, "steps": 80},
+           "full": {"long_side": 512, "steps": 300}})
 
 
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
-    size = for_profile(SIZES, profile)
+    size = FIGURE.size(profile)
     runs = {o: profile.transfer(steps=size["steps"], scales=(1.0,), optimizer=o).to_dict() for o in OPTIMISERS}
-    return [FigureSpec(name="work/optim", module=__name__.rsplit(".", 1)[1],
+    return [FigureSpec(name="work/optim",
                        params={"runs": runs, "long_side": size["long_side"], "photo": c.name, "painting": s.name},
                        inputs=(c.path(site_src), s.path(site_src)), heavy=True)]
 
 
-def render(spec, ctx):
+def render(spec, ctx: RenderContext):
     from ..plotting import image_row, loss_plot
-    from .picks import run, settings as make_settings
+    from .picks import settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     curves, images, numbers = {}, [], {"width": content.width, "height": content.height, "time_dependent": True}
     for name, d in spec.params["runs"].items():
         settings = make_settings(d)
-        result = run(content, [style], settings, content.size, ctx)
+        result = ctx.run_transfer(content, [style], settings, content.size)
         history = result.history
         curves[LABELS[name]] = ([h["seconds"] for h in history], [h["total"] for h in history])
         images.append(result.image)

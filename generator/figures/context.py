@@ -1,0 +1,64 @@
+"""The render context: everything device-bound that a figure uses.
+
+A figure module that runs the network imports RenderContext (for its render's annotation), which
+also puts the engine it reaches through the context (vgg, images, transfer) in its cache key.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class RenderContext:
+    """Everything device-bound that a figure uses. A render function takes its model, the tensors
+    the model reads and its transfers from here, never from generator.vgg, images.to_tensor or
+    generator.transfer directly, so every tensor reaches the model on the build's device. `dtype`
+    is "float32" in a build; the GPU-safety test renders in "float64", where a tensor made
+    elsewhere (float32, on the CPU) makes the convolution refuse it."""
+    out: Path                        # empty folder to write this figure's files into
+    device: str = "cpu"
+    progress: object = None          # callable(n) advancing a progress bar, or None
+    dtype: str = "float32"
+    _models: dict = field(default_factory=dict, repr=False)
+
+    def model(self, pooling: str = "max", **options):
+        """The shared VGG19 on the device (a private copy when dtype is not float32); `options`
+        go to generator.vgg.get_model as they are."""
+        from ..vgg import get_model
+
+        shared = get_model(pooling, self.device, **options)
+        if self.dtype == "float32":
+            return shared
+        key = (pooling, tuple(sorted(options.items())))
+        if key not in self._models:
+            self._models[key] = copy.deepcopy(shared).to(self._torch_dtype())
+        return self._models[key]
+
+    def tensor(self, image):
+        """A PIL image as the model's input: (1, 3, H, W), BGR, means removed, on the device."""
+        from ..images import to_tensor
+
+        return to_tensor(image).to(self.device, self._torch_dtype())
+
+    def run_transfer(self, content, styles, settings, size=None):
+        """The engine's transfer on the device (with its own network, in the settings' precision),
+        refusing a result whose loss is not finite: a diverged optimisation must fail its figure,
+        not publish a blank image. `size` defaults to the content image's; a reconstruction is a
+        transfer whose other weight is zero."""
+        import math
+
+        from .. import transfer
+
+        result = transfer.run_transfer(content, styles, settings, size or content.size, self.device,
+                                       self.progress)
+        bad = [h["evaluation"] for h in result.history if not math.isfinite(h["total"])]
+        if bad:
+            raise RuntimeError(f"the optimisation diverged (loss not finite from evaluation {bad[0]})")
+        return result
+
+    def _torch_dtype(self):
+        import torch
+
+        return getattr(torch, self.dtype)

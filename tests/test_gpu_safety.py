@@ -1,0 +1,90 @@
+"""GPU-safe by construction: every tensor a figure feeds the network reaches it through the render
+context (ctx.model, ctx.tensor, ctx.run_transfer), so `build --device cuda` cannot meet a CPU
+tensor. Checked on a CPU: every kind of figure renders with the context's model and tensors in
+float64, where a tensor made elsewhere (float32) makes the convolution refuse it."""
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from generator import transfer, vgg
+from generator.catalog import load_catalog
+from generator.config import PROFILES
+from generator.figures.context import RenderContext
+from generator.figures.registry import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_SRC = ROOT / "site_src"
+FIGURES = ROOT / "generator" / "figures"
+FAST_STEPS = 2          # the transfers' own device handling is the engine's; here they only need to run
+FAST_STYLE_SIDE = 64    # the painting's long side in those transfers (the engine's floor is 512 px)
+
+
+FLOAT64_COPIES: dict = {}
+
+
+@pytest.fixture
+def float64_network(monkeypatch):
+    """generator.vgg.get_model hands out float64 copies (a figure asking it directly, not the
+    context, gets one too); the engine's transfers keep their own float32 network and run a few
+    evaluations with a small painting only."""
+    real_get_model, real_run = vgg.get_model, transfer.run_transfer
+    copies = FLOAT64_COPIES
+
+    def float64_model(*args, **kwargs):
+        model = real_get_model(*args, **kwargs)
+        if id(model) not in copies:
+            copies[id(model)] = copy.deepcopy(model).to(torch.float64)
+        return copies[id(model)]
+
+    def short_run(content, styles, settings, *args, **kwargs):
+        settings = replace(settings, steps=min(settings.steps, FAST_STEPS), style_min_side=FAST_STYLE_SIDE,
+                           snapshot_every=min(settings.snapshot_every, 1))
+        return real_run(content, styles, settings, *args, **kwargs)
+
+    monkeypatch.setattr(vgg, "get_model", float64_model)
+    monkeypatch.setattr(transfer, "get_model", real_get_model, raising=False)
+    monkeypatch.setattr(transfer, "run_transfer", short_run)
+    return copies
+
+
+@pytest.mark.parametrize("name", list(registry()))
+def test_every_figure_feeds_the_network_through_its_context(name, float64_network, tmp_path):
+    kind = registry()[name]
+    spec = kind.specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)[0]
+    files, _ = kind.render(spec, RenderContext(out=tmp_path, dtype="float64"))
+    assert all((tmp_path / f).is_file() for f in files.values())
+
+
+def test_a_tensor_made_outside_the_context_is_refused(float64_network):
+    """The trap itself: a float32 CPU tensor into the context's float64 model fails, as it would
+    on a GPU."""
+    from PIL import Image
+
+    from generator.images import to_tensor
+
+    ctx = RenderContext(out=Path("."), dtype="float64")
+    image = Image.new("RGB", (32, 24), (120, 80, 40))
+    assert ctx.model("max")(ctx.tensor(image), ["conv1_1"])["conv1_1"].dtype == torch.float64
+    with pytest.raises(RuntimeError):
+        ctx.model("max")(to_tensor(image), ["conv1_1"])
+
+
+BYPASSES = {"get_model", "to_tensor", "run_transfer"}
+
+
+def test_no_figure_module_imports_a_way_around_the_context():
+    """The network, its input tensors and the transfer runner come from the context only."""
+    found = []
+    for path in sorted(FIGURES.glob("*.py")):
+        if path.name == "context.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                found += [f"{path.name}:{node.lineno} {a.name}" for a in node.names if a.name in BYPASSES]
+    assert found == []

@@ -1,0 +1,81 @@
+"""The manifest schema: what the build writes, load_manifest reads back the same; a broken file
+is refused with one line naming it; every figure states its profile, and the manifest lists them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.errors import InputError
+from generator.manifest import (HERO, CatalogItem, FigureEntry, Manifest, TimeDependent, load_manifest,
+                                make_manifest, write_manifest)
+
+
+def entry(profile: str, device: str = "cpu", seconds: float = 1.5) -> FigureEntry:
+    return FigureEntry(numbers={"width": 64, "transfer_seconds": 1.2}, seconds=seconds, profile=profile,
+                       device=device, torch="2.13.0", key="k" + profile, files={"image": "generated/x/image.jpg"})
+
+
+def sample() -> Manifest:
+    figures = {"work/grid": entry("preview"), "gallery/a/b": entry("full", "cuda"), "gallery/a/c": entry("preview")}
+    catalog = {"content": [CatalogItem(name="a", file="content/a.jpg", title="A", width=640, height=480)],
+               "style": [CatalogItem(name="b", file="styles/b.jpg", title="B", artist="X", year="1900")]}
+    return make_manifest("preview", catalog, figures, {"gallery/a/d": "styles/d.jpg: file not found"},
+                         TimeDependent(files=["generated/manifest.json"], numbers=["seconds"]))
+
+
+def test_round_trip(tmp_path):
+    manifest = sample()
+    path = tmp_path / "manifest.json"
+    assert write_manifest(path, manifest)
+    assert not write_manifest(path, manifest)  # same bytes: the file is left alone
+    assert load_manifest(path) == manifest
+
+
+def test_the_json_keeps_the_pages_names(tmp_path):
+    raw = json.loads(sample().to_json())
+    assert list(raw) == ["profile", "hero", "catalog", "figures", "failed", "devices", "torch_versions",
+                         "time_dependent", "device", "torch", "profiles"]
+    assert raw["hero"] == {"content": HERO.content, "style": HERO.style}
+    assert list(raw["figures"]) == sorted(raw["figures"])
+    assert list(raw["figures"]["gallery/a/b"]) == ["numbers", "seconds", "profile", "device", "torch", "key", "files"]
+    assert raw["catalog"]["style"][0] == {"name": "b", "file": "styles/b.jpg", "title": "B", "artist": "X",
+                                          "year": "1900"}  # empty fields left out, as before
+    assert (raw["device"], raw["devices"]) == ("cpu, cuda", ["cpu", "cuda"])
+
+
+def test_profiles_of_what_is_shown():
+    manifest = sample()
+    assert manifest.profiles == ["preview", "full"]  # a full-profile figure served this preview build
+    assert manifest.profiles_of("gallery/") == ["preview", "full"]
+    assert manifest.profiles_of("work/") == ["preview"]
+    assert manifest.profiles_of("nothing/") == []
+    assert manifest.figures["gallery/a/b"].profile == "full"
+
+
+def test_hero_reads_like_the_old_dict():
+    assert HERO["content"] == HERO.content and HERO.figure == f"gallery/{HERO.content}/{HERO.style}"
+
+
+@pytest.mark.parametrize("text, fault", [
+    (None, "not found"),
+    ("{half", "not a readable manifest"),
+    ("[]", "missing field 'figures'"),
+    ("CUT_FIGURES", "missing field 'figures'"),
+    ("BAD_ENTRY", r"figures\.gallery/a/b: .*'seconds'"),
+    ("UNKNOWN", r"unknown field\(s\) \['colour'\]"),
+])
+def test_a_broken_manifest_is_refused_with_one_line(tmp_path, text, fault):
+    path = tmp_path / "manifest.json"
+    raw = json.loads(sample().to_json())
+    if text == "CUT_FIGURES":
+        del raw["figures"]
+    elif text == "BAD_ENTRY":
+        del raw["figures"]["gallery/a/b"]["seconds"]
+    elif text == "UNKNOWN":
+        raw["figures"]["gallery/a/b"]["colour"] = "red"
+    if text is not None:
+        path.write_text(text if text in ("{half", "[]") else json.dumps(raw), encoding="utf-8")
+    with pytest.raises(InputError, match=fault) as caught:
+        load_manifest(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
