@@ -1,0 +1,54 @@
+"""The pages' Jinja environment exactly as `mkdocs build` makes it (mkdocs.yml's `macros` plugin
+and its options, macros/ as the module), over a manifest given by the test.
+
+`page_env(tmp_path, manifest)` writes the manifest (and a stand-in KaTeX file) into a temporary
+docs/ and returns `render(source) -> str`, which renders `source` as a page would be rendered.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from mkdocs.config import load_config
+
+from conftest import ROOT
+
+
+def page_env(tmp_path: Path, manifest: dict):
+    docs = tmp_path / "docs"
+    (docs / "generated").mkdir(parents=True)
+    (docs / "generated" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (docs / "vendor" / "katex").mkdir(parents=True)
+    (docs / "vendor" / "katex" / "katex.min.js").write_text("", encoding="utf-8")
+    here = os.getcwd()
+    os.chdir(ROOT)  # the plugin resolves include_dir against the working directory, as mkdocs does
+    try:
+        config = load_config(str(ROOT / "mkdocs.yml"), docs_dir=str(docs))
+        plugin = config.plugins["macros"]
+        plugin.on_config(config)
+    finally:
+        os.chdir(here)
+
+    def render(source: str) -> str:
+        return plugin.env.from_string(source).render(**plugin.variables)
+
+    return render
+
+
+def entry(seconds=1.0, profile="preview", device="cpu", numbers=None, files=None):
+    """A manifest figure entry as the build writes it."""
+    return {"seconds": seconds, "profile": profile, "device": device, "torch": "2.13.0",
+            "numbers": numbers or {}, "files": files or {}, "key": "k"}
+
+
+def manifest(figures: dict, **extra) -> dict:
+    """A minimal manifest: one photo, one painting, the hero pair, the given figures."""
+    data = {"profile": "preview", "device": "cpu", "torch": "2.13.0", "failed": {}, "time_dependent": {},
+            "hero": {"content": "p", "style": "a"},
+            "catalog": {"content": [{"name": "p", "title": "Foto", "width": 800, "height": 600}],
+                        "style": [{"name": "a", "title": "Cuadro", "artist": "Pintor", "year": "1900",
+                                   "width": 1024, "height": 640}]},
+            "figures": figures}
+    data.update(extra)
+    return data
