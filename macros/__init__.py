@@ -29,7 +29,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs_macros.errors import format_error
 
 from . import pages
-from .pages import ManifestError, Pages, SiteInputError, load_manifest
+from .pages import ManifestError, Pages, SiteInputError, check_katex, load_manifest
 from .spanish import NotANumber, format_es, lightbox_text, literal
 
 __all__ = ["define_env", "PageOutput", "ManifestError", "Pages", "format_es", "literal"]
@@ -37,8 +37,10 @@ __all__ = ["define_env", "PageOutput", "ManifestError", "Pages", "format_es", "l
 
 def define_env(env) -> None:
     """mkdocs-macros entry point: load the manifest and register the pages' globals and filters."""
+    docs = Path(env.conf["docs_dir"])
     try:
-        manifest = load_manifest(Path(env.conf["docs_dir"]))
+        check_katex(docs)
+        manifest = load_manifest(docs)
     except SiteInputError as e:
         raise PluginError(str(e)) from None
     env.variables["manifest"] = manifest

@@ -31,7 +31,7 @@ class SiteInputError(Exception):
 
 
 def load_manifest(docs: Path) -> dict:
-    """The manifest of ``docs/generated/``, checked for the keys the pages read; KaTeX present."""
+    """The manifest of ``docs/generated/``, checked for the keys the pages read."""
     path = docs / MANIFEST_REL
     if not path.is_file():
         raise SiteInputError("docs/generated/manifest.json not found: run `make site` "
@@ -43,10 +43,14 @@ def load_manifest(docs: Path) -> dict:
     for key in ("catalog", "figures", "hero"):
         if not isinstance(manifest, dict) or key not in manifest:
             raise SiteInputError(f"docs/{MANIFEST_REL} has no {key!r}: it is not a manifest this site understands.")
+    return manifest
+
+
+def check_katex(docs: Path) -> None:
+    """Formulas must never silently stay raw LaTeX: KaTeX has to be in docs/vendor/katex/."""
     if not (docs / KATEX_REL).is_file():
         raise SiteInputError("docs/vendor/katex/ not found: run `make site` "
                              "(npm ci, then copy node_modules/katex/dist into docs/vendor/katex/).")
-    return manifest
 
 
 class Pages:

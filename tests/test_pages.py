@@ -217,3 +217,19 @@ def test_an_undefined_name_fails_the_build_with_page_and_line(docs_copy):
     insert_line(docs_copy / "docs" / "galeria.md", 12, "Texto << no_such_name >>.")
     out = mkdocs_fails(docs_copy)
     assert "galeria.md:12: UndefinedError: 'no_such_name' is undefined" in out
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("no manifest", "docs/generated/manifest.json not found: run `make site`"),
+    ("no katex", "docs/vendor/katex/ not found"),
+    ("not a manifest", "has no 'catalog': it is not a manifest this site understands"),
+])
+def test_missing_site_inputs_stop_the_build_with_one_line(docs_copy, fault, message):
+    docs = docs_copy / "docs"
+    if fault == "no manifest":
+        (docs / "generated" / "manifest.json").unlink()
+    elif fault == "no katex":
+        shutil.rmtree(docs / "vendor" / "katex")
+    else:
+        (docs / "generated" / "manifest.json").write_text('{"figures": {}}', encoding="utf-8")
+    assert message in mkdocs_fails(docs_copy)
