@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from mkdocs.config import load_config
 
 from conftest import ROOT
+
+
+@contextmanager
+def in_root():
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(here)
 
 
 def page_env(tmp_path: Path, manifest: dict):
@@ -21,17 +32,14 @@ def page_env(tmp_path: Path, manifest: dict):
     (docs / "generated" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (docs / "vendor" / "katex").mkdir(parents=True)
     (docs / "vendor" / "katex" / "katex.min.js").write_text("", encoding="utf-8")
-    here = os.getcwd()
-    os.chdir(ROOT)  # the plugin resolves include_dir against the working directory, as mkdocs does
-    try:
+    with in_root():  # the plugin resolves include_dir against the working directory, as mkdocs does
         config = load_config(str(ROOT / "mkdocs.yml"), docs_dir=str(docs))
         plugin = config.plugins["macros"]
         plugin.on_config(config)
-    finally:
-        os.chdir(here)
 
     def render(source: str) -> str:
-        return plugin.env.from_string(source).render(**plugin.variables)
+        with in_root():
+            return plugin.env.from_string(source).render(**plugin.variables)
 
     return render
 

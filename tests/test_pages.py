@@ -233,3 +233,17 @@ def test_missing_site_inputs_stop_the_build_with_one_line(docs_copy, fault, mess
     else:
         (docs / "generated" / "manifest.json").write_text('{"figures": {}}', encoding="utf-8")
     assert message in mkdocs_fails(docs_copy)
+
+
+def test_a_title_with_markup_stays_text_in_every_builder(tmp_path):
+    title = '<b>N</b> *c* & <img src=x>'
+    data = manifest(FIGS)
+    data["catalog"]["style"][0]["title"] = title
+    out = page_env(tmp_path, data)('<% from "gallery.html" import gallery %><% from "hero.html" import hero %>'
+                                   '<% from "credits.html" import credits_table %>'
+                                   '<< gallery() >>\n<< hero() >>\n<< credits_table() >>')
+    assert "<b>" not in out and "<img src=x>" not in out
+    shown = "&lt;b&gt;N&lt;/b&gt; *c* &amp; &lt;img src=x&gt;"
+    assert f'<cite class="st-card__title">{shown}</cite>' in out                 # the card (raw HTML)
+    assert f"<cite>{shown}</cite>" in out                                         # hero and credits
+    assert 'data-title="&amp;lt;b&amp;gt;N&amp;lt;/b&amp;gt; *c* &amp;amp; ' in out  # GLightbox: twice
