@@ -2,7 +2,8 @@
 and its options, macros/ as the module), over a manifest given by the test.
 
 `page_env(tmp_path, manifest)` writes the manifest (and a stand-in KaTeX file) into a temporary
-docs/ and returns `render(source) -> str`, which renders `source` as a page would be rendered.
+docs/ and returns `render(source) -> str`, which renders `source` as a page would be rendered;
+`configured_plugin(tmp_path, manifest)` returns the plugin itself.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def in_root():
         os.chdir(here)
 
 
-def page_env(tmp_path: Path, manifest: dict):
+def configured_plugin(tmp_path: Path, manifest: dict):
+    """mkdocs.yml's macros plugin after its on_config, over `manifest` in a temporary docs/."""
     docs = tmp_path / "docs"
     (docs / "generated").mkdir(parents=True)
     (docs / "generated" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -36,6 +38,11 @@ def page_env(tmp_path: Path, manifest: dict):
         config = load_config(str(ROOT / "mkdocs.yml"), docs_dir=str(docs))
         plugin = config.plugins["macros"]
         plugin.on_config(config)
+    return plugin
+
+
+def page_env(tmp_path: Path, manifest: dict):
+    plugin = configured_plugin(tmp_path, manifest)
 
     def render(source: str) -> str:
         with in_root():

@@ -15,7 +15,7 @@ from jinja2 import UndefinedError
 from conftest import PY, subprocess_env
 from macros.pages import ManifestError
 from macros.spanish import NNBSP, NotANumber, format_es
-from pagesenv import entry, manifest, page_env
+from pagesenv import configured_plugin, entry, manifest, page_env
 
 # --------------------------------------------------------------------------- the formatter
 
@@ -247,3 +247,12 @@ def test_a_title_with_markup_stays_text_in_every_builder(tmp_path):
     assert f'<cite class="st-card__title">{shown}</cite>' in out                 # the card (raw HTML)
     assert f"<cite>{shown}</cite>" in out                                         # hero and credits
     assert 'data-title="&amp;lt;b&amp;gt;N&amp;lt;/b&amp;gt; *c* &amp;amp; ' in out  # GLightbox: twice
+
+
+
+def test_only_markdown_pages_are_templates(tmp_path):
+    """The notebook reaches the plugin as JSON: a `<<` in its code must not be read as Jinja."""
+    plugin = configured_plugin(tmp_path, manifest(FIGS))
+    assert plugin.config["render_by_default"] is False
+    assert plugin.force_page_rendering("index.md") and plugin.force_page_rendering("sub/page.md")
+    assert not plugin.force_page_rendering("pruebalo.ipynb")
