@@ -33,7 +33,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
 RAW_TEX = ("$$", "\\frac", "\\(", "\\)", "\\[", "\\]", "\\sum", "\\begin{")
-TEMPLATE = ("<<", ">>", "<%", "%>", "<#", "#>")  # hooks/manifest.py's delimiters, if one leaked
+TEMPLATE = ("<<", ">>", "<%", "%>", "<#", "#>")  # the page templates' delimiters (mkdocs.yml, macros), if one leaked
 
 # In the page: make lazy images load now and wait for each to finish; return the broken ones.
 IMAGES_JS = """async () => {

@@ -1,36 +1,26 @@
-"""Cómo se hizo: the figure-time tables come from the manifest (hooks/manifest.py figure_times())."""
+"""Cómo se hizo: the figure-time tables come from the manifest (macros/includes/times.html)."""
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 
 import pytest
 
-from conftest import ROOT
+from macros.pages import ManifestError
+from macros.spanish import format_es
+from pagesenv import entry, manifest, page_env
+
+TIMES = '<% from "times.html" import figure_times %><< figure_times() >>'
 
 
-@pytest.fixture()
-def hook():
-    spec = importlib.util.spec_from_file_location("manifest_hook_under_test", ROOT / "hooks" / "manifest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def entry(seconds, profile="preview", device="cpu"):
-    return {"seconds": seconds, "profile": profile, "device": device, "torch": "2.13.0", "numbers": {},
-            "files": {}, "key": "k"}
-
-
-def test_figure_times_groups_by_kind_slowest_first(hook):
-    hook._state["manifest"] = {"figures": {
+def test_figure_times_groups_by_kind_slowest_first(tmp_path):
+    render = page_env(tmp_path, manifest({
         "painting/a": entry(0.25),
         "gallery/p/a_b": entry(10.0),
         "gallery/p/c": entry(2.5, profile="full", device="cuda"),
         "photo/p": entry(0.05),
-    }}
-    out = str(hook.figure_times())
+    }))
+    out = render(TIMES)
     summary = out.split("???")[0]
     rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [r.split("|")[1].strip() for r in rows] == ["gallery", "painting", "photo"]
@@ -39,21 +29,22 @@ def test_figure_times_groups_by_kind_slowest_first(hook):
     detail = out.split("???")[1]
     assert '"Las 4 figuras, una por una"' in detail
     assert all(line.startswith("    ") for line in detail.splitlines()[2:] if line)  # inside the block
-    assert "| gallery/p/c | full | cuda | 2.13.0 | 2,5 |" in detail
+    assert "| gallery/p/c | completo | cuda | 2.13.0 | 2,5 |" in detail   # the profile in Spanish
+    assert "| painting/a | de vista previa | cpu | 2.13.0 | 0,2 |" in detail
 
 
-def test_figure_times_refuses_an_empty_manifest(hook):
-    hook._state["manifest"] = {"figures": {}}
-    with pytest.raises(hook.ManifestError):
-        hook.figure_times()
+def test_figure_times_refuses_an_empty_manifest(tmp_path):
+    render = page_env(tmp_path, manifest({}))
+    with pytest.raises(ManifestError):
+        render(TIMES)
 
 
-def test_page_lists_every_figure_and_the_total(built_site, hook):
+def test_page_lists_every_figure_and_the_total(built_site):
     page = html.unescape((built_site.site_dir / "como-se-hizo.html").read_text(encoding="utf-8"))
     page = re.sub(r"\s+", " ", page)
     figures = built_site.manifest["figures"]
     for name in figures:
         assert re.search(rf"<td>{re.escape(name)}</td>", page), f"{name} is not in the table"
-    total = hook.format_es(sum(e["seconds"] for e in figures.values()), ",.0f")
+    total = format_es(sum(e["seconds"] for e in figures.values()), ",.0f")
     assert re.sub(r"\s+", " ", f"tardaron {total} segundos") in page
-    assert f"perfil «{built_site.manifest['profile']}»" in page
+    assert "con el perfil mínimo, en el dispositivo" in page   # every tiny figure, in readers' words

@@ -1,0 +1,235 @@
+"""What the pages may ask of the build's manifest (``docs/generated/manifest.json``).
+
+Plain functions over the manifest dict, registered as Jinja globals by ``macros.define_env``.
+A page asking for a figure, number or catalogue entry that is not there gets ``ManifestError``,
+which fails the build with the page and line.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import markdown
+from markupsafe import Markup, escape
+
+from .spanish import NNBSP, NotANumber, format_es, literal
+
+MANIFEST_REL = "generated/manifest.json"
+KATEX_REL = "vendor/katex/katex.min.js"
+# How the pages name the build profiles (generator/config.py) to readers.
+PROFILE_NAMES = {"tiny": "mínimo", "preview": "de vista previa", "full": "completo"}
+
+
+class ManifestError(Exception):
+    """A page asked for something the manifest does not have."""
+
+
+class SiteInputError(Exception):
+    """docs/ lacks what the site is built from (the manifest, KaTeX)."""
+
+
+def load_manifest(docs: Path) -> dict:
+    """The manifest of ``docs/generated/``, checked for the keys the pages read."""
+    path = docs / MANIFEST_REL
+    if not path.is_file():
+        raise SiteInputError("docs/generated/manifest.json not found: run `make site` "
+                             "(or `python -m generator build`) before building the site.")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SiteInputError(f"docs/{MANIFEST_REL} is unreadable ({e}): run `make site` again.") from None
+    for key in ("catalog", "figures", "hero"):
+        if not isinstance(manifest, dict) or key not in manifest:
+            raise SiteInputError(f"docs/{MANIFEST_REL} has no {key!r}: it is not a manifest this site understands.")
+    return manifest
+
+
+def check_katex(docs: Path) -> None:
+    """Formulas must never silently stay raw LaTeX: KaTeX has to be in docs/vendor/katex/."""
+    if not (docs / KATEX_REL).is_file():
+        raise SiteInputError("docs/vendor/katex/ not found: run `make site` "
+                             "(npm ci, then copy node_modules/katex/dist into docs/vendor/katex/).")
+
+
+class Pages:
+    """The manifest seen from the pages; each public method is a Jinja global of the same name."""
+
+    def __init__(self, manifest: dict):
+        self.manifest = manifest
+
+    # ------------------------------------------------------------------ figures and numbers
+
+    def figures(self) -> dict:
+        return self.manifest.get("figures", {})
+
+    def fig(self, name: str) -> dict:
+        if name not in self.figures():
+            raise ManifestError(f"figure {name!r} is not in the manifest (its build failed or it does not exist)")
+        return self.figures()[name]
+
+    def has_fig(self, name: str) -> bool:
+        return name in self.figures()
+
+    def lookup(self, path: str) -> Any:
+        """``"figure/name:key"`` (the figure's numbers, then the entry itself, e.g. ``seconds``)
+        or a dotted path from the manifest root (``"profile"``, ``"figures.x.numbers.y"``)."""
+        if ":" in path:
+            name, key = path.split(":", 1)
+            entry = self.fig(name)
+            numbers = entry.get("numbers", {})
+            if key in numbers:
+                return numbers[key]
+            if key in entry:
+                return entry[key]
+            raise ManifestError(f"figure {name!r} has no number {key!r} (has: {', '.join(numbers) or 'none'})")
+        node: Any = self.manifest
+        walked = []
+        for part in path.split("."):
+            walked.append(part)
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise ManifestError(f"manifest has no {'.'.join(walked)!r} (while looking up {path!r})")
+        return node
+
+    def num(self, path: str, spec: str = ".3g", tex: bool = False) -> Markup:
+        """A number from the manifest, formatted the Spanish way (TeX inside ``$ $`` with tex=True)."""
+        try:
+            return Markup(format_es(self.lookup(path), spec, "tex" if tex else "html"))
+        except NotANumber as e:
+            raise ManifestError(f"{path!r}: {e}") from None
+
+    def text(self, path: str) -> Markup:
+        value = self.lookup(path)
+        if isinstance(value, (dict, list)):
+            raise ManifestError(f"{path!r} is not a single value")
+        return literal(value)
+
+    # ------------------------------------------------------------------ catalogue
+
+    def catalog(self, kind: str) -> list[dict]:
+        return self.manifest["catalog"][kind]
+
+    def item(self, kind: str, name: str) -> dict:
+        for entry in self.catalog(kind):
+            if entry["name"] == name:
+                return entry
+        raise ManifestError(f"catalogue has no {kind} entry {name!r}")
+
+    def hero_pair(self) -> tuple[str, str]:
+        """(photo, painting) names of the Inicio figure."""
+        return self.manifest["hero"]["content"], self.manifest["hero"]["style"]
+
+    def photo(self, cname: str) -> dict | None:
+        """The content photo at working size: its own ``photo/<name>`` figure, else the copy stored
+        with any gallery result (``files.photo``, same pixel size as the result); None if neither."""
+        if self.has_fig(f"photo/{cname}"):
+            e = self.fig(f"photo/{cname}")
+            n = e.get("numbers", {})
+            return {"src": e["files"]["image"], "width": n.get("width"), "height": n.get("height")}
+        for s in self.catalog("style"):
+            e = self.figures().get(f"gallery/{cname}/{s['name']}")
+            if e and "photo" in e.get("files", {}):
+                n = e.get("numbers", {})
+                return {"src": e["files"]["photo"], "width": n.get("width"), "height": n.get("height")}
+        return None
+
+    def result_size(self, cname: str) -> dict | None:
+        """Width and height of the first gallery result of a photo (they all share its size)."""
+        for name, entry in self.figures().items():
+            if name.startswith(f"gallery/{cname}/"):
+                n = entry.get("numbers", {})
+                if n.get("width") and n.get("height"):
+                    return {"width": n["width"], "height": n["height"]}
+                return None
+        return None
+
+    # ------------------------------------------------------------------ how the figures were made
+
+    def made_with(self, *prefixes: str) -> dict | None:
+        """How the figures whose names start with one of ``prefixes`` (all figures without
+        prefixes) were made, in readers' Spanish: ``{"profiles": "el perfil de vista previa",
+        "devices": "cpu"}``, or "los perfiles completo (2 figuras) y de vista previa (4 figuras)"
+        when they differ (a cached full-profile figure may serve a preview build, so a page states
+        the profile of what it shows, not the build's). None when no such figure was built."""
+        chosen = [e for n, e in self.figures().items() if not prefixes or n.startswith(prefixes)]
+        if not chosen:
+            return None
+        profiles = _counts(e.get("profile", "?") for e in chosen)
+        devices = _counts(e.get("device", "?") for e in chosen)
+        names = [PROFILE_NAMES.get(p, p) for p in profiles]
+        if len(profiles) == 1:
+            profile_text = f"el perfil {names[0]}"
+        else:
+            parts = [f"{name} ({n} figura{'s' if n > 1 else ''})" for name, n in zip(names, profiles.values())]
+            profile_text = "los perfiles " + _and(parts)
+        return {"profiles": literal(profile_text), "devices": literal(_and(list(devices)))}
+
+    def figure_kinds(self) -> list[dict]:
+        """Cómo se hizo: per kind of figure (the name up to its first "/"), the count, total
+        seconds and slowest figure, slowest kind first."""
+        figs = self.figures()
+        if not figs:
+            raise ManifestError("the manifest has no figures")
+        kinds: dict[str, list[tuple[str, dict]]] = {}
+        for name, entry in figs.items():
+            kinds.setdefault(name.split("/", 1)[0], []).append((name, entry))
+        rows = []
+        for kind, members in kinds.items():
+            slowest, entry = max(members, key=lambda m: m[1]["seconds"])
+            rows.append({"kind": kind, "count": len(members), "seconds": sum(e["seconds"] for _, e in members),
+                         "slowest": slowest, "slowest_seconds": entry["seconds"]})
+        return sorted(rows, key=lambda r: -r["seconds"])
+
+    def globals(self) -> dict:
+        return {name: getattr(self, name) for name in (
+            "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
+            "result_size", "made_with", "figure_kinds")}
+
+
+def _counts(values) -> dict:
+    counts: dict = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
+
+
+# ---------------------------------------------------------------------- filters
+
+
+def es(value: Any, spec: str = ".3g") -> Markup:
+    """``<< x | es(",.0f") >>``: a number the Spanish way."""
+    return Markup(format_es(value, spec))
+
+
+def profile_name(profile: str) -> Markup:
+    return literal(PROFILE_NAMES.get(profile, profile))
+
+
+def pixels(entry: dict) -> Markup:
+    """"1024 × 640" for a catalogue entry with width and height, else "—"."""
+    if entry.get("width") and entry.get("height"):
+        return Markup(f"{format_es(entry['width'], 'd')}{NNBSP}×{NNBSP}{format_es(entry['height'], 'd')}")
+    return Markup("—")
+
+
+def inline_md(src: str) -> Markup:
+    """A catalogue note (Markdown) as inline HTML, any raw HTML in it escaped."""
+    html = markdown.markdown(str(escape(src)))
+    return Markup(re.sub(r"^<p>(.*)</p>$", r"\1", html.strip(), flags=re.S))
+
+
+def oneline(html: str) -> Markup:
+    """``<% filter oneline %>``: an include lays HTML out readably over several lines and still
+    emits it as one Markdown raw-HTML line: a line break between two tags vanishes, any other
+    (between attributes or words) becomes one space."""
+    text = re.sub(r">[ \t]*\n\s*<", "><", str(html).strip())
+    return Markup(re.sub(r"[ \t]*\n\s*", " ", text))
