@@ -79,5 +79,5 @@ def render(spec, ctx):
     parameters = sum(int(l["shape"][0] * l["shape"][1] * l["shape"][2] * l["shape"][3]) + l["shape"][3]
                      for l in index)
     numbers = {"sha256": sha, "bytes": len(blob), "megabytes": len(blob) / 1e6, "conv_count": len(index),
-               "parameters": parameters, "last_layer": names[-1]}
+               "parameters": parameters, "last_layer": names[-1], "lbfgs_history": obj["lbfgs"]["history"]}
     return {"weights": "weights.bin", "objective": "objective.json"}, numbers

@@ -5,8 +5,8 @@
 //
 // Speed on WASM: autograd's Conv2DBackpropInput is a slow single-threaded loop there, so each
 // convolution's input gradient is computed as a forward convolution with the kernel rotated 180
-// degrees and its channel axes swapped (tf.customGrad); the Gram matrix's gradient is likewise a
-// 1x1 convolution. Only the image is optimised: no weight gradients are ever formed.
+// degrees and its channel axes swapped (tf.customGrad); the Gram matrix and its gradient are
+// likewise 1x1 convolutions. Only the image is optimised: no weight gradients are ever formed.
 
 // Dequantised conv layers from the weights file: {name, shape [3,3,in,out], kernel, bias}.
 export function dequantise(buffer, network) {
@@ -49,8 +49,12 @@ export class Network {
       const [, h, w, c] = f.shape;
       const flat = tf.reshape(f, [h * w, c]);
       save([f]);
+      // G = F^T F as a 1x1 convolution (XNNPACK's GEMM on WASM; BatchMatMul is far slower there):
+      // the "image" is F^T (1 x C positions x M channels), the filter F (M in, C out).
+      const value = tf.reshape(tf.conv2d(tf.reshape(tf.transpose(flat), [1, 1, c, h * w]),
+        tf.reshape(flat, [1, 1, h * w, c]), 1, "valid"), [c, c]);
       return {
-        value: tf.matMul(flat, flat, true, false),
+        value,
         gradFunc: (dg, [saved]) => {
           const sym = tf.reshape(tf.add(dg, tf.transpose(dg)), [1, 1, c, c]);
           return [tf.conv2d(saved, sym, 1, "valid")];
@@ -85,10 +89,22 @@ export class Network {
   }
 }
 
-// One problem: targets from a photo and a painting, and the loss of a canvas. `content` and
-// `style` are (1, H, W, 3) tensors already in the network's input convention.
+// The painting's Gram matrices per style layer, with its number of positions M_l: computed once per
+// painting (a forward pass at >= 512 px is the slowest part of preparing a run on WASM).
+export function paintingGrams(net, style, layers) {
+  return net.tf.tidy(() => {
+    const feats = net.features(style, layers);
+    return Object.fromEntries(layers.map(name => {
+      const [, h, w] = feats[name].shape;
+      return [name, {gram: net.gram(feats[name]), positions: h * w}];
+    }));
+  });
+}
+
+// One problem: targets from a photo (a (1, H, W, 3) tensor in the network's input convention) and
+// a painting's Gram matrices (paintingGrams), and the loss of a canvas.
 export class Problem {
-  constructor(net, content, style, {contentWeight, styleWeight, tvWeight, styleLayers}) {
+  constructor(net, content, grams, {contentWeight, styleWeight, tvWeight, styleLayers}) {
     const tf = net.tf;
     const obj = net.objective;
     this.net = net;
@@ -100,14 +116,12 @@ export class Problem {
     this.shape = content.shape;
     this.targets = tf.tidy(() => {
       const c = net.features(content, this.layers);
-      const s = net.features(style, Object.keys(styleLayers));
       const kept = {};
       for (const name of this.contentLayers) kept[`content:${name}`] = c[name];
       for (const name of Object.keys(styleLayers)) {
         // The painting's Gram matrix rescaled to the canvas's M_l, as transfer.style_targets does.
-        const [, hc, wc] = c[name].shape;
-        const [, hs, ws] = s[name].shape;
-        kept[`gram:${name}`] = tf.mul(net.gram(s[name]), (hc * wc) / (hs * ws));
+        const [, h, w] = c[name].shape;
+        kept[`gram:${name}`] = tf.mul(grams[name].gram, (h * w) / grams[name].positions);
       }
       return kept;
     });

@@ -82,7 +82,8 @@ async function useImage(kind, blob, label, siteName = null) {
   const bitmap = await decode(blob, label);
   const target = kind === "photo" ? "photo" : "painting";
   if (page[target]) page[target].bitmap.close();
-  page[target] = {bitmap, label, siteName};
+  page.loaded = (page.loaded || 0) + 1;
+  page[target] = {bitmap, label, siteName, id: page.loaded};
   preview(kind === "photo" ? ui.photoPreview : ui.paintingPreview, bitmap, PREVIEW_SIDE);
   ui[`${target}Preview`].setAttribute("aria-label", `${kind === "photo" ? "Foto" : "Cuadro"}: ${label}, ${bitmap.width} × ${bitmap.height} px`);
   setState({[`${target}Width`]: bitmap.width, [`${target}Height`]: bitmap.height});
@@ -184,7 +185,8 @@ async function start() {
   const styleSide = Math.max(Math.max(w, h), obj.style_min_side);
   const [sw, sh] = fitLongSide(page.painting.bitmap.width, page.painting.bitmap.height, styleSide, true);
   const content = {rgba: await pixels(page.photo.bitmap, w, h), width: w, height: h};
-  const style = {rgba: await pixels(page.painting.bitmap, sw, sh), width: sw, height: sh};
+  const style = {rgba: await pixels(page.painting.bitmap, sw, sh), width: sw, height: sh,
+    key: `${page.painting.id}:${sw}x${sh}`};
   page.history = [];
   page.running = true;
   page.plannedEvaluations = evaluations;
@@ -227,9 +229,10 @@ function onProgress(m) {
 }
 
 function showBackend(rate = null) {
-  const skipped = page.skipped && page.skipped.length ? ` (${page.skipped.join("; ")})` : "";
+  const skipped = page.skipped && page.skipped.length ? `; no hay uno más rápido (${page.skipped.join("; ")})` : "";
+  const threads = page.backend === "wasm" ? `, ${page.threads} hilo${page.threads === 1 ? "" : "s"}` : "";
   const speed = rate ? ` · ${spanish(rate, 2)} evaluaciones por segundo` : "";
-  ui.backend.textContent = `Motor de cálculo: ${BACKEND_NAMES[page.backend] || page.backend}${skipped}${speed}.`;
+  ui.backend.textContent = `Motor de cálculo: ${BACKEND_NAMES[page.backend] || page.backend}${threads}${skipped}${speed}.`;
 }
 
 function finished(m, kind) {
@@ -316,6 +319,8 @@ function onWorkerMessage({data: m}) {
     page.ready = true;
     page.backend = m.backend;
     page.skipped = m.skipped;
+    page.loadSeconds = m.seconds;
+    page.threads = m.threads;
     setState({backend: m.backend, ready: "1", status: "idle", tensors: m.memory.numTensors});
     showBackend();
     status(page.sizeChosen ? "Listo. Pulsa «Empezar»." : "Listo; midiendo la velocidad de este dispositivo…");
@@ -330,6 +335,7 @@ function onWorkerMessage({data: m}) {
       + `tamaño sugerido ${side} px (una pintura de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
     maybeAuto();
   } else if (m.type === "started") {
+    if (!m.continued) page.prepareSeconds = m.seconds;
     status(m.continued ? "Continuando…" : "Pintando…");
   } else if (m.type === "progress") {
     onProgress(m);
@@ -391,7 +397,8 @@ async function init() {
     setState({status: "error"});
   };
   page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: !page.sizeChosen});
-  status("Cargando TensorFlow.js y la red VGG19 (unos 13 MB, solo la primera vez)…");
+  const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
+  status(`Cargando TensorFlow.js y la red VGG19 (${spanish(megabytes)} MB)…`);
 
   await guarded(() => loadSite("photo", ui.photoSelect.value));
   await guarded(() => loadSite("painting", ui.paintingSelect.value));

@@ -1,7 +1,7 @@
 // The live page's Web Worker: loads TensorFlow.js and the site's VGG19, then runs the optimisation
 // so the page stays responsive. Messages in: init, start, continue, stop, calibrate. Messages out:
 // ready, progress, done, stopped, error (Spanish text for the reader), calibrated.
-import {Network, Problem, dequantise, toInput, toRGBA} from "./objective.js";
+import {Network, Problem, dequantise, paintingGrams, toInput, toRGBA} from "./objective.js";
 import {makeOptimizer} from "./optim.js";
 
 const VENDOR = new URL("../../vendor/tfjs/", import.meta.url);
@@ -13,6 +13,7 @@ let objective = null;
 let net = null;
 let run = null;          // {problem, x, optimizer, pending, evaluations, width, height, started}
 let stopRequested = false;
+let painting = null;     // {key, grams}: the last painting's Gram matrices, reused while it stays
 
 class ReaderError extends Error {}
 
@@ -37,7 +38,7 @@ function softwareWebGL() {
     if (!gl) return "sin WebGL";
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
-    return /swiftshader|llvmpipe|software|basic render/i.test(renderer) ? `WebGL solo por software (${renderer})` : null;
+    return /swiftshader|llvmpipe|software|basic render/i.test(renderer) ? "WebGL solo por software" : null;
   } catch (err) {
     return "sin WebGL";
   }
@@ -114,8 +115,12 @@ async function loadNetwork() {
   return {bytes: buffer.byteLength};
 }
 
+// The painting resized to the canvas (bilinear, half-pixel centres: torch's align_corners=False).
 function styleInit(style, height, width) {
-  return tf.tidy(() => tf.image.resizeBilinear(style, [height, width], false, true));
+  return tf.tidy(() => {
+    const t = tf.tensor4d(toInput(objective, style.rgba, style.width, style.height), [1, style.height, style.width, 3]);
+    return tf.image.resizeBilinear(t, [height, width], false, true);
+  });
 }
 
 function initialCanvas(kind, content, style, [_, height, width]) {
@@ -149,18 +154,33 @@ function memory() {
   return {numTensors: m.numTensors, numBytes: m.numBytes};
 }
 
-// A new problem: photo and painting as RGBA bytes; settings from the page.
-function prepare({content, style, settings}) {
-  disposeRun();
-  const contentT = tf.tensor4d(toInput(objective, content.rgba, content.width, content.height), [1, content.height, content.width, 3]);
+function gramsFor(style, key) {
+  const layers = objective.style_layers;
+  if (painting && painting.key === key && key !== null) return painting.grams;
+  if (painting) tf.dispose(Object.values(painting.grams).map(g => g.gram));
+  painting = null;
   const styleT = tf.tensor4d(toInput(objective, style.rgba, style.width, style.height), [1, style.height, style.width, 3]);
   try {
-    const problem = new Problem(net, contentT, styleT, settings);
-    const x = initialCanvas(settings.init, contentT, styleT, contentT.shape);
+    painting = {key, grams: paintingGrams(net, styleT, layers)};
+  } finally {
+    styleT.dispose();
+  }
+  return painting.grams;
+}
+
+// A new problem: photo and painting as RGBA bytes (the painting's `key` names it, so its Gram
+// matrices are reused while it stays the same); settings from the page.
+function prepare({content, style, settings}) {
+  disposeRun();
+  const grams = gramsFor(style, style.key ?? null);
+  const contentT = tf.tensor4d(toInput(objective, content.rgba, content.width, content.height), [1, content.height, content.width, 3]);
+  try {
+    const problem = new Problem(net, contentT, grams, settings);
+    const x = initialCanvas(settings.init, contentT, style, contentT.shape);
     run = {problem, x, optimizer: makeOptimizer(settings.optimizer, x.length, objective), pending: null,
       evaluations: 0, width: content.width, height: content.height, seconds: 0};
   } finally {
-    tf.dispose([contentT, styleT]);
+    contentT.dispose();
   }
 }
 
@@ -216,14 +236,19 @@ function fail(err) {
 self.onmessage = async ({data}) => {
   try {
     if (data.type === "init") {
+      const t0 = performance.now();
       await loadTf();
       const {backend, skipped} = await pickBackend(data.backend);
+      const t1 = performance.now();
       const {bytes} = await loadNetwork();
-      post("ready", {backend, skipped, bytes, objective, memory: memory()});
+      const seconds = {tf: (t1 - t0) / 1000, network: (performance.now() - t1) / 1000};
+      const threads = backend === "wasm" ? tf.wasm.getThreadsCount() : null;
+      post("ready", {backend, skipped, bytes, objective, seconds, threads, memory: memory()});
       if (data.calibrate) post("calibrated", {...(await calibrate()), memory: memory()});
     } else if (data.type === "start") {
+      const t0 = performance.now();
       prepare(data);
-      post("started", {width: run.width, height: run.height});
+      post("started", {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
       const finished = await optimise(data.evaluations);
       post(finished ? "done" : "stopped", {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
     } else if (data.type === "continue") {
