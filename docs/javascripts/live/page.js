@@ -101,9 +101,9 @@ async function useImage(kind, blob, label, siteName = null) {
   buttons();
 }
 
-async function guarded(action) {
+async function guarded(action, clear = true) {
   try {
-    say("");
+    if (clear) say("");
     await action();
   } catch (err) {
     say(err instanceof ImageError ? err.message : `Algo falló: ${err.message}`);
@@ -312,6 +312,25 @@ function applyQuery(params, errors) {
   page.auto = params.get("auto") === "1";
 }
 
+// A fresh worker on the chosen backend ("auto": the fastest this browser has).
+function startWorker() {
+  if (page.worker) page.worker.terminate();
+  page.ready = false;
+  page.running = false;
+  page.history = [];
+  setState({ready: "0", status: "idle", evaluations: 0, backend: ""});
+  buttons();
+  page.worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
+  page.worker.onmessage = onWorkerMessage;
+  page.worker.onerror = e => {
+    say(`El cálculo no pudo arrancar en este navegador (${e.message || "error del worker"}).`);
+    setState({status: "error"});
+  };
+  page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: !page.sizeChosen});
+  const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
+  status(`Cargando TensorFlow.js y la red VGG19 (${spanish(megabytes)} MB)…`);
+}
+
 // --- start-up ------------------------------------------------------------------------------
 
 function onWorkerMessage({data: m}) {
@@ -390,18 +409,10 @@ async function init() {
   showRatio();
   if (errors.length) say(errors.join(" "));
 
-  page.worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
-  page.worker.onmessage = onWorkerMessage;
-  page.worker.onerror = e => {
-    say(`El cálculo no pudo arrancar en este navegador (${e.message || "error del worker"}).`);
-    setState({status: "error"});
-  };
-  page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: !page.sizeChosen});
-  const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
-  status(`Cargando TensorFlow.js y la red VGG19 (${spanish(megabytes)} MB)…`);
+  startWorker();
 
-  await guarded(() => loadSite("photo", ui.photoSelect.value));
-  await guarded(() => loadSite("painting", ui.paintingSelect.value));
+  await guarded(() => loadSite("photo", ui.photoSelect.value), false);
+  await guarded(() => loadSite("painting", ui.paintingSelect.value), false);
   if (page.sizeChosen) maybeAuto();
 }
 
@@ -412,7 +423,10 @@ function wire() {
   ui.stop.addEventListener("click", () => page.worker.postMessage({type: "stop"}));
   ui.resume.addEventListener("click", resume);
   ui.download.addEventListener("click", download);
-  ui.engine.addEventListener("change", () => say("El motor elegido se usará al volver a cargar la página (añade ?motor=… al enlace)."));
+  ui.engine.addEventListener("change", () => {
+    say("");
+    startWorker();
+  });
   for (const kind of ["photo", "painting"]) {
     const select = ui[`${kind}Select`];
     const file = ui[`${kind}File`];

@@ -56,13 +56,18 @@ async function webgpuProblem() {
   }
 }
 
-// Fastest first: WebGPU, WebGL, WASM; `wanted` forces one. Returns the backend and what was skipped.
+// Fastest first: WebGPU, WebGL, WASM. A backend asked for (`wanted`) is tried first even when only
+// emulated in software; if it cannot start, the others follow. Returns the backend and what was skipped.
+const BACKENDS = ["webgpu", "webgl", "wasm"];
+
 async function pickBackend(wanted) {
-  const order = wanted && wanted !== "auto" ? [wanted] : ["webgpu", "webgl", "wasm"];
+  const auto = !wanted || wanted === "auto";
+  const order = auto ? BACKENDS : [wanted, ...BACKENDS.filter(n => n !== wanted)];
   const skipped = [];
   for (const name of order) {
+    const forced = !auto && name === wanted;
     const problem = name === "webgpu" ? await webgpuProblem() : name === "webgl" ? softwareWebGL() : null;
-    if (problem && order.length > 1) {
+    if (problem && !forced) {
       skipped.push(problem);
       continue;
     }
@@ -72,7 +77,7 @@ async function pickBackend(wanted) {
         return {backend: name, skipped};
       }
     } catch (err) { /* try the next one */ }
-    skipped.push(`${name} no arrancó`);
+    skipped.push(`${name.toUpperCase()} no arrancó`);
   }
   throw new ReaderError(`Ningún motor de cálculo funcionó en este navegador (${skipped.join("; ")}).`);
 }
