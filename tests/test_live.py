@@ -165,6 +165,40 @@ def test_objective_file_is_the_engines(built_site):
     assert written == json.loads(json.dumps(objective()))
 
 
+def test_exported_weights_are_the_engines(tmp_path):
+    """weights.bin dequantised as the page does (table[index], HWIO) gives vgg.load_weights' kernels."""
+    import numpy as np
+    import torch
+
+    from generator.figures import RenderContext, live_network
+    from generator.vgg import load_weights
+
+    files, numbers = live_network.render(live_network.specs(None, None, None)[0], RenderContext(out=tmp_path))
+    blob = (tmp_path / files["weights"]).read_bytes()
+    network = json.loads((tmp_path / files["objective"]).read_text(encoding="utf-8"))["network"]
+    assert numbers["conv_count"] == len(network["layers"]) == 13 and network["layers"][-1]["name"] == "conv5_1"
+    engine = load_weights()
+    for layer in network["layers"]:
+        kh, kw, cin, cout = layer["shape"]
+        idx = np.frombuffer(blob, np.uint8, kh * kw * cin * cout, layer["indices"]).reshape(kh, kw, cin, cout)
+        table = np.frombuffer(blob, "<f4", 256, layer["table"])
+        bias = np.frombuffer(blob, "<f4", cout, layer["bias"])
+        kernel, engine_bias = engine[layer["name"]]
+        assert torch.equal(torch.from_numpy(table[idx]).permute(3, 2, 0, 1), kernel), layer["name"]
+        assert torch.equal(torch.from_numpy(bias.copy()), engine_bias), layer["name"]
+
+
+def test_objective_carries_the_engines_choices():
+    """Post-ReLU taps, average pooling and given layer weights reach the JSON the page honours."""
+    from generator.live_objective import with_overrides
+
+    obj = with_overrides(content_layers=("relu4_2",), style_layers=("relu1_1", "relu3_1"),
+                         style_layer_weights=(0.75, 0.25), pooling="avg", style_weight=5.0)
+    assert (obj["tap"], obj["pooling"], obj["deepest"]) == ("post_relu", "avg", "relu4_2")
+    assert obj["style_layer_weights"] == {"relu1_1": 0.75, "relu3_1": 0.25}
+    assert obj["style_layer_weights_rule"] == "given" and obj["style_weight"] == 5.0
+
+
 def test_first_evaluation_matches_the_engine(browser_run, engine_run):
     assert browser_run["errors"] == [] and browser_run["message"] == ""
     assert browser_run["first"]["backend"] == "wasm"
@@ -180,6 +214,44 @@ def test_lbfgs_follows_the_engine(browser_run, engine_run):
     assert len(ours) == len(theirs) == PARITY_EVALUATIONS
     assert ours[-1] < ours[0]  # it optimises
     assert ours[-1] == pytest.approx(theirs[-1], rel=0.05)
+
+
+OTHER_OBJECTIVE = dict(content_layers=("relu4_2",), style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+                       style_layer_weights=(0.4, 0.3, 0.2, 0.1), pooling="avg", style_weight=2e3)
+
+
+def test_parity_holds_for_another_objective(browser, site, parity_images):
+    """The page follows objective.json, not its own assumptions: post-ReLU taps, average pooling and
+    given layer weights (served in place of the build's file) still match the engine."""
+    from generator.config import TransferSettings
+    from generator.live_objective import with_overrides
+    from generator.transfer import run_transfer
+
+    photo, painting = parity_images
+    served = None
+
+    def route(r):
+        nonlocal served
+        original = r.fetch()
+        built = original.json()
+        served = dict(with_overrides(**OTHER_OBJECTIVE), network=built["network"])
+        return r.fulfill(response=original, body=json.dumps(served), content_type="application/json")
+
+    s = Session(browser, site, "?lado=64&evaluaciones=2&inicio=style&motor=wasm",
+                route=("**/objective.json", route))
+    s.wait_ready()
+    s.upload("photo", "foto.png", png(photo))
+    s.upload("painting", "cuadro.png", png(painting))
+    s.page.wait_for_function(f"{STATE}.paintingWidth === '{painting.width}' && {STATE}.photoWidth === '{photo.width}'")
+    s.start()
+    assert s.wait_finished()["status"] == "done", s.message()
+    ours = s.history()[0]
+    s.close()
+    assert served["tap"] == "post_relu" and served["pooling"] == "avg"
+    settings = TransferSettings(steps=1, init="style", **OTHER_OBJECTIVE)
+    theirs = run_transfer(photo, [painting], settings, photo.size).history[0]
+    for key, their_key in (("rawContent", "content"), ("rawStyle", "style"), ("total", "total")):
+        assert ours[key] == pytest.approx(theirs[their_key], rel=1e-3), key
 
 
 def test_state_holds_plain_numbers(browser_run):
@@ -349,7 +421,7 @@ def test_drag_and_drop_takes_a_photo(browser, site):
 
 
 def test_controls_are_labelled_and_keyboard_usable(browser, site):
-    s = Session(browser, site, "?lado=32&evaluaciones=1")
+    s = Session(browser, site, "?lado=32&evaluaciones=40")
     s.wait_ready()
     unlabelled = s.page.evaluate("""() => [...document.querySelectorAll('#live input, #live select, #live button')]
       .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
@@ -364,8 +436,16 @@ def test_controls_are_labelled_and_keyboard_usable(browser, site):
             break
     assert s.page.evaluate("document.activeElement.id") == "live-start"
     s.page.keyboard.press("Enter")
+    s.page.wait_for_function(f"Number({STATE}.evaluations) >= 1", timeout=300_000)
+    s.page.focus("#live-stop")                 # stop and continue, from the keyboard too
+    s.page.keyboard.press("Enter")
     state = s.wait_finished()
-    assert state["status"] == "done" and state["evaluations"] == "1"
+    stopped_at = int(state["evaluations"])
+    assert state["status"] == "done" and 1 <= stopped_at < 40
+    s.page.fill("#live-evaluations", "1")
+    s.page.focus("#live-continue")
+    s.page.keyboard.press("Space")
+    s.page.wait_for_function(f"{STATE}.status === 'done' && {STATE}.evaluations === '{stopped_at + 1}'", timeout=60_000)
     s.close()
 
 

@@ -112,12 +112,25 @@ async function guarded(action, clear = true) {
 
 // --- controls ------------------------------------------------------------------------------
 
+// The exponent of α/β: exact from the objective or a link, the slider's value once it is moved.
 function ratio() {
-  return 10 ** Number(ui.ratio.value);
+  return 10 ** page.ratioExponent;
+}
+
+function setRatio(exponent) {
+  page.ratioExponent = exponent;
+  ui.ratio.value = String(exponent);
+  showRatio();
+}
+
+function scientific(exponent) {
+  const whole = Math.floor(exponent + 1e-9);
+  const mantissa = 10 ** (exponent - whole);
+  return Math.abs(mantissa - 1) < 1e-6 ? power(whole) : `${spanish(mantissa, 1)} × ${power(whole)}`;
 }
 
 function showRatio() {
-  ui.ratioOut.textContent = `α/β = ${power(Number(ui.ratio.value))}`;
+  ui.ratioOut.textContent = `α/β = ${scientific(page.ratioExponent)}`;
   ui.ratio.setAttribute("aria-valuetext", ui.ratioOut.textContent);
 }
 
@@ -189,6 +202,7 @@ async function start() {
     key: `${page.painting.id}:${sw}x${sh}`};
   page.history = [];
   page.running = true;
+  page.runWeights = settings;
   page.plannedEvaluations = evaluations;
   ui.canvas.width = w;
   ui.canvas.height = h;
@@ -214,8 +228,8 @@ function resume() {
 }
 
 function onProgress(m) {
-  page.history.push({evaluation: m.evaluation, content: m.content * readSettings().contentWeight,
-    style: m.style * readSettings().styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
+  page.history.push({evaluation: m.evaluation, content: m.content * page.runWeights.contentWeight,
+    style: m.style * page.runWeights.styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
     seconds: m.seconds});
   const ctx = ui.canvas.getContext("2d");
   ctx.putImageData(new ImageData(m.rgba, m.width, m.height), 0, 0);
@@ -290,7 +304,7 @@ function applyQuery(params, errors) {
   if (ab !== null) {
     const e = Math.log10(Number(ab));
     if (Number.isFinite(e) && e >= Number(ui.ratio.min) && e <= Number(ui.ratio.max)) {
-      ui.ratio.value = String(Math.round(e * 2) / 2);
+      setRatio(e);
     } else errors.push(`α/β = «${ab}» no vale: debe ir de ${power(ui.ratio.min)} a ${power(ui.ratio.max)}.`);
   }
   const capas = params.get("capas");
@@ -326,7 +340,8 @@ function startWorker() {
     say(`El cálculo no pudo arrancar en este navegador (${e.message || "error del worker"}).`);
     setState({status: "error"});
   };
-  page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: !page.sizeChosen});
+  page.calibrating = !page.sizeChosen;
+  page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: page.calibrating});
   const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
   status(`Cargando TensorFlow.js y la red VGG19 (${spanish(megabytes)} MB)…`);
 }
@@ -335,21 +350,24 @@ function startWorker() {
 
 function onWorkerMessage({data: m}) {
   if (m.type === "ready") {
-    page.ready = true;
+    page.ready = !page.calibrating;   // a run waits for the speed measurement (same worker)
     page.backend = m.backend;
     page.skipped = m.skipped;
     page.loadSeconds = m.seconds;
     page.threads = m.threads;
-    setState({backend: m.backend, ready: "1", status: "idle", tensors: m.memory.numTensors});
+    setState({backend: m.backend, ready: page.ready ? "1" : "0", status: "idle", tensors: m.memory.numTensors});
     showBackend();
     status(page.sizeChosen ? "Listo. Pulsa «Empezar»." : "Listo; midiendo la velocidad de este dispositivo…");
     buttons();
     if (page.sizeChosen) maybeAuto();
   } else if (m.type === "calibrated") {
     page.calibration = m;
+    page.calibrating = false;
+    page.ready = true;
+    buttons();
     const side = chooseDefaultSize(m.perEvaluation);
     if (!page.sizeChosen) ui.size.value = String(side);
-    setState({defaultSize: side, secondsPerEvaluation64: plain(m.perEvaluation), tensors: m.memory.numTensors});
+    setState({defaultSize: side, secondsPerEvaluation64: plain(m.perEvaluation), tensors: m.memory.numTensors, ready: "1"});
     status(`Listo: ${spanish(1 / m.perEvaluation, 1)} evaluaciones por segundo a 64 px en este dispositivo; `
       + `tamaño sugerido ${side} px (una pintura de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
     maybeAuto();
@@ -379,7 +397,7 @@ function maybeAuto() {
 async function init() {
   setState({status: "idle", ready: "0", evaluations: 0, backend: ""});
   buttons();
-  showRatio();
+  setRatio(Number(ui.ratio.value));
   try {
     const response = await fetch("generated/manifest.json");
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -401,7 +419,7 @@ async function init() {
   if (siteImages("photo").some(e => e.name === defaultPhoto)) ui.photoSelect.value = defaultPhoto;
   if (siteImages("painting").some(e => e.name === defaultPainting)) ui.paintingSelect.value = defaultPainting;
   buildLayerBoxes(page.objective);
-  ui.ratio.value = String(Math.log10(page.objective.content_weight / page.objective.style_weight));
+  setRatio(Math.log10(page.objective.content_weight / page.objective.style_weight));
   ui.evaluations.value = String(DEFAULT_EVALUATIONS);
   ui.size.value = "64";
   const errors = [];
@@ -417,7 +435,7 @@ async function init() {
 }
 
 function wire() {
-  ui.ratio.addEventListener("input", showRatio);
+  ui.ratio.addEventListener("input", () => setRatio(Number(ui.ratio.value)));
   ui.size.addEventListener("change", () => { page.sizeChosen = true; });
   ui.start.addEventListener("click", () => guarded(start));
   ui.stop.addEventListener("click", () => page.worker.postMessage({type: "stop"}));
