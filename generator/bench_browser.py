@@ -103,6 +103,9 @@ def browser_rates(sizes, evaluations, backends, budget, chromium) -> dict:
                 continue
             results[backend] = {"threads": ready.get("threads")}
             for side in sizes:
+                if any(r.get("stopped") for r in results[backend].values() if isinstance(r, dict)):
+                    results[backend][side] = {"evaluations": 0, "per_second": float("nan"), "skipped": True}
+                    continue   # a smaller size already ran out of time: a larger one would too
                 photo, style = problem(side)
                 page.evaluate("() => { messages.length = 0; }")
                 page.evaluate("""([content, style, n]) => worker.postMessage({type: 'start', evaluations: n,
@@ -112,18 +115,20 @@ def browser_rates(sizes, evaluations, backends, budget, chromium) -> dict:
                                styleLayers: {conv1_1: 0.2, conv2_1: 0.2, conv3_1: 0.2, conv4_1: 0.2, conv5_1: 0.2}}})""",
                               [rgba(photo), rgba(style), evaluations])
                 start = time.monotonic()
+                stopped = False
                 while True:
                     done = page.evaluate("messages.some(m => ['done', 'stopped', 'error'].includes(m.type))")
                     if done:
                         break
-                    if time.monotonic() - start > budget:
+                    if time.monotonic() - start > budget and not stopped:
                         page.evaluate("worker.postMessage({type: 'stop'})")
+                        stopped = True
                     if time.monotonic() - start > 3 * budget:   # a stop the worker never saw
                         break
                     time.sleep(0.5)
                 seconds = page.evaluate("messages.filter(m => m.type === 'progress').map(m => m.seconds)")
                 results[backend][side] = {"evaluations": len(seconds), "per_second": rate(seconds),
-                                          "size": list(photo.size)}
+                                          "size": list(photo.size), "stopped": stopped}
                 print(f"{backend} {side} px: {len(seconds)} evaluations, {rate(seconds):.3f}/s", file=sys.stderr, flush=True)
             page.close()
         browser.close()
@@ -151,11 +156,13 @@ def table(results: dict, engine: dict, sizes) -> str:
             lines.append(f"| {backend} | " + " | ".join("not available" for _ in sizes) + f" |  ({row['error']})")
             continue
         name = f"{backend} ({row['threads']} thread{'s' if row['threads'] != 1 else ''})" if row.get("threads") else backend
-        lines.append(f"| {name} | " + " | ".join(f"{row[s]['per_second']:.2f}" for s in sizes) + " |")
+        cells = [f"{row[s]['per_second']:.3g}" + (f" ({row[s]['evaluations']} ev.)" if row[s].get("stopped") else "")
+                 if not row[s].get("skipped") else "too slow" for s in sizes]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     import torch
 
     lines.append(f"| Python engine (torch {torch.__version__}, {torch.get_num_threads()} threads, float32) | "
-                 + " | ".join(f"{engine[s]:.2f}" for s in sizes) + " |")
+                 + " | ".join(f"{engine[s]:.3g}" for s in sizes) + " |")
     return "\n".join(lines)
 
 

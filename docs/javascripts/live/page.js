@@ -231,6 +231,7 @@ function onProgress(m) {
   page.history.push({evaluation: m.evaluation, content: m.content * page.runWeights.contentWeight,
     style: m.style * page.runWeights.styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
     seconds: m.seconds});
+  ui.canvas.hidden = false;
   const ctx = ui.canvas.getContext("2d");
   ctx.putImageData(new ImageData(m.rgba, m.width, m.height), 0, 0);
   drawPlot(ui.plot, page.history);
@@ -396,6 +397,8 @@ function maybeAuto() {
 
 async function init() {
   setState({status: "idle", ready: "0", evaluations: 0, backend: ""});
+  ui.canvas.hidden = true;   // until the first evaluation paints it
+  drawPlot(ui.plot, []);
   buttons();
   setRatio(Number(ui.ratio.value));
   try {

@@ -1,10 +1,10 @@
 // The loss plot: the weighted content term, the weighted style term and their total per
 // evaluation, on a logarithmic axis, redrawn as they fall. Plain SVG, no library.
 const NS = "http://www.w3.org/2000/svg";
-const SERIES = [
-  {key: "total", label: "total", colour: "#5e35b1"},
+const SERIES = [   // total last and dashed: it is on top of whichever term dominates
   {key: "content", label: "α · contenido", colour: "#ef8f00"},
   {key: "style", label: "β · estilo", colour: "#00897b"},
+  {key: "total", label: "total", colour: "#5e35b1", dash: "6 4"},
 ];
 const W = 640, H = 260, LEFT = 64, RIGHT = 12, TOP = 12, BOTTOM = 34;
 
@@ -43,7 +43,9 @@ export function drawPlot(svg, history) {
     `evaluación (1–${history.length})`));
   SERIES.forEach((s, k) => {
     const pts = history.map((h, i) => (h[s.key] > 0 ? `${x(i).toFixed(1)},${y(h[s.key]).toFixed(1)}` : null)).filter(Boolean);
-    if (pts.length) svg.append(el("polyline", {points: pts.join(" "), fill: "none", stroke: s.colour, "stroke-width": 2}));
+    const line = {points: pts.join(" "), fill: "none", stroke: s.colour, "stroke-width": 2};
+    if (s.dash) line["stroke-dasharray"] = s.dash;
+    if (pts.length) svg.append(el("polyline", line));
     svg.append(el("rect", {x: W - RIGHT - 150, y: TOP + 4 + 16 * k, width: 12, height: 4, fill: s.colour}));
     svg.append(el("text", {x: W - RIGHT - 132, y: TOP + 10 + 16 * k, class: "st-live__tick"}, s.label));
   });
