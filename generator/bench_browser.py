@@ -147,7 +147,7 @@ def engine_rates(sizes, evaluations) -> dict:
     return out
 
 
-def table(results: dict, engine: dict, sizes) -> str:
+def table(results: dict, engine: dict, sizes, budget: float) -> str:
     head = "| backend | " + " | ".join(f"{s} px" for s in sizes) + " |"
     lines = ["evaluations per second (headless Chromium; the first evaluation left out)", "",
              head, "|" + " --- |" * (len(sizes) + 1)]
@@ -156,8 +156,14 @@ def table(results: dict, engine: dict, sizes) -> str:
             lines.append(f"| {backend} | " + " | ".join("not available" for _ in sizes) + f" |  ({row['error']})")
             continue
         name = f"{backend} ({row['threads']} thread{'s' if row['threads'] != 1 else ''})" if row.get("threads") else backend
-        cells = [f"{row[s]['per_second']:.3g}" + (f" ({row[s]['evaluations']} ev.)" if row[s].get("stopped") else "")
-                 if not row[s].get("skipped") else "too slow" for s in sizes]
+        def cell(r):
+            if r.get("skipped"):
+                return "too slow"
+            if r["evaluations"] < 2:
+                return f"< 1 in {budget:.0f} s"
+            return f"{r['per_second']:.3g}" + (f" ({r['evaluations']} ev.)" if r.get("stopped") else "")
+
+        cells = [cell(row[s]) for s in sizes]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     import torch
 
@@ -185,7 +191,7 @@ def main(argv=None) -> int:
         return 2
     results = browser_rates(args.sizes, args.evaluations, args.backends, args.budget, chromium)
     engine = {s: float("nan") for s in args.sizes} if args.no_engine else engine_rates(args.sizes, args.evaluations)
-    print(table(results, engine, args.sizes))
+    print(table(results, engine, args.sizes, args.budget))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "browser.json").write_text(json.dumps({"browser": results, "engine": engine}, indent=1, default=str))
