@@ -14,7 +14,7 @@ from pathlib import Path
 # Order of computation; add a module's name here to add its figures to the build.
 FIGURE_MODULES = ("catalog_images", "gallery", "vgg_diagram", "feature_maps", "representations", "content_loss",
                   "style_gram", "style_reconstruction", "work_grid", "work_init", "work_colour",
-                  "work_blend", "work_optim", "work_animation")
+                  "work_blend", "work_optim", "work_animation", "texture_stats", "texture_tv", "limits")
 
 
 @dataclass(frozen=True)
