@@ -34,13 +34,14 @@ def square_crop(img, cx: float, cy: float, side_frac: float):
 
 
 def render(spec, ctx):
+    from ..config import STYLE_LAYERS
     from ..images import resize_to
     from ..plotting import image_row
     from ..synthesis import synthesise_image
 
     p = spec.params
     crop = resize_to(square_crop(read_image(spec.inputs[0]), *p["crop"]), (p["side"], p["side"]))
-    numbers = {"side": p["side"], "evaluations": p["steps"], "layers": 5}
+    numbers = {"side": p["side"], "evaluations": p["steps"], "layers": len(STYLE_LAYERS)}
     shown, files = [crop], {}
     for statistic in ("gram", "mean_std"):
         result, measured = synthesise_image(crop, statistic, p["steps"], ctx.device, p["seed"], progress=ctx.progress)
