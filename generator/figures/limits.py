@@ -94,7 +94,7 @@ def render(spec, ctx):
     image_row(results, titles, ctx.out / "image.jpg", cell=3.4)
     zoom = 3 * max(16, round(min(content.size) * p["detail"][2]))
     details = [square_crop(r, *p["detail"]).resize((zoom, zoom), Image.NEAREST) for r in results]
-    image_row(details, [t + " (detalle)" for t in titles], ctx.out / "detail.jpg", cell=3.0)
+    image_row(details, titles, ctx.out / "detail.jpg", cell=3.0)
     last = results[-1]
     image_row([tint(content, flat), last], ["la cuarta parte más lisa de la foto, en magenta", "resultado"],
               ctx.out / "flat.jpg", cell=3.4)

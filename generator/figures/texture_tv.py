@@ -67,6 +67,6 @@ def render(spec, ctx):
     image_row(results, list(TITLES), ctx.out / "image.jpg", cell=3.4)
     side = 3 * max(16, round(min(content.size) * spec.params["detail"][2]))
     details = [square_crop(r, *spec.params["detail"]).resize((side, side), Image.NEAREST) for r in results]
-    image_row(details, [t + " (detalle ampliado)" for t in TITLES], ctx.out / "detail.jpg", cell=3.0)
+    image_row(details, list(TITLES), ctx.out / "detail.jpg", cell=3.0)
     files.update(image="image.jpg", detail="detail.jpg")
     return files, numbers
