@@ -96,8 +96,8 @@ def render(spec, ctx):
     details = [square_crop(r, *p["detail"]).resize((zoom, zoom), Image.NEAREST) for r in results]
     image_row(details, titles, ctx.out / "detail.jpg", cell=3.0)
     last = results[-1]
-    image_row([tint(content, flat), last], ["la cuarta parte más lisa de la foto, en magenta", "resultado"],
-              ctx.out / "flat.jpg", cell=3.4)
+    flat_title = f"el {p['flat_share']:.0%} más liso de la foto, en magenta".replace("%", " %")
+    image_row([tint(content, flat), last], [flat_title, "resultado"], ctx.out / "flat.jpg", cell=3.4)
     files.update(image="image.jpg", detail="detail.jpg", flat="flat.jpg",
                  **{key: f"{key}.png" for key in p["runs"]})
     return files, numbers
