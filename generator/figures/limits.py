@@ -67,6 +67,7 @@ def render(spec, ctx):
                "photo_stroke_length": stroke_length(luminance(content)),
                "photo_flat_detail": float(photo_detail[flat].mean()),
                "photo_busy_detail": float(photo_detail[~flat].mean())}
+    numbers["photo_flat_to_busy"] = numbers["photo_flat_detail"] / max(numbers["photo_busy_detail"], 1e-9)
     results, titles = [], []
     for i, (key, d) in enumerate(p["runs"].items()):
         settings = make_settings(d)
