@@ -9,7 +9,7 @@ from .picks import for_profile, painting
 
 SIZES = {
     "tiny": {"side": 48, "steps": 8},
-    "preview": {"side": 96, "steps": 60},  # estimated ~40-50 s on 2 idle cores (scaled from a contended 128 px run; not measured idle)
+    "preview": {"side": 96, "steps": 60},  # ~120 float32 evaluations at 96 px: an estimate of 10-20 s on 2 idle cores (not measured idle)
     "full": {"side": 256, "steps": 500},
 }
 CROP = (0.42, 0.3, 0.45)   # centre x, centre y (fractions of the painting) and side (fraction of its height)
