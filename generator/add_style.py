@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalog import Entry, NAME_PATTERN, append_entry, load_catalog
+from .catalog import Entry, NAME_PATTERN, append_entry, load_catalog, public_domain_fault
 from .errors import InputError
 from .images import atomic_write_bytes, read_image
 
@@ -11,7 +11,7 @@ STYLE_DIR = "styles"
 
 
 def add_style(image: Path, *, title: str, artist: str, year: str, source: str = "", license: str = "",
-              name: str, site_src: Path | None = None) -> Entry:
+              name: str, public_domain: str | None = None, site_src: Path | None = None) -> Entry:
     from .build import Paths
 
     site_src = site_src or Paths().site_src
@@ -21,6 +21,9 @@ def add_style(image: Path, *, title: str, artist: str, year: str, source: str = 
     for field, value in (("--title", title), ("--artist", artist), ("--year", year)):
         if not value.strip():
             raise InputError(field, "must not be empty")
+    fault = public_domain_fault(license, public_domain)
+    if fault:
+        raise InputError("--public-domain", fault.replace("field 'public_domain'", "--public-domain"))
     if not NAME_PATTERN.match(name):
         raise InputError("--name", f"{name!r}: use lower-case letters, digits, '-' or '_'")
     if any(e.name == name for e in catalog.content + catalog.style):
@@ -30,7 +33,7 @@ def add_style(image: Path, *, title: str, artist: str, year: str, source: str = 
     if target.exists():
         raise InputError(target, "already exists; choose another --name")
     entry = Entry(section="style", name=name, file=relative, title=title, artist=artist, year=year,
-                  source=source, license=license)
+                  source=source, license=license, public_domain=public_domain or "")
     atomic_write_bytes(target, image.read_bytes())
     try:
         append_entry(site_src, entry)

@@ -14,8 +14,11 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 FIELDS = {
     "content": {"required": ("name", "file", "title"), "optional": ("source", "license", "note")},
     "style": {"required": ("name", "file", "title", "artist", "year"),
-              "optional": ("source", "license", "note")},
+              "optional": ("source", "license", "note", "public_domain")},
 }
+# A painting whose licence says it is in the public domain must say where and on what basis
+# (the term differs: life + 70 years in the EU, life + 100 in Mexico, publication before 1930 in the US).
+PUBLIC_DOMAIN_WORDS = ("dominio público", "dominio publico", "public domain")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Entry:
     source: str = ""
     license: str = ""
     note: str = ""
+    public_domain: str = ""  # where the work is in the public domain and on what basis (Spanish)
 
     def path(self, site_src: Path) -> Path:
         return site_src / self.file
@@ -97,10 +101,23 @@ def validate_entry(section: str, raw, path: Path, where: str, site_src: Path) ->
             raise InputError(path, f"{label}: field '{key}' must be text, not {type(value).__name__}")
         if key in spec["required"] and not value.strip():
             raise InputError(path, f"{label}: field '{key}' is empty")
+    fault = public_domain_fault(raw.get("license", ""), raw.get("public_domain"))
+    if fault:
+        raise InputError(path, f"{label}: {fault}")
     if not NAME_PATTERN.match(raw["name"]):
         raise InputError(path, f"{label}: name must be lower-case letters, digits, '-' or '_'")
     check_inside(site_src, raw["file"], path, label)
     return Entry(section=section, **raw)
+
+
+def public_domain_fault(license: str, public_domain: str | None) -> str | None:
+    """What is wrong with a painting's public-domain statement, or None."""
+    if public_domain is not None and not public_domain.strip():
+        return "field 'public_domain' is empty"
+    if public_domain is None and any(w in license.lower() for w in PUBLIC_DOMAIN_WORDS):
+        return ("licence says public domain but field 'public_domain' is missing "
+                "(say where and on what basis, e.g. the author's death year and each country's term)")
+    return None
 
 
 def check_inside(site_src: Path, relative: str, path: Path, label: str) -> Path:

@@ -131,6 +131,8 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--year", required=True, help='text, e.g. "1889" or "c. 1831"')
     a.add_argument("--source", default="", help="where the image comes from (URL)")
     a.add_argument("--license", default="", help="its licence or status")
+    a.add_argument("--public-domain", default=None,
+                   help="where it is in the public domain and on what basis (required if --license says so)")
     a.add_argument("--name", default=None, help="identifier (default: from the file name)")
     return p
 
@@ -203,7 +205,7 @@ def cmd_add_style(args) -> int:
     from .add_style import add_style
 
     entry = add_style(args.image, title=args.title, artist=args.artist, year=args.year,
-                      source=args.source, license=args.license,
+                      source=args.source, license=args.license, public_domain=args.public_domain,
                       name=args.name or slugify(args.image.stem))
     print(f"added {entry.name}: site_src/{entry.file} (the next build computes its figures)")
     return 0
