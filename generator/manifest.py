@@ -46,6 +46,7 @@ class CatalogItem:
     source: str = ""
     license: str = ""
     note: str = ""
+    public_domain: str = ""
     width: int | None = None
     height: int | None = None
 
