@@ -175,7 +175,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     scales = effective_scales(size, settings.scales)
     with _fast_math(device, settings.precision):
         for stage, (stage_size, steps) in enumerate(zip(stage_sizes(size, scales),
-                                                        stage_steps(settings.steps, len(scales)))):
+                                                        stage_steps(settings.steps, len(scales), settings.final_share))):
             final_stage = stage == len(scales) - 1
             float32_from = steps - settings.float32_finish if final_stage else steps
             content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
