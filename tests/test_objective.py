@@ -194,3 +194,37 @@ def test_scorer_gram_and_forward_against_plain_torch():
         h = F.relu(F.conv2d(h, k, bias, padding=1))
     h = F.relu(F.conv2d(F.max_pool2d(h, 2), convs[2][1], convs[2][2], padding=1))
     assert torch.allclose(got, h)
+
+
+def test_quality_table_and_contact_sheet():
+    from generator import bench_quality
+
+    layers = quality_score.STYLE_LAYERS
+    def m(c, b):
+        return {"content": c, "balanced_style": b, "style": {n: b for n in layers}}
+    rows = [{"pair": "starry", "painting": "starry_night.jpg", "seconds": 12.0, "ours": m(1.0, 0.5),
+             "neural_style": m(2.0, 0.6), "photo_style": {n: 1.0 for n in layers},
+             "ours_path": str(bench_quality.BENCH_DIR / "tubingen_scream.png"),
+             "theirs_path": str(bench_quality.BENCH_DIR / "tubingen_starry.png")},
+            {"pair": "scream", "painting": "the_scream.jpg", "seconds": 12.0, "ours": m(1.0, 0.7),
+             "neural_style": m(2.0, 0.6), "photo_style": {n: 1.0 for n in layers},
+             "ours_path": str(bench_quality.BENCH_DIR / "tubingen_scream.png"),
+             "theirs_path": str(bench_quality.BENCH_DIR / "tubingen_scream.png")}]
+    text = bench_quality.table(rows)
+    verdicts = [line.split()[-1] for line in text.splitlines() if line.endswith(("WIN", "loss"))]
+    assert verdicts == ["WIN", "loss"]
+    sheet = bench_quality.contact_sheet(rows)
+    assert sheet.width >= 4 * bench_quality.CELL and sheet.height >= 2 * bench_quality.CELL
+    # the third column of the first row shows "ours" (here the Scream output): reddish, not Starry's blue
+    x = 8 + 2 * (bench_quality.CELL + 8) + bench_quality.CELL // 2
+    r, g, b = sheet.getpixel((x, 8 + 30 + 40))
+    assert r > b
+
+
+def test_benchmark_files_are_in_the_project():
+    from generator import bench_quality
+
+    names = [bench_quality.PHOTO] + list(bench_quality.PAIRS.values()) + \
+        [f"tubingen_{p}.png" for p in bench_quality.PAIRS] + ["README.md", "LICENSE"]
+    assert all((bench_quality.BENCH_DIR / n).is_file() for n in names)
+    assert "shared" not in str(bench_quality.BENCH_DIR.resolve().relative_to(ROOT))
