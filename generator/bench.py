@@ -3,7 +3,8 @@ on the same device and images. Reports evaluations per second, evaluations and s
 the reference's final loss (read from float32 evaluations only) and peak memory; writes JSON to
 bench/results/ and prints a table. The headline is `speedup`: the reference's time divided by the
 engine's time to reach the same loss. A second table runs `stylize`'s default schedule and compares
-its final loss with the reference's loss after the same time.
+its final loss with the reference's loss after the same time. A third table (bench_quality.py)
+scores the default `stylize --size 512` against neural-style's published results (`--quality`).
 
     python -m generator.bench --device auto [--sizes 256,512] [--evals N]
 
