@@ -22,7 +22,7 @@ class TransferSettings:
     # neural-style-like result). Measured at 256 px, 140 evaluations, Tübingen x The Starry Night,
     # against neural-style's (content, balanced style): 1e6 gave 0.27x, 1.56x; 1e7 0.68x, 1.14x;
     # 3e7 0.97x, 1.13x: the style loss plateaus at 1e7 while the content loss keeps growing.
-    style_weight: float = 1e7
+    style_weight: float = 5e6
     tv_weight: float = 0.0
     content_layers: tuple = CONTENT_LAYERS
     style_layers: tuple = STYLE_LAYERS
