@@ -21,7 +21,9 @@ class TransferSettings:
     # photo's own gap) and the content term is a mean squared relu4_2 difference (~1e5 at a
     # neural-style-like result). Measured at 256 px, 140 evaluations, Tübingen x The Starry Night,
     # against neural-style's (content, balanced style): 1e6 gave 0.27x, 1.56x; 1e7 0.68x, 1.14x;
-    # 3e7 0.97x, 1.13x: the style loss plateaus at 1e7 while the content loss keeps growing.
+    # 3e7 0.97x, 1.13x: the style loss plateaus at 1e7 while the content loss keeps growing. At
+    # 512 px (make bench), 1e7 lost content on two of three pairs (by 4 % and 15 %) with style to
+    # spare; 5e6 won all three on both losses (README, quality table).
     style_weight: float = 5e6
     tv_weight: float = 0.0
     content_layers: tuple = CONTENT_LAYERS
