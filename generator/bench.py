@@ -91,9 +91,8 @@ def engine_variants(size: int, device: str, evaluations: int) -> dict:
             "engine bfloat16": {"precision": "bfloat16", "scales": (1.0,), "steps": budget,
                                 "float32_finish": finish},
             "engine default": {"precision": default["precision"], "scales": default["scales"],
-                               "steps": math.ceil(budget / (default.get("final_share", FINAL_SHARE)
-                                                          if len(default["scales"]) > 1 else 1.0)),
-                               "float32_finish": finish}}
+                               "steps": math.ceil(budget / (FINAL_SHARE if len(default["scales"]) > 1 else 1.0)),
+                               "final_share": FINAL_SHARE, "float32_finish": finish}}
 
 
 def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn) -> tuple[list[dict], dict]:
