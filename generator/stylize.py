@@ -10,25 +10,28 @@ from .errors import InputError
 from .images import fit_long_side, read_image, resize_to, save_image
 
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
-CPU_STEPS = 60  # stylize's default evaluations above 256 px on a CPU
+CPU_STEPS = 120  # stylize's default evaluations above 256 px on a CPU ...
+CPU_FINAL_SHARE = 0.25  # ... a quarter at full size: 90 at half size + 30 at 512 px cost about as much
+                        # as the former 12 + 48 (54 s measured on 2 cores), and the coarse stage is
+                        # where the balanced objective moves the painting's large shapes in cheaply
 
 
 def default_schedule(size: int, device: str) -> dict:
     """Best result per second: coarse-to-fine above 256 px, bfloat16 autocast for the network
-    (1.6x per evaluation on the 2-core development CPU; see README, performance). On a CPU, 60
-    evaluations above 256 px: measured on 2 cores, a 512 px result takes ~55 s and already shows the
-    painting's strokes; 100 take ~86 s for a little more texture (`--steps` to ask for more)."""
+    (1.6x per evaluation on the 2-core development CPU; see README, performance). On a CPU above
+    256 px, CPU_STEPS evaluations, CPU_FINAL_SHARE of them at full size (README, quality)."""
     cpu = not str(device).startswith("cuda")
     if size <= 256:
         return {"steps": 200, "scales": (1.0,), "precision": "bfloat16"}
     steps = CPU_STEPS if cpu else 300
+    share = CPU_FINAL_SHARE if cpu else 0.8
     if size <= 768:
         scales = (0.5, 1.0)
     elif size <= 1536:
         scales = (0.25, 0.5, 1.0)
     else:
         scales = (0.125, 0.25, 0.5, 1.0)
-    return {"steps": steps, "scales": scales, "precision": "bfloat16"}
+    return {"steps": steps, "scales": scales, "precision": "bfloat16", "final_share": share}
 
 
 def check_layers(option: str, names) -> tuple:

@@ -23,7 +23,7 @@ from . import images, losses
 from .config import TransferSettings
 from .lbfgs import SyncFreeLBFGS
 from .memory import check_fits
-from .vgg import LAYERS, get_model
+from .vgg import LAYERS, get_model, tap
 
 # torch.optim.LBFGS's first step, t = 1/|g|_1, moves pixels by ~1e-4 at these loss scales: below
 # bfloat16's resolution (the second gradient equals the first, no curvature pair forms, the next
@@ -85,10 +85,33 @@ def style_side(canvas_size: tuple[int, int], floor: int = 512, scale: float = 1.
 
 
 def layer_weights(settings: TransferSettings) -> dict[str, float]:
-    """w_l per style layer: given, or equal and summing to one."""
+    """w_l per style layer, keyed by the network layer the loss reads (see vgg.tap): given, or
+    equal and summing to one."""
     layers = settings.style_layers
     weights = settings.style_layer_weights or (1.0 / len(layers),) * len(layers)
-    return dict(zip(layers, weights))
+    return {tap(name, settings.taps): w for name, w in zip(layers, weights)}
+
+
+def content_taps(settings: TransferSettings) -> tuple[str, ...]:
+    return tuple(tap(name, settings.taps) for name in settings.content_layers)
+
+
+def balanced_weights(weights: dict, photo_losses: dict) -> dict:
+    """style_balance="photo": w_l divided by the photo's own style loss E_l(photo) at that layer,
+    so each layer's term is the share of the photo-to-painting gap still open there (the quality
+    benchmark's balanced style loss) and a canvas equal to the photo has style loss sum(w_l)."""
+    return {name: w / photo_losses[name].clamp_min(1e-30) for name, w in weights.items()}
+
+
+def content_term(feats: torch.Tensor, target: torch.Tensor, normalise: str) -> torch.Tensor:
+    """The paper's 1/2 sum of squares ("sum") or the mean squared difference ("mean", which
+    does not grow with the canvas's size)."""
+    loss = losses.content_loss(feats, target)
+    if normalise == "sum":
+        return loss
+    if normalise == "mean":
+        return loss * (2.0 / target.numel())
+    raise ValueError(f"unknown content_normalise {normalise!r} (sum or mean)")
 
 
 def initial_canvas(kind: str, content: torch.Tensor, style: torch.Tensor, seed: int) -> torch.Tensor:
@@ -120,7 +143,8 @@ def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixel
 def deepest_layer(settings: TransferSettings) -> str:
     used = set(settings.content_layers if settings.content_weight else ()) | \
         set(settings.style_layers if settings.style_weight else ())
-    return max(used or set(settings.content_layers) | set(settings.style_layers), key=LAYERS.index)
+    deepest = max(used or set(settings.content_layers) | set(settings.style_layers), key=LAYERS.index)
+    return tap(deepest, settings.taps)
 
 
 def run_transfer(content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
@@ -136,10 +160,14 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     check_fits(size, deepest_layer(settings), device, settings.precision,
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)
     torch.manual_seed(settings.seed)
-    model = _network(settings.pooling, device, settings.precision)
+    model = _network(settings.pooling, device, settings.precision, settings.rescale_weights)
     # A term with weight zero (reconstructions) is neither computed nor backpropagated.
     style_w = layer_weights(settings) if settings.style_weight else {}
-    content_layers = tuple(settings.content_layers) if settings.content_weight else ()
+    content_layers = content_taps(settings) if settings.content_weight else ()
+    # Balancing needs a photo to balance against: not in a style reconstruction (content weight 0).
+    balance = settings.style_balance == "photo" and bool(style_w) and bool(content_layers)
+    if settings.style_balance not in ("none", "photo"):
+        raise ValueError(f"unknown style_balance {settings.style_balance!r} (none or photo)")
     all_layers = sorted(set(content_layers) | set(style_w), key=LAYERS.index)
     result = TransferResult(image=content)
     clock = _Clock(device)
@@ -149,7 +177,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     scales = effective_scales(size, settings.scales)
     with _fast_math(device, settings.precision):
         for stage, (stage_size, steps) in enumerate(zip(stage_sizes(size, scales),
-                                                        stage_steps(settings.steps, len(scales)))):
+                                                        stage_steps(settings.steps, len(scales), settings.final_share))):
             final_stage = stage == len(scales) - 1
             float32_from = steps - settings.float32_finish if final_stage else steps
             content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
@@ -162,20 +190,29 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                 canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
             with torch.no_grad():
                 content_targets = model(content_t, content_layers)
-                pixels = {n: f.shape[-2] * f.shape[-1] for n, f in model(content_t, list(style_w)).items()}
+                photo_feats = model(content_t, list(style_w))
+                pixels = {n: f.shape[-2] * f.shape[-1] for n, f in photo_feats.items()}
             grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
-            # The content loss grows with the number of positions and the style loss does not, so a
-            # coarse stage weighs content up by the pixel ratio to solve the final problem's balance.
-            content_weight = settings.content_weight * (size[0] * size[1]) / (stage_size[0] * stage_size[1])
+            stage_w = style_w
+            if balance:
+                stage_w = balanced_weights(style_w, {n: losses.style_layer_loss(photo_feats[n], grams[n])
+                                                     for n in style_w})
+            del photo_feats
+            # The summed content loss grows with the number of positions and the style loss does not,
+            # so a coarse stage weighs it up by the pixel ratio to solve the final problem's balance.
+            content_weight = settings.content_weight
+            if settings.content_normalise == "sum":
+                content_weight *= (size[0] * size[1]) / (stage_size[0] * stage_size[1])
             canvas = canvas.detach().contiguous().requires_grad_(True)
 
             def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams,
-                         content_weight=content_weight, float32_from=float32_from):
+                         content_weight=content_weight, float32_from=float32_from, stage_w=stage_w):
                 precision = exact_precision(i, float32_from, settings.precision)
                 feats = _features(model, canvas, all_layers, precision)
                 zero = canvas.new_zeros(())
-                c = sum((losses.content_loss(feats[n], content_targets[n]) for n in content_layers), zero)
-                s = losses.style_loss(feats, grams, style_w) if style_w else zero
+                c = sum((content_term(feats[n], content_targets[n], settings.content_normalise)
+                         for n in content_layers), zero)
+                s = losses.style_loss(feats, grams, stage_w) if stage_w else zero
                 tv = losses.total_variation(canvas) if settings.tv_weight else zero
                 total = content_weight * c + settings.style_weight * s + settings.tv_weight * tv
                 records.append((total.detach(), c.detach(), s.detach(), tv.detach()))
@@ -204,12 +241,12 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
 _FAST_MODELS: dict = {}
 
 
-def _network(pooling: str, device: str, precision: str):
+def _network(pooling: str, device: str, precision: str, rescale: bool = False):
     """The shared VGG19, or for bfloat16 a channels-last copy of it (convolutions in NHWC)."""
-    model = get_model(pooling, device)
+    model = get_model(pooling, device, rescale)
     if precision == "float32":
         return model
-    key = (pooling, str(device))
+    key = (pooling, str(device), bool(rescale))
     if key not in _FAST_MODELS:
         _FAST_MODELS[key] = copy.deepcopy(model).to(memory_format=torch.channels_last)
     return _FAST_MODELS[key]

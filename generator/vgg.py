@@ -28,6 +28,18 @@ def layer_names() -> list[str]:
 
 LAYERS = layer_names()
 CONV_LAYERS = [n for n in LAYERS if n.startswith("conv")]
+TAPS = ("pre_relu", "post_relu")
+
+
+def tap(layer: str, taps: str) -> str:
+    """The network layer whose response a loss reads for the paper's name `layer` ("conv4_2").
+    Caffe runs ReLU in place, so the blobs Gatys et al. call conv4_2 hold post-ReLU values:
+    "post_relu" reads relu4_2 (the paper's computation), "pre_relu" the convolution's output."""
+    if taps not in TAPS:
+        raise ValueError(f"taps must be one of {', '.join(TAPS)}, not {taps!r}")
+    if taps == "post_relu" and layer.startswith("conv"):
+        return "relu" + layer[4:]
+    return layer
 
 
 def conv_channels() -> dict[str, tuple[int, int]]:
@@ -52,6 +64,41 @@ def load_weights() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         kernel = raw[f"{key}_W_table"][raw[f"{key}_W_q"].long()]
         weights[name] = (kernel.float().contiguous(), raw[f"{key}_b"].float())
     return weights
+
+
+def rescaled_weights(weights: dict, mean_activations: dict) -> dict:
+    """Gatys et al.'s normalisation: each filter's kernel and bias divided by its mean post-ReLU
+    activation m_k, and the next convolution's weights for input channel k multiplied by m_k, so the
+    network computes the same responses divided channel by channel by m_k (ReLU and both poolings
+    commute with a positive scale): every filter's mean activation over the measured images becomes
+    1. A filter that never fires there (m_k = 0) keeps its scale."""
+    out = {name: (k.clone(), b.clone()) for name, (k, b) in weights.items()}
+    for i, name in enumerate(CONV_LAYERS):
+        m = mean_activations[name].double()
+        scale = torch.where(m > 0, m, torch.ones_like(m)).float()
+        kernel, bias = out[name]
+        out[name] = (kernel / scale.view(-1, 1, 1, 1), bias / scale)
+        if i + 1 < len(CONV_LAYERS):
+            following = CONV_LAYERS[i + 1]
+            k_next, b_next = out[following]
+            out[following] = (k_next * scale.view(1, -1, 1, 1), b_next)
+    return out
+
+
+def mean_activations(model: "VGG19", batches) -> dict[str, torch.Tensor]:
+    """Each filter's post-ReLU mean over images and positions: the average over `batches` (image
+    tensors, one image each, any size) of each image's spatial mean, per conv layer's filter."""
+    relus = ["relu" + name[4:] for name in CONV_LAYERS]
+    sums, count = None, 0
+    with torch.no_grad():
+        for x in batches:
+            feats = model(x, relus)
+            means = {name: feats["relu" + name[4:]].double().mean(dim=(0, 2, 3)) for name in CONV_LAYERS}
+            sums = means if sums is None else {n: sums[n] + means[n] for n in sums}
+            count += 1
+    if not count:
+        raise ValueError("mean_activations needs at least one image")
+    return {name: (v / count).float().cpu() for name, v in sums.items()}
 
 
 class VGG19(nn.Module):
@@ -98,12 +145,18 @@ class VGG19(nn.Module):
         return out
 
 
-_MODELS: dict[tuple[str, str], VGG19] = {}
+_MODELS: dict[tuple, VGG19] = {}
 
 
-def get_model(pooling: str = "max", device: str | torch.device = "cpu") -> VGG19:
-    """A shared VGG19 per (pooling, device): loading the weights once per process."""
-    key = (pooling, str(device))
+def get_model(pooling: str = "max", device: str | torch.device = "cpu", rescale: bool = False) -> VGG19:
+    """A shared VGG19 per (pooling, device, rescale): loading the weights once per process.
+    `rescale` gives the paper's normalised network (rescale.py: statistics cached on disk)."""
+    key = (pooling, str(device), bool(rescale))
     if key not in _MODELS:
-        _MODELS[key] = VGG19(pooling).to(device)
+        if rescale:
+            from .rescale import rescaled_network_weights
+
+            _MODELS[key] = VGG19(pooling, rescaled_network_weights(pooling)).to(device)
+        else:
+            _MODELS[key] = VGG19(pooling).to(device)
     return _MODELS[key]

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from generator import images, memory, reference, transfer
+from generator.bench import REFERENCE_OBJECTIVE
 from generator.config import TransferSettings
 from generator.errors import InputError
 from generator.lbfgs import SyncFreeLBFGS
@@ -60,7 +61,8 @@ def test_engine_float32_follows_reference(pair):
     content, style = pair
     steps = 12
     _, trace = reference.run_reference(content, style, content.size, steps)
-    result = run_transfer(content, [style], TransferSettings(steps=steps, style_weight=reference.BETA, style_min_side=0), content.size)
+    settings = TransferSettings(steps=steps, style_weight=reference.BETA, style_min_side=0, **REFERENCE_OBJECTIVE)
+    result = run_transfer(content, [style], settings, content.size)
     ref = [loss for _, loss in trace]
     eng = [h["total"] for h in result.history]
     assert len(ref) == len(eng) == steps

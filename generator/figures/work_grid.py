@@ -37,7 +37,9 @@ def specs(catalog, profile, site_src):
         for ratio in size["ratios"]:
             cells.append(profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), init=INIT,
                                           style_layers=tuple(layers), style_weight=STYLE_WEIGHT,
-                                          content_weight=ratio * STYLE_WEIGHT).to_dict())
+                                          content_weight=ratio * STYLE_WEIGHT,
+                                          # the paper's alpha/beta: summed content, unbalanced layers
+                                          style_balance="none", content_normalise="sum").to_dict())
     return [FigureSpec(name="work/grid",
                        params={"cells": cells, "long_side": size["long_side"], "ratios": size["ratios"],
                                "rows": size["rows"], "init": INIT, "photo": c.name, "painting": s.name},
