@@ -13,7 +13,8 @@ from PIL import Image
 from generator import losses, stats_losses
 from generator.catalog import load_catalog
 from generator.config import PROFILES
-from generator.figures import FIGURE_MODULES, RenderContext, load
+from generator.figures.context import RenderContext
+from generator.figures.registry import kind, registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_SRC = ROOT / "site_src"
@@ -84,15 +85,15 @@ def rendered(tmp_path_factory):
     catalog, profile = load_catalog(SITE_SRC), PROFILES["tiny"]
     out = {}
     for module in MODULES:
-        spec, = load(module).specs(catalog, profile, SITE_SRC)
+        spec, = kind(module).specs(catalog, profile, SITE_SRC)
         folder = tmp_path_factory.mktemp(module)
-        files, numbers = load(module).render(spec, RenderContext(out=folder))
+        files, numbers = kind(module).render(spec, RenderContext(out=folder))
         out[module] = (folder, files, numbers)
     return out
 
 
 def test_modules_are_registered():
-    assert set(MODULES) <= set(FIGURE_MODULES)
+    assert set(MODULES) <= set(registry())
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -170,9 +170,11 @@ def test_exported_weights_are_the_engines(tmp_path):
     import numpy as np
     import torch
 
-    from generator.figures import RenderContext, live_network
+    from generator.figures.context import RenderContext
+    from generator.figures.registry import kind
     from generator.vgg import load_weights
 
+    live_network = kind("live_network")
     files, numbers = live_network.render(live_network.specs(None, None, None)[0], RenderContext(out=tmp_path))
     blob = (tmp_path / files["weights"]).read_bytes()
     network = json.loads((tmp_path / files["objective"]).read_text(encoding="utf-8"))["network"]
