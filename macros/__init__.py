@@ -47,6 +47,7 @@ def define_env(env) -> None:
     env.variables["manifest"] = manifest
     for name, function in Pages(manifest).globals().items():
         env.macro(function, name)
+    env.macro(lambda path: (docs / path).is_file(), "page_exists")  # links to pages other branches add
     env.macro(lambda only_different=True: method.paper_differences(manifest, only_different), "paper_differences")
     for function in (pages.es, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):
         env.filter(function)
