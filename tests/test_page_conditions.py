@@ -26,6 +26,8 @@ def _flat(text: str) -> str:
 
 
 def _set(manifest: dict, path: str, value) -> None:
+    if path.startswith(BL + ":mix"):  # the ends of the blend far apart: the mix's own colour decides
+        manifest["figures"][BL]["numbers"]["ends_colour_distance"] = 60.0
     """`path` is "figure/name:number" or a dotted path from the manifest root."""
     if ":" in path:
         name, key = path.split(":", 1)
@@ -87,6 +89,8 @@ CASES = [
      "fachada sigue reconociéndose"),
     ("obra.md", lambda m: _init_kept(m, "noise", 0.2), "el edificio llega a construirse", "apenas se insinúa"),
     ("obra.md", lambda m: _init_kept(m, "noise", 0.9), "apenas se insinúa", "el edificio llega a construirse"),
+    ("obra.md", lambda m: _set(m, BL + ":ends_colour_distance", 1.0), "en color los tres apenas se distinguen",
+     "se parece mucho más"),
     ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 5.0), _set(m, BL + ":mix_colour_to_second", 50.0)),
      "se parece mucho más al de la primera pintura", "color queda entre los dos"),
     ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 50.0), _set(m, BL + ":mix_colour_to_second", 5.0)),
@@ -108,7 +112,7 @@ CASES = [
      "la foto reaparece casi entera"),
     ("contenido.md", lambda m: _set(m, "method.settings.taps", "pre_relu"), "antes de su ReLU: allí",
      "también mide `conv4_2` después"),
-    ("contenido.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "también mide <code>conv4_2</code> después",
+    ("contenido.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "también mide `conv4_2` después",
      "antes de su ReLU: allí"),
     ("estilo.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "nunca son negativas",
      "también puede ser negativa"),
