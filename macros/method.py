@@ -41,7 +41,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
     }),
     "optimizer": ("Optimizador", {"lbfgs": "L-BFGS", "adam": "Adam"}),
     "line_search": ("Búsqueda de línea", {
-        "unstated": "sin detallar",
+        "unstated": "no se detalla (solo dice L-BFGS)",
         "none": "ninguna: cada paso tiene tamaño fijo y cuesta exactamente una evaluación",
     }),
     "precision": ("Precisión de los cálculos", {
