@@ -127,6 +127,12 @@ CASES = [
     ("estilo.md", lambda m: _set(m, "method.settings.pooling", "max"), "usan la original, el máximo",
      "usan la media, como el artículo"),
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", True), "también los reescala", None),
+    ("estilo.md", lambda m: [_set(m, f"style/reconstruction:style_share_{l}", v) for l, v in
+                             zip(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), (0.05, 0.8, 0.05, 0.05, 0.05))],
+     "conv2&#95;1</code> aporta el 80 %", None),
+    ("estilo.md", lambda m: [_set(m, f"style/reconstruction:style_share_{l}", v) for l, v in
+                             zip(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), (0.3, 0.25, 0.2, 0.15, 0.1))],
+     "conv1&#95;1</code> aporta el 30 % de la pérdida de estilo y <code>conv5&#95;1</code>, el 10 %", "las demás apenas cuentan"),
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", False), "los reescalaron",
      "también los reescala"),
 ]
