@@ -185,11 +185,12 @@ def test_numbers_are_spanish_on_the_built_page(built_site):
 
 @pytest.fixture()
 def docs_copy(built_site, tmp_path):
-    """What mkdocs reads from the built tiny site (mkdocs.yml, macros/, docs/), to break."""
+    """What mkdocs reads from the built tiny site (mkdocs.yml, macros/ and the generator/ it imports
+    its number formatter from, docs/), to break."""
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(built_site.root / "mkdocs.yml", root)
-    for folder in ("macros", "docs", "site_src"):
+    for folder in ("macros", "generator", "docs", "site_src"):
         shutil.copytree(built_site.root / folder, root / folder)
     return root
 
