@@ -24,6 +24,7 @@ from .config import PROFILES, get_profile
 from .errors import InputError
 from .figures.registry import all_specs
 from .images import atomic_write_bytes
+from .method import method_entry
 from .manifest import HERO, CatalogItem, FigureEntry, TimeDependent, load_manifest, make_manifest, write_manifest
 
 ROOT = cache.PACKAGE_DIR.parent
@@ -298,7 +299,8 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
     catalog_items = {section: [_catalog_item(e, entries) for e in getattr(catalog, section)]
                      for section in ("content", "style")}
     write_manifest(out / "manifest.json", make_manifest(profile.name, catalog_items, published, report.failed,
-                                                        time_dependent(out, entries, published), hero=HERO))
+                                                        time_dependent(out, entries, published), hero=HERO,
+                                                        method=method_entry(profile)))
 
 
 def time_dependent(out: Path, entries: dict, published: dict[str, FigureEntry]) -> TimeDependent:

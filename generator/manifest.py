@@ -85,6 +85,7 @@ class Manifest:
     device: str                      # `devices` joined by ", " (for a sentence)
     torch: str
     profiles: list = field(default_factory=list)   # profiles of the figures present, lowest rank first
+    method: dict = field(default_factory=dict)     # generator.method.method_entry: settings vs the paper
 
     def profiles_of(self, prefix: str = "") -> list[str]:
         """The profiles of the figures whose name starts with `prefix` ("gallery/"), lowest first."""
@@ -107,7 +108,7 @@ def _by_rank(names) -> list[str]:
 
 
 def make_manifest(profile: str, catalog: dict, figures: dict, failed: dict, time_dependent: TimeDependent,
-                  hero: Hero = HERO) -> Manifest:
+                  hero: Hero = HERO, method: dict | None = None) -> Manifest:
     """The manifest of a build: the summaries (devices, torch versions, profiles) from its figures."""
     figures = dict(sorted(figures.items()))
     devices = sorted({f.device for f in figures.values()})
@@ -115,7 +116,7 @@ def make_manifest(profile: str, catalog: dict, figures: dict, failed: dict, time
     return Manifest(profile=profile, hero=hero, catalog=catalog, figures=figures, failed=dict(failed),
                     devices=devices, torch_versions=versions, time_dependent=time_dependent,
                     device=", ".join(devices), torch=", ".join(versions),
-                    profiles=_by_rank({f.profile for f in figures.values()}))
+                    profiles=_by_rank({f.profile for f in figures.values()}), method=dict(method or {}))
 
 
 def write_manifest(path: Path, manifest: Manifest) -> bool:
@@ -147,7 +148,8 @@ def load_manifest(path) -> Manifest:
                         devices=_field(raw, "devices", list), torch_versions=_field(raw, "torch_versions", list),
                         time_dependent=_entry(TimeDependent, raw.get("time_dependent"), "time_dependent"),
                         device=_field(raw, "device", str), torch=_field(raw, "torch", str),
-                        profiles=list(raw.get("profiles") or _by_rank({f.profile for f in figures.values()})))
+                        profiles=list(raw.get("profiles") or _by_rank({f.profile for f in figures.values()})),
+                        method=dict(raw.get("method") or {}))
     except _Fault as fault:
         raise InputError(path, str(fault)) from None
 

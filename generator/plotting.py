@@ -44,15 +44,10 @@ def save_figure(fig, path: str | Path, dpi: int = 100, quality: int = 88) -> Non
 
 
 def es_number(x: float, digits: int = 2) -> str:
-    """A number for a plot label, Spanish style: decimal comma, powers of ten as 10^n."""
-    if x == 0:
-        return "0"
-    exponent = int(f"{x:e}".split("e")[1])
-    if abs(exponent) >= 3:
-        mantissa = x / 10 ** exponent
-        head = "" if round(mantissa, digits - 1) == 1 else f"{mantissa:.{digits - 1}f}".replace(".", ",") + "·"
-        return f"{head}$10^{{{exponent}}}$"
-    return f"{x:.{digits}g}".replace(".", ",")
+    """A number for a plot label, the way the pages print it (decimal comma, 1,2 × 10⁹)."""
+    from .spanish_numbers import format_es
+
+    return format_es(x, f".{digits}g", "text")
 
 
 def loss_plot(curves: dict, path: str | Path, xlabel: str, ylabel: str, title: str = "",

@@ -9,6 +9,7 @@ collide with TeX braces; a page that must show a literal ``<<`` wraps it in
 - ``pages.py``: the manifest lookups pages call (``fig``, ``has_fig``, ``num``, ``text``, ``item``,
   ``made_with``, …); a missing figure, number or a NaN raises ``ManifestError``.
 - ``spanish.py``: the one Spanish number formatter and the escaping of literal text.
+- ``method.py``: the build's settings beside the paper's ("Diferencias con el artículo").
 - ``includes/``: the HTML builders as Jinja macros (``figure``, ``image``, ``hero``, ``gallery``,
   ``credits_table``, ``figure_times``), imported by the pages that use them.
 - ``PageOutput`` (below, a Jinja extension named in mkdocs.yml): every ``<< value >>`` is escaped
@@ -28,7 +29,7 @@ from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 from mkdocs_macros.errors import format_error
 
-from . import pages
+from . import method, pages
 from .pages import ManifestError, Pages, SiteInputError, check_katex, load_manifest
 from .spanish import NotANumber, format_es, lightbox_text, literal
 
@@ -46,6 +47,8 @@ def define_env(env) -> None:
     env.variables["manifest"] = manifest
     for name, function in Pages(manifest).globals().items():
         env.macro(function, name)
+    env.macro(lambda path: (docs / path).is_file(), "page_exists")  # links to pages other branches add
+    env.macro(lambda only_different=True: method.paper_differences(manifest, only_different), "paper_differences")
     for function in (pages.es, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):
         env.filter(function)
 

@@ -20,6 +20,11 @@ MANIFEST_REL = "generated/manifest.json"
 KATEX_REL = "vendor/katex/katex.min.js"
 # How the pages name the build profiles (generator/config.py) to readers.
 PROFILE_NAMES = {"tiny": "mínimo", "preview": "de vista previa", "full": "completo"}
+# The same, in a reader's sentence: the site's versions and what each computes.
+VERSION_NAMES = {"tiny": "mínima", "preview": "de vista previa", "full": "completa"}
+VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo para comprobar que todo funciona",
+                   "preview": "imágenes pequeñas y optimizaciones cortas",
+                   "full": "imágenes grandes y optimizaciones largas"}
 
 
 class ManifestError(Exception):
@@ -152,8 +157,9 @@ class Pages:
 
     def made_with(self, *prefixes: str) -> dict | None:
         """How the figures whose names start with one of ``prefixes`` (all figures without
-        prefixes) were made, in readers' Spanish: ``{"profiles": "el perfil de vista previa",
-        "devices": "cpu"}``, or "los perfiles completo (2 figuras) y de vista previa (4 figuras)"
+        prefixes) were made, in readers' Spanish: ``{"profiles": "la versión de vista previa del sitio
+        (imágenes pequeñas…)", "devices": "la CPU"}``, or "las versiones completa (2 figuras) y de
+        vista previa (4 figuras) del sitio"
         when they differ (a cached full-profile figure may serve a preview build, so a page states
         the profile of what it shows, not the build's). None when no such figure was built."""
         chosen = [e for n, e in self.figures().items() if not prefixes or n.startswith(prefixes)]
@@ -161,13 +167,15 @@ class Pages:
             return None
         profiles = _counts(e.get("profile", "?") for e in chosen)
         devices = _counts(e.get("device", "?") for e in chosen)
-        names = [PROFILE_NAMES.get(p, p) for p in profiles]
+        names = [VERSION_NAMES.get(p, p) for p in profiles]
         if len(profiles) == 1:
-            profile_text = f"el perfil {names[0]}"
+            only = next(iter(profiles))
+            gloss = f" ({VERSION_GLOSSES[only]})" if only in VERSION_GLOSSES else ""
+            profile_text = f"la versión {names[0]} del sitio{gloss}"
         else:
             parts = [f"{name} ({n} figura{'s' if n > 1 else ''})" for name, n in zip(names, profiles.values())]
-            profile_text = "los perfiles " + _and(parts)
-        return {"profiles": literal(profile_text), "devices": literal(_and(list(devices)))}
+            profile_text = "las versiones " + _and(parts) + " del sitio"
+        return {"profiles": literal(profile_text), "devices": literal(_and([_device(d) for d in devices]))}
 
     def figure_kinds(self) -> list[dict]:
         """Cómo se hizo: per kind of figure (the name up to its first "/"), the count, total
@@ -189,6 +197,14 @@ class Pages:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
             "result_size", "made_with", "figure_kinds")}
+
+
+def _device(device: str) -> str:
+    if device == "cpu":
+        return "la CPU"
+    if device.startswith("cuda"):
+        return "una GPU"
+    return device
 
 
 def _counts(values) -> dict:

@@ -47,4 +47,4 @@ def test_page_lists_every_figure_and_the_total(built_site):
         assert re.search(rf"<td>{re.escape(name)}</td>", page), f"{name} is not in the table"
     total = format_es(sum(e["seconds"] for e in figures.values()), ",.0f")
     assert re.sub(r"\s+", " ", f"tardaron {total} segundos") in page
-    assert "con el perfil mínimo, en el dispositivo" in page   # every tiny figure, in readers' words
+    assert "para la versión mínima del sitio (imágenes diminutas" in page   # every tiny figure, in readers' words

@@ -21,7 +21,9 @@ def sample() -> Manifest:
     catalog = {"content": [CatalogItem(name="a", file="content/a.jpg", title="A", width=640, height=480)],
                "style": [CatalogItem(name="b", file="styles/b.jpg", title="B", artist="X", year="1900")]}
     return make_manifest("preview", catalog, figures, {"gallery/a/d": "styles/d.jpg: file not found"},
-                         TimeDependent(files=["generated/manifest.json"], numbers=["seconds"]))
+                         TimeDependent(files=["generated/manifest.json"], numbers=["seconds"]),
+                         method={"profile": "preview", "settings": {"pooling": "max"},
+                                 "differences": {"pooling": {"paper": "avg", "ours": "max", "same": False}}})
 
 
 def test_round_trip(tmp_path):
@@ -35,7 +37,7 @@ def test_round_trip(tmp_path):
 def test_the_json_keeps_the_pages_names(tmp_path):
     raw = json.loads(sample().to_json())
     assert list(raw) == ["profile", "hero", "catalog", "figures", "failed", "devices", "torch_versions",
-                         "time_dependent", "device", "torch", "profiles"]
+                         "time_dependent", "device", "torch", "profiles", "method"]
     assert raw["hero"] == {"content": HERO.content, "style": HERO.style}
     assert list(raw["figures"]) == sorted(raw["figures"])
     assert list(raw["figures"]["gallery/a/b"]) == ["numbers", "seconds", "profile", "device", "torch", "key", "files"]

@@ -101,10 +101,12 @@ def test_the_figure_macro(render):
 
 
 def test_made_with_states_every_profile_shown(render):
-    assert render('<< made_with("painting/").profiles >>') == "el perfil de vista previa"
-    assert render('<< made_with("gallery/").profiles >>') == "el perfil completo"
+    assert html.unescape(render('<< made_with("painting/").profiles >>')) == \
+        "la versión de vista previa del sitio (imágenes pequeñas y optimizaciones cortas)"
+    assert html.unescape(render('<< made_with("gallery/").profiles >>')).startswith("la versión completa del sitio (")
     both = render("<< made_with().profiles >>")
-    assert html.unescape(both) == "los perfiles de vista previa (2 figuras) y completo (1 figura)"
+    assert html.unescape(both) == "las versiones de vista previa (2 figuras) y completa (1 figura) del sitio"
+    assert render('<< made_with().devices >>') == "la CPU"
     assert render('<< made_with("nothing/") is none >>') == "True"
 
 
@@ -166,7 +168,7 @@ def test_pages_state_the_profile_of_their_figures(built_site):
     for name in ("galeria.html", "creditos.html", "como-se-hizo.html", "index.html", "representaciones.html",
                  "vgg19.html", "contenido.html", "estilo.html", "obra.html"):
         text = re.sub(r"\s+", " ", page(built_site, name))
-        assert "el perfil mínimo" in text, name
+        assert "la versión mínima del sitio" in text, name
         assert "«tiny»" not in text, name
 
 
@@ -183,11 +185,12 @@ def test_numbers_are_spanish_on_the_built_page(built_site):
 
 @pytest.fixture()
 def docs_copy(built_site, tmp_path):
-    """What mkdocs reads from the built tiny site (mkdocs.yml, macros/, docs/), to break."""
+    """What mkdocs reads from the built tiny site (mkdocs.yml, macros/ and the generator/ it imports
+    its number formatter from, docs/), to break."""
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(built_site.root / "mkdocs.yml", root)
-    for folder in ("macros", "docs", "site_src"):
+    for folder in ("macros", "generator", "docs", "site_src"):
         shutil.copytree(built_site.root / folder, root / folder)
     return root
 

@@ -68,7 +68,7 @@ def draw(path, img, rows) -> None:
     for r, (layer, shape, picked) in enumerate(rows):
         head = axes[r][0]
         head.set_axis_off()
-        head.text(0.95, 0.5, f"{layer}\n{shape[0]} canales\n{shape[2]} × {shape[1]}", transform=head.transAxes,
+        head.text(0.95, 0.5, f"{layer}\n{shape[0]} filtros\n{shape[2]} × {shape[1]}", transform=head.transAxes,
                   ha="right", va="center", fontsize=10)
         for c, (channel, m) in enumerate(picked, start=1):
             ax = axes[r][c]

@@ -26,7 +26,10 @@ def figure_to_image(fig, dpi: int = DPI):
 
 
 def es(x: float, digits: int = 1) -> str:
-    return f"{x:.{digits}f}".replace(".", ",")
+    """A fixed-point number for a label, the pages' way (generator/spanish_numbers.py)."""
+    from ..spanish_numbers import format_es
+
+    return format_es(x, f".{digits}f", "text")
 
 
 def draw_composite(path, painting, photo, photo_crop, box, style_rows, content_rows) -> None:

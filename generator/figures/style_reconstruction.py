@@ -11,7 +11,7 @@ from .picks import painting
 FIGURE = Figure(
     order=80, outputs=("animation", "poster", "strip", "loss"),
     numbers=("width", "height", "evaluations", "initial_style_loss", "final_style_loss", "loss_reduction",
-             "frames", "stages", "transfer_seconds"),
+             "frames", "stages", "transfer_seconds", "style_share_*"),   # style_share_<layer>: w_l E_l / L at the end
     sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
            "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0], "frames": 20},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0], "frames": 40}})
@@ -41,6 +41,7 @@ def render(spec, ctx: RenderContext):
     from ..animation import frames_from, save_animation
     from ..plotting import loss_plot
     from ..reconstruct import noise_image
+    from .measures import style_layer_shares
     from .picks import settings as make_settings
 
     settings = make_settings(spec.params["settings"])
@@ -54,7 +55,8 @@ def render(spec, ctx: RenderContext):
               ctx.out / "loss.png", "evaluación de la pérdida", "$\\mathcal{L}_{estilo}$ (escala log.)",
               title="De ruido al estilo de la pintura", marks=scale_marks(settings))
     files["loss"] = "loss.png"
-    return files, {"width": style.width, "height": style.height, "evaluations": len(history),
+    shares = style_layer_shares(ctx, result.image, painting, settings)
+    return files, {**{f"style_share_{name}": share for name, share in shares.items()}, "width": style.width, "height": style.height, "evaluations": len(history),
                    "initial_style_loss": history[0]["style"], "final_style_loss": history[-1]["style"],
                    "loss_reduction": history[0]["style"] / max(history[-1]["style"], 1e-30),
                    "frames": len(frames), "stages": len(settings.scales), "transfer_seconds": round(result.seconds, 3)}

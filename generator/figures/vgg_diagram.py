@@ -142,7 +142,7 @@ def draw(path, img, groups) -> None:
         right = x + 0.05
         label(centre, mid + full_h / 2 + 0.3, f"bloque {g['block']}", fontsize=10, weight="bold", va="bottom")
         label(centre, mid - full_h / 2 - 0.1,
-              f"{len(g['convs'])} × conv 3×3\n{g['channels']} canales\n{g['width']} × {g['height']}")
+              f"{len(g['convs'])} × conv 3×3\n{g['channels']} filtros\n{g['width']} × {g['height']}")
     # The classifier that VGG19 was trained with, not part of the weights used here.
     x = 0.2 + in_w + 0.25 + len(groups) * slot + 0.3
     arrow(right + 0.08, x - 0.1, "#aaaaaa")
@@ -160,7 +160,7 @@ def draw(path, img, groups) -> None:
           fontsize=8, color="#777777")
     # Legend.
     ax.add_patch(Rectangle((0.2, 0.25), 0.15, 0.15, facecolor=PURPLE, alpha=0.85))
-    label(0.42, 0.4, "convolución 3×3 + ReLU (grosor: número de canales; alto: filas del mapa; debajo: ancho × alto)", ha="left")
+    label(0.42, 0.4, "convolución 3×3 + ReLU (grosor: número de filtros; alto: filas del mapa; debajo: ancho × alto)", ha="left")
     ax.add_patch(Rectangle((7.0, 0.25), 0.15, 0.15, facecolor=AMBER))
     label(7.22, 0.4, "max-pooling 2×2: mitad de ancho y de alto", ha="left")
     save_figure(fig, path)

@@ -8,7 +8,7 @@ from .picks import painting, photo
 FIGURE = Figure(
     order=140, outputs=("animation", "poster", "strip", "loss"),
     numbers=("width", "height", "evaluations", "initial_loss", "final_loss", "final_content_loss", "final_style_loss",
-             "frames", "transfer_seconds"),
+             "frames", "transfer_seconds", "noise_start_content_loss"),
     sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
            "preview": {"long_side": 192, "steps": 100, "scales": [1.0], "frames": 20},
            "full": {"long_side": 512, "steps": 500, "scales": [1.0], "frames": 40}})
@@ -28,6 +28,7 @@ def specs(catalog, profile, site_src):
 def render(spec, ctx: RenderContext):
     from ..animation import frames_from, save_animation
     from ..plotting import loss_plot
+    from .measures import noise_content_loss
     from .picks import settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
@@ -46,4 +47,5 @@ def render(spec, ctx: RenderContext):
     return files, {"width": content.width, "height": content.height, "evaluations": len(h),
                    "initial_loss": h[0]["total"], "final_loss": h[-1]["total"],
                    "final_content_loss": h[-1]["content"], "final_style_loss": h[-1]["style"],
-                   "frames": len(frames), "transfer_seconds": round(result.seconds, 3)}
+                   "frames": len(frames), "transfer_seconds": round(result.seconds, 3),
+                   "noise_start_content_loss": noise_content_loss(ctx, content, style, settings)}

@@ -10,7 +10,8 @@ BLENDS = ((1.0, 0.0), (0.5, 0.5), (0.0, 1.0))
 FIGURE = Figure(
     order=120, outputs=("image", *(f"blend{i}" for i in range(len(BLENDS)))),
     numbers=("width", "height", "evaluations", *(f"weight_first_{i}" for i in range(len(BLENDS))),
-             *(f"style_loss_{i}" for i in range(len(BLENDS)))),
+             *(f"style_loss_{i}" for i in range(len(BLENDS))),
+             "mix_colour_to_first", "mix_colour_to_second", "ends_colour_distance"),
     sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
            "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
@@ -29,6 +30,7 @@ def specs(catalog, profile, site_src):
 
 def render(spec, ctx: RenderContext):
     from ..plotting import es_number, image_row
+    from .measures import mean_colour_distance
     from .picks import settings as make_settings
 
     content, first, second = (read_image(x) for x in spec.inputs)
@@ -45,6 +47,10 @@ def render(spec, ctx: RenderContext):
         numbers[f"weight_first_{i}"] = a
         numbers[f"style_loss_{i}"] = result.history[-1]["style"]
         numbers["evaluations"] = len(result.history)
+    # Mean colour of the even mix against the two single-painting results (BLENDS' ends).
+    numbers["mix_colour_to_first"] = mean_colour_distance(images[1], images[0])
+    numbers["mix_colour_to_second"] = mean_colour_distance(images[1], images[2])
+    numbers["ends_colour_distance"] = mean_colour_distance(images[0], images[2])
     paintings = [fit_long_side(p, spec.params["long_side"]) for p in (first, second)]
     image_row([paintings[0]] + images + [paintings[1]],
               ["pintura 1"] + [f"mezcla {t}" for t in titles] + ["pintura 2"], ctx.out / "image.jpg", cell=2.2)

@@ -13,7 +13,8 @@ STYLE_WEIGHT = 1e4  # beta; alpha = ratio * beta
 FIGURE = Figure(
     order=90, outputs=("image",),
     numbers=("width", "height", "rows", "columns", "evaluations", "style_weight", "init_noise", "transfer_seconds",
-             "ratio_*", "style_loss_*", "content_loss_*"),   # one ratio_i, style_loss_i, content_loss_i per column
+             "ratio_*", "style_loss_*", "content_loss_*", "noise_start_content_loss",
+             "first_row_colour_to_painting", "first_row_colour_to_photo"),   # one ratio_i, style_loss_i, content_loss_i per column
     # alpha/beta columns per profile: the content loss sums over positions (it grows with the canvas)
     # while the style loss is normalised, so smaller cells need larger ratios to show the same trend.
     sizes={"tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-2, 1.0], "rows": 2},
@@ -47,6 +48,7 @@ def specs(catalog, profile, site_src):
 
 
 def render(spec, ctx: RenderContext):
+    from .measures import mean_colour_distance, noise_content_loss
     from .picks import settings as make_settings
 
     p = spec.params
@@ -64,6 +66,12 @@ def render(spec, ctx: RenderContext):
                "transfer_seconds": round(sum(r.seconds for _, r in results), 3)}
     for i, ratio in enumerate(ratios):
         numbers[f"ratio_{i}"] = ratio
+    # The seeded noise every cell starts from, at full size: its content loss is the scale.
+    numbers["noise_start_content_loss"] = noise_content_loss(ctx, content, style, results[0][0])
+    # The first row (conv1_1 alone), most style: whose mean colour did it take?
+    first = results[0][1].image
+    numbers["first_row_colour_to_painting"] = mean_colour_distance(first, style)
+    numbers["first_row_colour_to_photo"] = mean_colour_distance(first, content)
     # Style loss of the last row (all layers) per column: how far each result is from the painting.
     for i, (_, r) in enumerate(results[-len(ratios):]):
         numbers[f"style_loss_{i}"] = r.history[-1]["style"]

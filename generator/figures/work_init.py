@@ -11,7 +11,7 @@ TITLES = {"content": "desde la foto", "noise": "desde ruido", "style": "desde la
 FIGURE = Figure(
     order=100, outputs=("image", *INITS),
     numbers=("width", "height", "evaluations",
-             *(f"{i}_{loss}_loss" for i in INITS for loss in ("total", "content", "style"))),
+             *(f"{i}_{loss}_loss" for i in INITS for loss in ("total", "content", "style")), "noise_start_content_loss"),
     sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
            "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0]},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
@@ -29,6 +29,7 @@ def specs(catalog, profile, site_src):
 
 def render(spec, ctx: RenderContext):
     from ..plotting import image_row
+    from .measures import noise_content_loss
     from .picks import settings as make_settings
 
     content, style = (read_image(x) for x in spec.inputs)
@@ -44,6 +45,8 @@ def render(spec, ctx: RenderContext):
         numbers[f"{init}_content_loss"] = last["content"]
         numbers[f"{init}_style_loss"] = last["style"]
         numbers["evaluations"] = len(result.history)
+    # The seeded noise's content loss at this size: how far from the photo "nothing" is.
+    numbers["noise_start_content_loss"] = noise_content_loss(ctx, content, style, make_settings(spec.params["runs"]["noise"]))
     image_row(images, [TITLES[i] for i in spec.params["runs"]], ctx.out / "image.jpg")
     files["image"] = "image.jpg"
     return files, numbers

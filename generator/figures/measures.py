@@ -1,0 +1,47 @@
+"""Measurements the pages' conditional sentences rest on (cheap: one evaluation, pixel means)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from ..colour import stats
+from ..config import TransferSettings
+
+
+def noise_content_loss(ctx, content: Image.Image, style: Image.Image, settings: TransferSettings) -> float:
+    """The content loss of the seeded noise canvas at `content`'s size: the scale against which a
+    result's content loss says how much of the photo is left (1: no more than noise)."""
+    once = replace(settings, init="noise", steps=1, scales=(1.0,), snapshot_every=0, style_blend=None)
+    return float(ctx.run_transfer(content, [style], once, content.size).history[0]["content"])
+
+
+def mean_colour_distance(a: Image.Image, b: Image.Image) -> float:
+    """Distance between two images' mean RGB colours, in 0-255 levels."""
+    return float(np.linalg.norm(stats(a)[0] - stats(b)[0]))
+
+
+def style_layer_shares(ctx, canvas: Image.Image, painting: Image.Image, settings: TransferSettings) -> dict:
+    """{layer: w_l E_l / sum_l w_l E_l} between `canvas` and `painting`, weighed as the transfer
+    weighs them (the painting at the transfer's size, float32): which layers the loss is made of."""
+    import torch
+
+    from .. import images, losses, transfer
+
+    weights = transfer.layer_weights(settings)
+    side = transfer.style_side(canvas.size, settings.style_min_side, getattr(settings, "style_scale", 1.0))
+    model = ctx.model(settings.pooling)
+    layers = list(weights)
+    with torch.no_grad():
+        x = images.to_tensor(canvas).to(ctx.device, next(model.parameters()).dtype)
+        a = images.to_tensor(images.fit_long_side(painting, side, allow_upscale=True)).to(x.device, x.dtype)
+        fx, fa = model(x, layers), model(a, layers)
+        terms = {}
+        for name in layers:
+            m_x = fx[name].shape[-2] * fx[name].shape[-1]
+            m_a = fa[name].shape[-2] * fa[name].shape[-1]
+            target = losses.gram_matrix(fa[name].float()) * (m_x / m_a)
+            terms[name] = weights[name] * float(losses.style_layer_loss(fx[name].float(), target))
+    total = sum(terms.values()) or 1.0
+    return {name: value / total for name, value in terms.items()}

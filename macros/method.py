@@ -1,0 +1,87 @@
+""""Diferencias con el artículo": the manifest's `method` entry (generator/method.py) in Spanish.
+
+Each row names a choice, what Gatys et al. did and what this build's transfers did; the text is
+picked by value, so a changed default changes the page. A value without a phrase here is shown
+literally rather than described wrongly.
+"""
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+# name -> (topic, {value: phrase}); phrases are HTML.
+PHRASES: dict[str, tuple[str, dict]] = {
+    "taps": ("Dónde se leen las capas", {
+        "post_relu": "después de la ReLU (en el código del artículo, hecho con Caffe, la ReLU se aplica "
+                     "sobre la propia salida de la convolución, así que <code>conv4_2</code> ya es positiva)",
+        "pre_relu": "antes de la ReLU: <code>conv4_2</code> es la salida de la convolución, que puede ser negativa",
+    }),
+    "pooling": ("<i>Pooling</i> (la reducción a la mitad entre bloques)", {
+        "avg": "con la media de cada grupo de 2 × 2 posiciones (<i>average pooling</i>)",
+        "max": "con el máximo de cada grupo de 2 × 2 posiciones (<i>max-pooling</i>, el de la red original)",
+    }),
+    "rescale_weights": ("Escala de los pesos de la red", {
+        True: "reescalados para que la respuesta media de cada filtro, sobre un conjunto de imágenes, valga 1",
+        False: "sin reescalar, tal como se entrenaron (las capas profundas responden con números mucho mayores)",
+    }),
+    "style_balance": ("Peso de cada capa de estilo", {
+        "none": "el mismo para las cinco capas",
+        "photo": "cada capa dividida por la pérdida de estilo de la propia foto en esa capa, para que "
+                 "las cinco pesen parecido",
+    }),
+    "content_normalise": ("Pérdida de contenido", {
+        "sum": "la mitad de la suma de las diferencias al cuadrado",
+        "mean": "la media de las diferencias al cuadrado",
+    }),
+    "init": ("Lienzo inicial", {
+        "noise": "ruido blanco",
+        "content": "la fotografía",
+        "style": "la pintura",
+    }),
+    "optimizer": ("Optimizador", {"lbfgs": "L-BFGS", "adam": "Adam"}),
+    "line_search": ("Búsqueda de línea", {
+        "unstated": "no se detalla (solo dice L-BFGS)",
+        "none": "ninguna: cada paso tiene tamaño fijo y cuesta exactamente una evaluación",
+    }),
+    "precision": ("Precisión de los cálculos", {
+        "float32": "32 bits (<i>float32</i>)",
+        "bfloat16": "la red en 16 bits (<i>bfloat16</i>), las pérdidas en 32 bits",
+    }),
+    "weights_8bit": ("Pesos de VGG19", {
+        False: "los originales, de 32 bits",
+        True: "cuantizados a 8 bits: cada capa guarda 256 valores distintos",
+    }),
+}
+
+
+def _phrase(name: str, value) -> Markup:
+    phrases = PHRASES.get(name, ("", {}))[1]
+    if isinstance(value, str) and value not in phrases and name == "line_search":
+        # config.paper_differences states the line search in English prose.
+        value = "none" if value.startswith("none") else "unstated"
+    if value in phrases:
+        return Markup(phrases[value])
+    return escape(str(value))
+
+
+def paper_differences(manifest: dict, only_different: bool = True) -> list[dict]:
+    """Rows {name, topic, paper, ours, same} of the build's method entry, in the order above."""
+    rows = manifest.get("method", {}).get("differences", {})
+    names = [n for n in PHRASES if n in rows] + [n for n in rows if n not in PHRASES]
+    out = []
+    for name in names:
+        row = rows[name]
+        if only_different and row.get("same"):
+            continue
+        topic = PHRASES[name][0] if name in PHRASES else name
+        out.append({"name": name, "topic": Markup(topic), "paper": _phrase(name, row["paper"]),
+                    "ours": _phrase(name, row["ours"]), "same": bool(row.get("same"))})
+    return out
+
+
+def plain_differences(differences: dict) -> list[str]:
+    """The rows that differ, as plain-text lines (the Pruébalo notebook prints them)."""
+    rows = paper_differences({"method": {"differences": differences}})
+    untag = lambda html: re.sub(r"<[^>]+>", "", str(html))  # noqa: E731
+    return [f"{untag(r['topic'])}: en el artículo, {untag(r['paper'])}; aquí, {untag(r['ours'])}." for r in rows]

@@ -1,0 +1,221 @@
+"""Every sentence that says what a figure shows follows a number the build measured, and every
+sentence about the method follows the settings the build used (the manifest's `method`): each
+page is rendered over the tiny build's manifest with one number or setting flipped at a time, and
+the text must change with it."""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import replace
+
+import pytest
+
+from conftest import ROOT
+from generator.config import PROFILES, TransferSettings
+from generator.method import differences, method_entry
+from generator.plotting import es_number
+from generator.spanish_numbers import format_es
+from macros.method import PHRASES, paper_differences, plain_differences
+from pagesenv import page_env
+
+PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _set(manifest: dict, path: str, value) -> None:
+    if path.startswith(BL + ":mix"):  # the ends of the blend far apart: the mix's own colour decides
+        manifest["figures"][BL]["numbers"]["ends_colour_distance"] = 60.0
+    """`path` is "figure/name:number" or a dotted path from the manifest root."""
+    if ":" in path:
+        name, key = path.split(":", 1)
+        manifest["figures"][name]["numbers"][key] = value
+        return
+    *parents, last = path.split(".")
+    node = manifest
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+@pytest.fixture(scope="module")
+def base(tiny_site) -> dict:
+    return tiny_site.manifest
+
+
+def render_page(tmp_path, manifest: dict, page: str) -> str:
+    render = page_env(tmp_path, manifest)
+    return _flat(render((ROOT / "docs" / page).read_text(encoding="utf-8")))
+
+
+def test_every_page_renders_over_the_tiny_manifest(tmp_path, base):
+    for i, page in enumerate(PAGES):
+        assert render_page(tmp_path / str(i), base, page).strip(), page
+
+
+GR, IN, BL, AN, R = "work/grid", "work/init", "work/blend", "work/animation", "representations"
+
+
+def _grid_kept(m, fraction):
+    n = m["figures"][GR]["numbers"]
+    n[f"content_loss_{n['columns'] - 1}"] = fraction * n["noise_start_content_loss"]
+
+
+def _init_kept(m, start, fraction):
+    n = m["figures"][IN]["numbers"]
+    n[f"{start}_content_loss"] = fraction * n["noise_start_content_loss"]
+
+
+def _anim_kept(m, fraction):
+    n = m["figures"][AN]["numbers"]
+    n["final_content_loss"] = fraction * n["noise_start_content_loss"]
+
+
+# (page, change to the manifest, a text that must appear, a text that must not)
+CASES = [
+    ("obra.md", lambda m: (_set(m, GR + ":first_row_colour_to_painting", 5.0),
+                           _set(m, GR + ":first_row_colour_to_photo", 60.0)),
+     "lo que pasa del cuadro es sobre todo su color", "sigue más cerca del de la foto"),
+    ("obra.md", lambda m: (_set(m, GR + ":first_row_colour_to_painting", 60.0),
+                           _set(m, GR + ":first_row_colour_to_photo", 5.0)),
+     "sigue más cerca del de la foto", "lo que pasa del cuadro es sobre todo su color"),
+    ("obra.md", lambda m: _grid_kept(m, 0.2), "la fachada vuelve a distinguirse", "ni así llega a distinguirse"),
+    ("obra.md", lambda m: _grid_kept(m, 0.9), "ni así llega a distinguirse", "la fachada vuelve a distinguirse"),
+    ("obra.md", lambda m: _init_kept(m, "content", 0.2), "fachada sigue reconociéndose",
+     "ni siquiera partiendo de la foto"),
+    ("obra.md", lambda m: _init_kept(m, "content", 0.9), "ni siquiera partiendo de la foto",
+     "fachada sigue reconociéndose"),
+    ("obra.md", lambda m: _init_kept(m, "noise", 0.2), "el edificio llega a construirse", "apenas se insinúa"),
+    ("obra.md", lambda m: _init_kept(m, "noise", 0.9), "apenas se insinúa", "el edificio llega a construirse"),
+    ("obra.md", lambda m: _set(m, BL + ":ends_colour_distance", 1.0), "en color los tres apenas se distinguen",
+     "se parece mucho más"),
+    ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 5.0), _set(m, BL + ":mix_colour_to_second", 50.0)),
+     "se parece mucho más al de la primera pintura", "color queda entre los dos"),
+    ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 50.0), _set(m, BL + ":mix_colour_to_second", 5.0)),
+     "se parece mucho más al de la segunda pintura", "color queda entre los dos"),
+    ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 20.0), _set(m, BL + ":mix_colour_to_second", 25.0)),
+     "color queda entre los dos", "se parece mucho más"),
+    ("obra.md", lambda m: _anim_kept(m, 0.1), "el contenido se resiente poco", "se resiente bastante"),
+    ("obra.md", lambda m: _anim_kept(m, 0.5), "el contenido se resiente bastante", "se resiente poco"),
+    ("obra.md", lambda m: _anim_kept(m, 0.9), "casi tan lejos de la foto como el ruido", "se resiente"),
+    ("obra.md", lambda m: _set(m, "method.settings.init", "content"), "La galería de este sitio parte de la foto",
+     "parte de ruido, como el artículo"),
+    ("obra.md", lambda m: _set(m, "method.settings.init", "noise"), "parte de ruido, como el artículo",
+     "Al principio la pérdida de contenido es nula"),
+    ("obra.md", lambda m: _set(m, "method.settings.content_normalise", "mean"),
+     "las dos están normalizadas por el número de posiciones", "suma sobre todas las posiciones"),
+    ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 30.0), "la foto reaparece casi entera",
+     "llega a ser fiel"),
+    ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 12.0), "llega a ser fiel",
+     "la foto reaparece casi entera"),
+    ("contenido.md", lambda m: _set(m, "method.settings.taps", "pre_relu"), "antes de su ReLU: allí",
+     "también mide `conv4_2` después"),
+    ("contenido.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "también mide `conv4_2` después",
+     "antes de su ReLU: allí"),
+    ("estilo.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "nunca son negativas",
+     "también puede ser negativa"),
+    ("estilo.md", lambda m: _set(m, "method.settings.style_balance", "photo"), "A diferencia del artículo",
+     "todas con el mismo peso"),
+    ("estilo.md", lambda m: _set(m, "method.settings.style_balance", "none"), "todas con el mismo peso",
+     "A diferencia del artículo"),
+    ("estilo.md", lambda m: _set(m, "method.settings.rescale_weights", True), "aunque los pesos de la red se hayan",
+     "en la red tal como se entrenó"),
+    ("estilo.md", lambda m: _set(m, "method.settings.pooling", "avg"), "usan la media, como el artículo",
+     "usan la original, el máximo"),
+    ("estilo.md", lambda m: _set(m, "method.settings.pooling", "max"), "usan la original, el máximo",
+     "usan la media, como el artículo"),
+    ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", True), "también los reescala", None),
+    ("estilo.md", lambda m: [_set(m, f"style/reconstruction:style_share_{l}", v) for l, v in
+                             zip(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), (0.05, 0.8, 0.05, 0.05, 0.05))],
+     "conv2&#95;1</code> aporta el 80 %", None),
+    ("estilo.md", lambda m: [_set(m, f"style/reconstruction:style_share_{l}", v) for l, v in
+                             zip(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), (0.3, 0.25, 0.2, 0.15, 0.1))],
+     "conv1&#95;1</code> aporta el 30 % de la pérdida de estilo y <code>conv5&#95;1</code>, el 10 %", "las demás apenas cuentan"),
+    ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", False), "los reescalaron",
+     "también los reescala"),
+]
+
+
+@pytest.mark.parametrize("page, change, present, absent", CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_the_text_follows_the_number(tmp_path, base, page, change, present, absent):
+    manifest = copy.deepcopy(base)
+    change(manifest)
+    text = render_page(tmp_path, manifest, page)
+    assert _flat(present) in text, f"{page}: {present!r} missing"
+    if absent:
+        assert _flat(absent) not in text, f"{page}: {absent!r} should not be there"
+
+
+def test_index_names_the_device_of_the_hero(tmp_path, base):
+    hero = f"gallery/{base['hero']['content']}/{base['hero']['style']}"
+    for device, words in (("cpu", "en la CPU (el procesador general"), ("cuda", "en una GPU (el procesador gráfico")):
+        manifest = copy.deepcopy(base)
+        manifest["figures"][hero]["device"] = device
+        assert words in render_page(tmp_path / device, manifest, "index.md")
+
+
+def test_the_differences_box_follows_the_settings(tmp_path, base):
+    manifest = copy.deepcopy(base)
+    manifest["method"] = method_entry(PROFILES["preview"])
+    rows = manifest["method"]["differences"]
+    text = render_page(tmp_path / "a", manifest, "obra.md")
+    assert "Diferencias con el artículo" in text
+    for name in ("init", "optimizer", "precision", "weights_8bit"):
+        if name in rows and not rows[name]["same"]:
+            assert _flat(str(PHRASES[name][0])) in text, name
+    # A build whose choices all match the paper says so instead of listing anything.
+    for row in rows.values():
+        row["same"] = True
+    text = render_page(tmp_path / "b", manifest, "obra.md")
+    assert "se calcularon como en el artículo" in text
+    assert "Lienzo inicial" not in text
+
+
+def test_the_build_writes_the_method_it_used(base):
+    method = base["method"]
+    assert method["profile"] == "tiny"
+    assert method["settings"] == method_entry(PROFILES["tiny"])["settings"]
+    assert {"pooling", "init", "optimizer", "weights_8bit"} <= set(method["differences"])
+
+
+def test_differences_follow_a_changed_default():
+    plain = differences(TransferSettings())
+    paper_like = differences(replace(TransferSettings(), pooling="avg", init="noise"))
+    assert not plain["pooling"]["same"] and paper_like["pooling"]["same"]
+    assert not plain["init"]["same"] and paper_like["init"]["same"]
+    lines = plain_differences(plain)
+    assert any(line.startswith("Lienzo inicial: en el artículo, ruido blanco; aquí, la fotografía") for line in lines)
+    assert not any(line.startswith("Lienzo inicial") for line in plain_differences(paper_like))
+
+
+def test_an_unknown_choice_is_shown_literally():
+    rows = paper_differences({"method": {"differences": {"warp": {"paper": "a<b", "ours": "c", "same": False}}}})
+    assert rows[0]["topic"] == "warp" and str(rows[0]["paper"]) == "a&lt;b"
+
+
+@pytest.mark.parametrize("value", [0.5, 1e-3, 1.0, 1e4, 12345.6, -3e-7])
+def test_plot_labels_print_numbers_as_the_pages_do(value):
+    assert es_number(value) == format_es(value, ".2g", "text")
+
+
+# Words the pages avoid (README, "Readers' Spanish"): one variant, one term per idea.
+AVOIDED = [r"\bsólo\b", r"\bcompilación", r"\bactivaci[oó]n", r"\bcorre\b", r"\bordenador", r"\bvosotros\b",
+           r"\bdistancias? de (contenido|estilo)\b", r"\bcomo en el artículo: \$\\beta = 10\^4"]
+
+
+def test_pages_keep_one_spanish(tmp_path, base):
+    for i, page in enumerate(PAGES):
+        text = render_page(tmp_path / str(i), base, page)
+        for pattern in AVOIDED:
+            assert not re.search(pattern, text), f"{page}: {pattern}"
+    nb = (ROOT / "docs" / "pruebalo.ipynb").read_text(encoding="utf-8")
+    for pattern in AVOIDED:
+        assert not re.search(pattern, nb), f"pruebalo.ipynb: {pattern}"
+
+
+def test_nav_puts_the_model_before_the_representations():
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
+    assert nav.index("vgg19.md") < nav.index("representaciones.md") < nav.index("contenido.md")
