@@ -96,6 +96,14 @@ class Session:
         self.context.close()
 
 
+def record_parity(name: str, ours: list[dict], theirs: list[dict]) -> None:
+    """Both sides' losses per evaluation, for reading (test-artifacts/live/parity-NAME.json)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    rows = [{"evaluation": i + 1, "browser": {k: o[k] for k in ("rawContent", "rawStyle", "total")},
+             "engine": {k: t[k] for k in ("content", "style", "total")}} for i, (o, t) in enumerate(zip(ours, theirs))]
+    (ARTIFACTS / f"parity-{name}.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
 def png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
@@ -263,6 +271,7 @@ def test_first_evaluation_matches_the_engine(browser_run, engine_run):
 
 
 def test_lbfgs_follows_the_engine(browser_run, engine_run):
+    record_parity("default", browser_run["history"], engine_run)
     ours = [h["total"] for h in browser_run["history"]]
     theirs = [h["total"] for h in engine_run]
     assert len(ours) == len(theirs) == PARITY_EVALUATIONS
@@ -309,6 +318,7 @@ def test_parity_holds_for_another_objective(browser, site, parity_images):
         ("pre_relu", "avg", "none", "sum")
     settings = TransferSettings(steps=1, init="style", **OTHER_OBJECTIVE)
     theirs = run_transfer(photo, [painting], settings, photo.size).history[0]
+    record_parity("another", [ours], [theirs])
     for key, their_key in (("rawContent", "content"), ("rawStyle", "style"), ("total", "total")):
         assert ours[key] == pytest.approx(theirs[their_key], rel=1e-3), key
 
