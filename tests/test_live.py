@@ -96,6 +96,14 @@ class Session:
         self.context.close()
 
 
+def record_parity(name: str, ours: list[dict], theirs: list[dict]) -> None:
+    """Both sides' losses per evaluation, for reading (test-artifacts/live/parity-NAME.json)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    rows = [{"evaluation": i + 1, "browser": {k: o[k] for k in ("rawContent", "rawStyle", "total")},
+             "engine": {k: t[k] for k in ("content", "style", "total")}} for i, (o, t) in enumerate(zip(ours, theirs))]
+    (ARTIFACTS / f"parity-{name}.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
 def png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
@@ -138,9 +146,12 @@ def browser_run(browser, site, parity_images):
     s.upload("photo", "foto.png", png(photo))
     s.upload("painting", "cuadro.png", png(painting))
     s.page.wait_for_function(f"{STATE}.paintingWidth === '{painting.width}' && {STATE}.photoWidth === '{photo.width}'")
+    slider = s.page.evaluate("({min: document.getElementById('live-ratio').min, max: document.getElementById('live-ratio').max,"
+                             " text: document.getElementById('live-ratio-value').textContent})")
     s.start()
     first = s.wait_finished()
     first_history = s.history()
+    style_weight = s.page.evaluate("window.liveRun.runWeights.styleWeight")
     s.screenshot("parity-desktop.png")
     s.start()
     second = s.wait_finished()
@@ -150,7 +161,7 @@ def browser_run(browser, site, parity_images):
     with s.page.expect_download() as download:
         s.page.click("#live-download")
     data = Path(download.value.path()).read_bytes()
-    yield {"first": first, "history": first_history, "second": second, "third": s.state(), "png": data,
+    yield {"first": first, "history": first_history, "slider": slider, "first_history_weights": style_weight, "second": second, "third": s.state(), "png": data,
            "errors": s.errors, "message": s.message(), "requests": s.requests, "base": site}
     s.close()
 
@@ -199,6 +210,55 @@ def test_objective_carries_the_engines_choices():
     assert (obj["tap"], obj["pooling"], obj["deepest"]) == ("post_relu", "avg", "relu4_2")
     assert obj["style_layer_weights"] == {"relu1_1": 0.75, "relu3_1": 0.25}
     assert obj["style_layer_weights_rule"] == "given" and obj["style_weight"] == 5.0
+    default_names = with_overrides(taps="post_relu", content_layers=("conv4_2",), style_layers=("conv1_1",))
+    assert (default_names["content_layers"], default_names["style_layers"]) == (["relu4_2"], ["relu1_1"])
+
+
+def test_default_objective_is_balanced_and_mean():
+    """The default parity run exercises the engine's own choices: post-ReLU, balance, mean."""
+    from generator.live_objective import objective
+
+    obj = objective()
+    assert (obj["tap"], obj["style_balance"], obj["content_normalise"]) == ("post_relu", "photo", "mean")
+    assert obj["content_layers"] == ["relu4_2"] and obj["style_layers"][0] == "relu1_1"
+
+
+def test_objective_refuses_what_the_page_cannot_run():
+    from generator.live_objective import with_overrides
+
+    for overrides in ({"scales": (0.5, 1.0)}, {"rescale_weights": True}, {"precision": "bfloat16"},
+                      {"style_balance": "layers"}):
+        with pytest.raises(ValueError, match="live page cannot reproduce"):
+            with_overrides(**overrides)
+
+
+def test_formula_probe_catches_a_changed_engine(monkeypatch):
+    """The build-time probe fails when transfer.py's content term or balance changes."""
+    from generator import live_objective, transfer
+
+    live_objective.check_loss_formulas()
+    original = transfer.content_term
+    monkeypatch.setattr(transfer, "content_term", lambda f, t, n: original(f, t, "sum"))
+    with pytest.raises(RuntimeError, match="no longer matches"):
+        live_objective.check_loss_formulas()
+    monkeypatch.setattr(transfer, "content_term", original)
+    monkeypatch.setattr(transfer, "balanced_weights", lambda w, losses: dict(w))
+    with pytest.raises(RuntimeError, match="no longer matches"):
+        live_objective.check_loss_formulas()
+
+
+def test_slider_starts_at_the_engines_ratio(browser_run):
+    """α/β starts at content_weight / style_weight (2e-7 by default) inside the slider's range."""
+    from generator.live_objective import objective
+
+    obj = objective()
+    exponent = math.log10(obj["content_weight"] / obj["style_weight"])
+    slider = browser_run["slider"]
+    assert float(slider["min"]) <= exponent - 2 and exponent + 2 <= float(slider["max"])
+    assert float(browser_run["first"]["defaultRatioExponent"]) == pytest.approx(exponent, abs=1e-12)
+    assert browser_run["first_history_weights"] == pytest.approx(obj["style_weight"], rel=1e-9)
+    mantissa = f"{10 ** (exponent - math.floor(exponent)):.1f}".replace(".", ",")
+    assert slider["text"].startswith(f"α/β = {mantissa} × 10"), slider["text"]
 
 
 def test_first_evaluation_matches_the_engine(browser_run, engine_run):
@@ -211,6 +271,7 @@ def test_first_evaluation_matches_the_engine(browser_run, engine_run):
 
 
 def test_lbfgs_follows_the_engine(browser_run, engine_run):
+    record_parity("default", browser_run["history"], engine_run)
     ours = [h["total"] for h in browser_run["history"]]
     theirs = [h["total"] for h in engine_run]
     assert len(ours) == len(theirs) == PARITY_EVALUATIONS
@@ -218,13 +279,17 @@ def test_lbfgs_follows_the_engine(browser_run, engine_run):
     assert ours[-1] == pytest.approx(theirs[-1], rel=0.05)
 
 
-OTHER_OBJECTIVE = dict(content_layers=("relu4_2",), style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
-                       style_layer_weights=(0.4, 0.3, 0.2, 0.1), pooling="avg", style_weight=2e3)
+# Every choice the default does not make: pre-ReLU taps, average pooling, given layer weights,
+# no balance, the paper's 1/2 sum content loss, the paper's scale of beta.
+OTHER_OBJECTIVE = dict(taps="pre_relu", content_layers=("conv4_2",), style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1"),
+                       style_layer_weights=(0.4, 0.3, 0.2, 0.1), pooling="avg", style_weight=2e3,
+                       style_balance="none", content_normalise="sum")
 
 
 def test_parity_holds_for_another_objective(browser, site, parity_images):
-    """The page follows objective.json, not its own assumptions: post-ReLU taps, average pooling and
-    given layer weights (served in place of the build's file) still match the engine."""
+    """The page follows objective.json, not its own assumptions: pre-ReLU taps, average pooling,
+    given layer weights, no balance and the summed content loss (served in place of the build's
+    file) still match the engine."""
     from generator.config import TransferSettings
     from generator.live_objective import with_overrides
     from generator.transfer import run_transfer
@@ -249,9 +314,11 @@ def test_parity_holds_for_another_objective(browser, site, parity_images):
     assert s.wait_finished()["status"] == "done", s.message()
     ours = s.history()[0]
     s.close()
-    assert served["tap"] == "post_relu" and served["pooling"] == "avg"
+    assert (served["tap"], served["pooling"], served["style_balance"], served["content_normalise"]) == \
+        ("pre_relu", "avg", "none", "sum")
     settings = TransferSettings(steps=1, init="style", **OTHER_OBJECTIVE)
     theirs = run_transfer(photo, [painting], settings, photo.size).history[0]
+    record_parity("another", [ours], [theirs])
     for key, their_key in (("rawContent", "content"), ("rawStyle", "style"), ("total", "total")):
         assert ours[key] == pytest.approx(theirs[their_key], rel=1e-3), key
 

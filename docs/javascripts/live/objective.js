@@ -1,7 +1,9 @@
 // The engine's objective in TensorFlow.js, driven entirely by the build's objective.json
 // (generator/live_objective.py): layer order, pooling, which responses are read (their names say
 // before or after the ReLU), content and style layers with their weights, alpha and beta, and the
-// two loss formulas (content: factor * sum (X - P)^2; style: sum (G - A)^2 / (divisor N^2 M^2)).
+// loss formulas (content: factor * sum (X - P)^2, or mean (X - P)^2 when content_normalise is
+// "mean"; style: sum (G - A)^2 / (divisor N^2 M^2), each w_l divided once per run by the photo's
+// own style loss at that layer when style_balance is "photo" and both terms are on).
 //
 // Speed on WASM: autograd's Conv2DBackpropInput is a slow single-threaded loop there, so each
 // convolution's input gradient is computed as a forward convolution with the kernel rotated 180
@@ -107,42 +109,68 @@ export class Problem {
   constructor(net, content, grams, {contentWeight, styleWeight, tvWeight, styleLayers}) {
     const tf = net.tf;
     const obj = net.objective;
+    if (!["sum", "mean"].includes(obj.content_normalise) || !["none", "photo"].includes(obj.style_balance)) {
+      throw new Error(`objective.json: unknown content_normalise ${obj.content_normalise} or style_balance ${obj.style_balance}`);
+    }
     this.net = net;
     this.weights = {content: contentWeight, style: styleWeight, tv: tvWeight};
-    this.styleLayers = styleLayers;                       // {name: w_l}
+    this.styleLayers = styleWeight ? styleLayers : {};   // {name: w_l}
     this.contentLayers = contentWeight ? obj.content_layers : [];
-    const names = [...new Set([...this.contentLayers, ...Object.keys(styleLayers)])];
+    const names = [...new Set([...this.contentLayers, ...Object.keys(this.styleLayers)])];
     this.layers = obj.layers.filter(n => names.includes(n));
     this.shape = content.shape;
+    // transfer.balanced_weights: w_l / E_l(photo), the photo's own gap to the painting at l.
+    const balance = obj.style_balance === "photo" && this.contentLayers.length > 0 && Object.keys(this.styleLayers).length > 0;
     this.targets = tf.tidy(() => {
       const c = net.features(content, this.layers);
       const kept = {};
       for (const name of this.contentLayers) kept[`content:${name}`] = c[name];
-      for (const name of Object.keys(styleLayers)) {
+      for (const name of Object.keys(this.styleLayers)) {
         // The painting's Gram matrix rescaled to the canvas's M_l, as transfer.style_targets does.
         const [, h, w] = c[name].shape;
         kept[`gram:${name}`] = tf.mul(grams[name].gram, (h * w) / grams[name].positions);
       }
+      if (balance) {
+        kept.photoLosses = tf.stack(Object.keys(this.styleLayers).map(name => this.layerLoss(c[name], kept[`gram:${name}`])));
+      }
       return kept;
     });
+    if (balance) {
+      const values = this.targets.photoLosses.dataSync();
+      this.targets.photoLosses.dispose();
+      delete this.targets.photoLosses;
+      this.styleLayers = Object.fromEntries(Object.entries(this.styleLayers)
+        .map(([name, w], i) => [name, w / Math.max(values[i], 1e-30)]));
+    }
+  }
+
+  // E_l = sum (G - A)^2 / (divisor N^2 M^2) for the features f of one layer.
+  layerLoss(f, targetGram) {
+    const tf = this.net.tf;
+    const [, h, w, c] = f.shape;
+    const diff = tf.sub(this.net.gram(f), targetGram);
+    return tf.div(tf.sum(tf.square(diff)), this.net.objective.style_divisor * c * c * (h * w) * (h * w));
+  }
+
+  // The content term of one layer: the paper's factor * sum of squares, or the mean square.
+  contentLoss(f, target) {
+    const tf = this.net.tf;
+    const sq = tf.square(tf.sub(f, target));
+    return this.net.objective.content_normalise === "mean" ? tf.mean(sq)
+      : tf.mul(this.net.objective.content_factor, tf.sum(sq));
   }
 
   // Scalar tensors {content, style, tv, total} for the canvas x; call inside a gradient.
   terms(x) {
     const tf = this.net.tf;
-    const obj = this.net.objective;
     const feats = this.net.features(x, this.layers);
     let content = tf.scalar(0);
     for (const name of this.contentLayers) {
-      const diff = tf.sub(feats[name], this.targets[`content:${name}`]);
-      content = tf.add(content, tf.mul(obj.content_factor, tf.sum(tf.square(diff))));
+      content = tf.add(content, this.contentLoss(feats[name], this.targets[`content:${name}`]));
     }
     let style = tf.scalar(0);
     for (const [name, weight] of Object.entries(this.styleLayers)) {
-      const [, h, w, c] = feats[name].shape;
-      const diff = tf.sub(this.net.gram(feats[name]), this.targets[`gram:${name}`]);
-      const layerLoss = tf.div(tf.sum(tf.square(diff)), obj.style_divisor * c * c * (h * w) * (h * w));
-      style = tf.add(style, tf.mul(weight, layerLoss));
+      style = tf.add(style, tf.mul(weight, this.layerLoss(feats[name], this.targets[`gram:${name}`])));
     }
     let tv = tf.scalar(0);
     if (this.weights.tv) {

@@ -123,6 +123,16 @@ function setRatio(exponent) {
   showRatio();
 }
 
+// The slider spans RATIO_SPAN decades either side of the engine's α/β and starts there.
+const RATIO_SPAN = 3;
+
+function setRatioRange(exponent) {
+  ui.ratio.min = String(Math.floor(exponent) - RATIO_SPAN);
+  ui.ratio.max = String(Math.ceil(exponent) + RATIO_SPAN);
+  setState({defaultRatioExponent: plain(exponent)});
+  setRatio(exponent);
+}
+
 function scientific(exponent) {
   const whole = Math.floor(exponent + 1e-9);
   const mantissa = 10 ** (exponent - whole);
@@ -195,7 +205,8 @@ async function start() {
     say(`La foto «${page.photo.label}» quedaría de ${w} × ${h} px: la red necesita al menos ${obj.min_canvas_side} px por lado (elige una foto más grande o un tamaño mayor).`);
     return;
   }
-  const styleSide = Math.max(Math.max(w, h), obj.style_min_side);
+  // transfer.style_side: the canvas's long side, at least style_min_side, times style_scale.
+  const styleSide = Math.max(1, Math.round(Math.max(Math.max(w, h), obj.style_min_side) * obj.style_scale));
   const [sw, sh] = fitLongSide(page.painting.bitmap.width, page.painting.bitmap.height, styleSide, true);
   const content = {rgba: await pixels(page.photo.bitmap, w, h), width: w, height: h};
   const style = {rgba: await pixels(page.painting.bitmap, sw, sh), width: sw, height: sh,
@@ -422,7 +433,7 @@ async function init() {
   if (siteImages("photo").some(e => e.name === defaultPhoto)) ui.photoSelect.value = defaultPhoto;
   if (siteImages("painting").some(e => e.name === defaultPainting)) ui.paintingSelect.value = defaultPainting;
   buildLayerBoxes(page.objective);
-  setRatio(Math.log10(page.objective.content_weight / page.objective.style_weight));
+  setRatioRange(Math.log10(page.objective.content_weight / page.objective.style_weight));
   ui.evaluations.value = String(DEFAULT_EVALUATIONS);
   ui.size.value = "64";
   const errors = [];
