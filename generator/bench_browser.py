@@ -81,6 +81,9 @@ def rate(seconds: list[float]) -> float:
 def browser_rates(sizes, evaluations, backends, budget, chromium) -> dict:
     from playwright.sync_api import sync_playwright
 
+    from .live_objective import objective
+
+    engine_objective = objective()  # the engine's own objective, as the page runs it
     results = {}
     with serve(DOCS) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
@@ -108,12 +111,12 @@ def browser_rates(sizes, evaluations, backends, budget, chromium) -> dict:
                     continue   # a smaller size already ran out of time: a larger one would too
                 photo, style = problem(side)
                 page.evaluate("() => { messages.length = 0; }")
-                page.evaluate("""([content, style, n]) => worker.postMessage({type: 'start', evaluations: n,
+                page.evaluate("""([content, style, n, o]) => worker.postMessage({type: 'start', evaluations: n,
                     content: {...content, rgba: new Uint8ClampedArray(content.rgba)},
                     style: {...style, rgba: new Uint8ClampedArray(style.rgba), key: 'bench:' + style.width},
-                    settings: {contentWeight: 1, styleWeight: 1000, tvWeight: 0, init: 'content', optimizer: 'lbfgs',
-                               styleLayers: {conv1_1: 0.2, conv2_1: 0.2, conv3_1: 0.2, conv4_1: 0.2, conv5_1: 0.2}}})""",
-                              [rgba(photo), rgba(style), evaluations])
+                    settings: {contentWeight: o.content_weight, styleWeight: o.style_weight, tvWeight: 0,
+                               init: 'content', optimizer: 'lbfgs', styleLayers: o.style_layer_weights}})""",
+                              [rgba(photo), rgba(style), evaluations, engine_objective])
                 start = time.monotonic()
                 stopped = False
                 while True:
