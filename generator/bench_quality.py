@@ -36,7 +36,7 @@ def run_pair(pair: str, size: int, out: Path, device: str, convs) -> dict:
     photo_path, painting_path = BENCH_DIR / PHOTO, BENCH_DIR / PAIRS[pair]
     ours_path = out / f"quality-{pair}-ours.png"
     start = time.perf_counter()
-    result = stylize(photo_path, [painting_path], ours_path, size=size, device=device, show_progress=False)
+    result, _ = stylize(photo_path, [painting_path], ours_path, size=size, device=device, show_progress=False)
     seconds = time.perf_counter() - start
     scorer = quality_score.Scorer(quality_score.read(photo_path), quality_score.read(painting_path), convs=convs)
     theirs_path = BENCH_DIR / f"tubingen_{pair}.png"
