@@ -116,6 +116,33 @@ def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixel
     return targets
 
 
+def active_terms(settings: TransferSettings) -> tuple[tuple, dict]:
+    """The content layers and the style layers' weights w_l that are computed: a term with weight
+    zero (reconstructions) is neither computed nor backpropagated."""
+    style_w = layer_weights(settings) if settings.style_weight else {}
+    content_layers = tuple(settings.content_layers) if settings.content_weight else ()
+    return content_layers, style_w
+
+
+def stage_targets(model, content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
+                  stage_size: tuple[int, int], size: tuple[int, int], device: str) -> tuple:
+    """One coarse-to-fine stage's problem: (photo tensor, painting tensors, content targets P^l,
+    target Gram matrices, content weight) for a canvas of `stage_size` whose final size is `size`."""
+    content_layers, style_w = active_terms(settings)
+    content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
+    painting_side = style_side(stage_size, settings.style_min_side)
+    style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
+                for s in styles]
+    with torch.no_grad():
+        content_targets = model(content_t, content_layers)
+        pixels = {n: f.shape[-2] * f.shape[-1] for n, f in model(content_t, list(style_w)).items()}
+    grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
+    # The content loss grows with the number of positions and the style loss does not, so a
+    # coarse stage weighs content up by the pixel ratio to solve the final problem's balance.
+    content_weight = settings.content_weight * (size[0] * size[1]) / (stage_size[0] * stage_size[1])
+    return content_t, style_ts, content_targets, grams, content_weight
+
+
 def deepest_layer(settings: TransferSettings) -> str:
     used = set(settings.content_layers if settings.content_weight else ()) | \
         set(settings.style_layers if settings.style_weight else ())
@@ -135,9 +162,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)
     torch.manual_seed(settings.seed)
     model = _network(settings.pooling, device, settings.precision)
-    # A term with weight zero (reconstructions) is neither computed nor backpropagated.
-    style_w = layer_weights(settings) if settings.style_weight else {}
-    content_layers = tuple(settings.content_layers) if settings.content_weight else ()
+    content_layers, style_w = active_terms(settings)
     all_layers = sorted(set(content_layers) | set(style_w), key=LAYERS.index)
     result = TransferResult(image=content)
     clock = _Clock(device)
@@ -150,21 +175,12 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                                                         stage_steps(settings.steps, len(scales)))):
             final_stage = stage == len(scales) - 1
             float32_from = steps - settings.float32_finish if final_stage else steps
-            content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
-            painting_side = style_side(stage_size, settings.style_min_side)
-            style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
-                        for s in styles]
+            content_t, style_ts, content_targets, grams, content_weight = stage_targets(
+                model, content, styles, settings, stage_size, size, device)
             if canvas is None:
                 canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
             else:
                 canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
-            with torch.no_grad():
-                content_targets = model(content_t, content_layers)
-                pixels = {n: f.shape[-2] * f.shape[-1] for n, f in model(content_t, list(style_w)).items()}
-            grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
-            # The content loss grows with the number of positions and the style loss does not, so a
-            # coarse stage weighs content up by the pixel ratio to solve the final problem's balance.
-            content_weight = settings.content_weight * (size[0] * size[1]) / (stage_size[0] * stage_size[1])
             canvas = canvas.detach().contiguous().requires_grad_(True)
 
             def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams,
