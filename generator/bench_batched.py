@@ -7,8 +7,10 @@ init comparison), at the preview profile's sizes and at 1.5x, in float32 and bfl
 
 Per evaluation = (time of the last evaluation - time of the WARM-th) / evaluations between: the
 first evaluations (targets, float32 warm-up) are left out. "separate" is the sum over the K
-canvases of run_transfer's seconds per evaluation; "batched" is run_batch's. Each is the minimum
-over --repeats runs (other processes only ever slow a run down). JSON to bench/results/.
+canvases of run_transfer's seconds per evaluation; "batched" is run_batch's. "run s" is the whole
+run of --evals evaluations, targets included (run_batch computes a photo's or a painting's
+activations once for all the canvases that share it). Each is the minimum over --repeats runs
+(other processes only ever slow a run down). JSON to bench/results/.
 """
 from __future__ import annotations
 
@@ -73,22 +75,28 @@ def measure(case: str, long_side: int, precision: str, steps: int, repeats: int,
     from .transfer import run_transfer
 
     problems, size = problems_for(case, long_side, steps, precision)
-    separate, batched = [], []
+    separate, batched, separate_total, batched_total = [], [], [], []
     for _ in range(repeats):
-        separate.append(sum(per_evaluation(run_transfer(p.content, list(p.styles), p.settings, size, device))
-                            for p in problems))
-        batched.append(per_evaluation(run_batch(problems, size, device)[0]))
+        alone = [run_transfer(p.content, list(p.styles), p.settings, size, device) for p in problems]
+        separate.append(sum(per_evaluation(r) for r in alone))
+        separate_total.append(sum(r.seconds for r in alone))
+        together = run_batch(problems, size, device)[0]
+        batched.append(per_evaluation(together))
+        batched_total.append(together.seconds)
     return {"case": case, "canvases": len(problems), "size": list(size), "precision": precision,
             "separate_s_per_eval": min(separate), "batched_s_per_eval": min(batched),
-            "speedup": min(separate) / min(batched), "separate_all": separate, "batched_all": batched}
+            "speedup": min(separate) / min(batched), "separate_all": separate, "batched_all": batched,
+            "separate_run_s": min(separate_total), "batched_run_s": min(batched_total)}
 
 
 def table(rows: list[dict]) -> str:
-    head = f"{'case':<14} {'K':>3} {'size':>9} {'precision':<9} {'separate s/eval':>16} {'batched s/eval':>15} {'speed-up':>9}"
+    head = (f"{'case':<14} {'K':>3} {'size':>9} {'precision':<9} {'separate s/eval':>16} {'batched s/eval':>15} "
+            f"{'speed-up':>9} {'run s: separate':>16} {'batched':>8}")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(f"{r['case']:<14} {r['canvases']:>3} {r['size'][0]:>4}x{r['size'][1]:<4} {r['precision']:<9} "
-                     f"{r['separate_s_per_eval']:>16.3f} {r['batched_s_per_eval']:>15.3f} {r['speedup']:>8.2f}x")
+                     f"{r['separate_s_per_eval']:>16.3f} {r['batched_s_per_eval']:>15.3f} {r['speedup']:>8.2f}x "
+                     f"{r['separate_run_s']:>16.1f} {r['batched_run_s']:>8.1f}")
     return "\n".join(lines)
 
 
