@@ -1,8 +1,10 @@
 """Several independent transfers of one canvas size optimised together: each evaluation sends
 the K canvases through VGG19 in one forward and one backward pass. Every canvas keeps its own
-photo, paintings, weights (alpha, beta, w_l, TV), layers, initial image and optimiser state, and
-nothing couples them: canvas k ends where `transfer.run_transfer` alone would, up to float
-rounding (tests/test_batched.py).
+photo, paintings, weights (alpha, beta, w_l, TV), objective (taps, style_balance,
+content_normalise, style_scale: the targets and weights come from transfer.stage_targets, the
+content term from transfer.content_term), layers, initial image and optimiser state, and nothing
+couples them: canvas k follows `transfer.run_transfer` alone, up to float rounding
+(tests/test_batched.py).
 
 How: the canvases are sorted by the deepest layer they need and the batch narrows past each
 canvas's last layer (a slice of the batch, no copy), so a conv1_2 reconstruction never runs
@@ -53,10 +55,12 @@ class Problem:
     settings: TransferSettings
 
 
-def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=None) -> list[TransferResult]:
+def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=None,
+              on_snapshot=None) -> list[TransferResult]:
     """Optimise one canvas of `size` (w, h) per problem, all in the same passes; results in the
     problems' order. `progress(n)` is called after each evaluation with n = the number of
-    canvases. Every result's `seconds` and history "seconds" are the batch's wall time."""
+    canvases; `on_snapshot(index, evaluation, image)` with each snapshot as it is taken (index: the
+    problem's position). Every result's `seconds` and history "seconds" are the batch's wall time."""
     problems = list(problems)
     if not problems:
         return []
@@ -101,6 +105,8 @@ def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=Non
                 for k, p in enumerate(batch):
                     if p.settings.snapshot_every and n % p.settings.snapshot_every == 0:
                         results[k].snapshots.append((n, images.to_image(canvas[k:k + 1])))
+                        if on_snapshot:
+                            on_snapshot(order[k], *results[k].snapshots[-1])
                 if progress:
                     progress(len(batch))
                 return parts[0]

@@ -158,12 +158,14 @@ def test_adam_and_snapshots_per_canvas(pictures):
     problems[1] = Problem(problems[1].content, problems[1].styles,
                           replace(problems[1].settings, snapshot_every=2))
     size = pictures[0].size
-    results = run_batch(problems, size)
+    seen = []
+    results = run_batch(problems, size, on_snapshot=lambda k, n, image: seen.append((k, n, image.size)))
     for problem, result in zip(problems, results):
         alone = run_transfer(problem.content, list(problem.styles), problem.settings, size)
         np.testing.assert_allclose(_totals(result), _totals(alone), rtol=RTOL)
         assert [n for n, _ in result.snapshots] == [n for n, _ in alone.snapshots]
     assert [n for n, _ in results[1].snapshots] == [2, 4] and results[0].snapshots == []
+    assert seen == [(1, 2, size), (1, 4, size)]
 
 
 def test_bfloat16_batch_stays_near_float32(pictures):
