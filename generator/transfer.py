@@ -140,6 +140,45 @@ def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixel
     return targets
 
 
+def active_terms(settings: TransferSettings) -> tuple[tuple, dict]:
+    """The content taps and the style taps' weights w_l that are computed: a term with weight zero
+    (reconstructions) is neither computed nor backpropagated."""
+    if settings.style_balance not in ("none", "photo"):
+        raise ValueError(f"unknown style_balance {settings.style_balance!r} (none or photo)")
+    style_w = layer_weights(settings) if settings.style_weight else {}
+    content_layers = content_taps(settings) if settings.content_weight else ()
+    return content_layers, style_w
+
+
+def stage_targets(model, content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
+                  stage_size: tuple[int, int], size: tuple[int, int], device: str) -> tuple:
+    """One coarse-to-fine stage's problem for a canvas of `stage_size` whose final size is `size`:
+    (photo tensor, painting tensors, content targets P^l, target Gram matrices, the stage's style
+    weights w_l (balanced against the photo when asked), content weight)."""
+    content_layers, style_w = active_terms(settings)
+    content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
+    painting_side = style_side(stage_size, settings.style_min_side, settings.style_scale)
+    style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
+                for s in styles]
+    with torch.no_grad():
+        content_targets = model(content_t, content_layers)
+        photo_feats = model(content_t, list(style_w))
+        pixels = {n: f.shape[-2] * f.shape[-1] for n, f in photo_feats.items()}
+    grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
+    stage_w = style_w
+    # Balancing needs a photo to balance against: not in a style reconstruction (content weight 0).
+    if settings.style_balance == "photo" and style_w and content_layers:
+        stage_w = balanced_weights(style_w, {n: losses.style_layer_loss(photo_feats[n], grams[n])
+                                             for n in style_w})
+    del photo_feats
+    # The summed content loss grows with the number of positions and the style loss does not, so a
+    # coarse stage weighs it up by the pixel ratio to solve the final problem's balance.
+    content_weight = settings.content_weight
+    if settings.content_normalise == "sum":
+        content_weight *= (size[0] * size[1]) / (stage_size[0] * stage_size[1])
+    return content_t, style_ts, content_targets, grams, stage_w, content_weight
+
+
 def deepest_layer(settings: TransferSettings) -> str:
     used = set(settings.content_layers if settings.content_weight else ()) | \
         set(settings.style_layers if settings.style_weight else ())
@@ -161,13 +200,7 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)
     torch.manual_seed(settings.seed)
     model = _network(settings.pooling, device, settings.precision, settings.rescale_weights)
-    # A term with weight zero (reconstructions) is neither computed nor backpropagated.
-    style_w = layer_weights(settings) if settings.style_weight else {}
-    content_layers = content_taps(settings) if settings.content_weight else ()
-    # Balancing needs a photo to balance against: not in a style reconstruction (content weight 0).
-    balance = settings.style_balance == "photo" and bool(style_w) and bool(content_layers)
-    if settings.style_balance not in ("none", "photo"):
-        raise ValueError(f"unknown style_balance {settings.style_balance!r} (none or photo)")
+    content_layers, style_w = active_terms(settings)
     all_layers = sorted(set(content_layers) | set(style_w), key=LAYERS.index)
     result = TransferResult(image=content)
     clock = _Clock(device)
@@ -180,29 +213,12 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                                                         stage_steps(settings.steps, len(scales), settings.final_share))):
             final_stage = stage == len(scales) - 1
             float32_from = steps - settings.float32_finish if final_stage else steps
-            content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
-            painting_side = style_side(stage_size, settings.style_min_side, settings.style_scale)
-            style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
-                        for s in styles]
+            content_t, style_ts, content_targets, grams, stage_w, content_weight = stage_targets(
+                model, content, styles, settings, stage_size, size, device)
             if canvas is None:
                 canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
             else:
                 canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
-            with torch.no_grad():
-                content_targets = model(content_t, content_layers)
-                photo_feats = model(content_t, list(style_w))
-                pixels = {n: f.shape[-2] * f.shape[-1] for n, f in photo_feats.items()}
-            grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
-            stage_w = style_w
-            if balance:
-                stage_w = balanced_weights(style_w, {n: losses.style_layer_loss(photo_feats[n], grams[n])
-                                                     for n in style_w})
-            del photo_feats
-            # The summed content loss grows with the number of positions and the style loss does not,
-            # so a coarse stage weighs it up by the pixel ratio to solve the final problem's balance.
-            content_weight = settings.content_weight
-            if settings.content_normalise == "sum":
-                content_weight *= (size[0] * size[1]) / (stage_size[0] * stage_size[1])
             canvas = canvas.detach().contiguous().requires_grad_(True)
 
             def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams,

@@ -131,18 +131,19 @@ class VGG19(nn.Module):
         for name in LAYERS:
             if not wanted - out.keys():
                 break
-            kind = name[:4]
-            if kind == "conv":
-                x = self.convs[name](x)
-            elif kind == "relu":
-                x = F.relu(x)
-            elif self.pooling == "max":
-                x = F.max_pool2d(x, 2)
-            else:
-                x = F.avg_pool2d(x, 2)
+            x = self.layer(name, x)
             if name in wanted:
                 out[name] = x
         return out
+
+    def layer(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """Apply the one layer `name` to its input `x`."""
+        kind = name[:4]
+        if kind == "conv":
+            return self.convs[name](x)
+        if kind == "relu":
+            return F.relu(x)
+        return F.max_pool2d(x, 2) if self.pooling == "max" else F.avg_pool2d(x, 2)
 
 
 _MODELS: dict[tuple, VGG19] = {}
