@@ -122,7 +122,7 @@ def initial_canvas(kind: str, content: torch.Tensor, style: torch.Tensor, seed: 
     if kind == "noise":
         gen = torch.Generator().manual_seed(seed)
         noise = torch.rand(content.shape, generator=gen) * 255.0
-        return (noise - torch.tensor(images.CAFFE_MEAN_BGR).view(1, 3, 1, 1)).to(content.device)
+        return (noise - torch.tensor(images.CAFFE_MEAN_BGR).view(1, 3, 1, 1)).to(content.device, content.dtype)
     raise ValueError(f"unknown init {kind!r} (content, noise or style)")
 
 

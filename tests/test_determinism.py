@@ -19,7 +19,7 @@ import pytest
 
 from conftest import SOURCE_DATE_EPOCH, run_generator, run_mkdocs
 from helpers import IMAGE_SUFFIXES, build_record, differences, file_digests, manifest, without_times
-from generator import figures
+from generator.figures import registry
 from generator.build import HERO
 from generator.catalog import load_catalog
 from generator.config import get_profile
@@ -45,7 +45,7 @@ def time_plots(m: dict) -> set[str]:
 def chosen_figures(root: Path, m: dict) -> set[str]:
     """One figure of each module, the time-dependent figures and the hero's transfer."""
     site_src = root / "site_src"
-    specs = figures.all_specs(load_catalog(site_src), get_profile(m["profile"]), site_src)
+    specs = registry.all_specs(load_catalog(site_src), get_profile(m["profile"]), site_src)
     built = [s for s in specs if s.name in m["figures"]]
     chosen = {next(s.name for s in built if s.module == module)
               for module in {s.module for s in built}}
