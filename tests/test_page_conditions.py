@@ -15,6 +15,7 @@ from generator.config import PROFILES, TransferSettings
 from generator.method import differences, method_entry
 from generator.plotting import es_number
 from generator.spanish_numbers import format_es
+from generator.vgg import tap
 from macros.method import PHRASES, paper_differences, plain_differences
 from pagesenv import page_env
 
@@ -23,6 +24,16 @@ PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
 
 def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
+
+
+# The style layers as the engine reads them (relu1_1 ... with post-ReLU taps): the figure's
+# style_share_<layer> keys follow the default settings.
+STYLE_LAYER_SEEN = [tap(layer, TransferSettings().taps) for layer in TransferSettings().style_layers]
+
+
+def _shares(manifest: dict, values) -> None:
+    for layer, value in zip(STYLE_LAYER_SEEN, values):
+        _set(manifest, f"style/reconstruction:style_share_{layer}", value)
 
 
 def _set(manifest: dict, path: str, value) -> None:
@@ -127,12 +138,11 @@ CASES = [
     ("estilo.md", lambda m: _set(m, "method.settings.pooling", "max"), "usan la original, el máximo",
      "usan la media, como el artículo"),
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", True), "también los reescala", None),
-    ("estilo.md", lambda m: [_set(m, f"style/reconstruction:style_share_{l}", v) for l, v in
-                             zip(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), (0.05, 0.8, 0.05, 0.05, 0.05))],
-     "conv2&#95;1</code> aporta el 80 %", None),
-    ("estilo.md", lambda m: [_set(m, f"style/reconstruction:style_share_{l}", v) for l, v in
-                             zip(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), (0.3, 0.25, 0.2, 0.15, 0.1))],
-     "conv1&#95;1</code> aporta el 30 % de la pérdida de estilo y <code>conv5&#95;1</code>, el 10 %", "las demás apenas cuentan"),
+    ("estilo.md", lambda m: _shares(m, (0.05, 0.8, 0.05, 0.05, 0.05)),
+     STYLE_LAYER_SEEN[1].replace("_", "&#95;") + "</code> aporta el 80 %", None),
+    ("estilo.md", lambda m: _shares(m, (0.3, 0.25, 0.2, 0.15, 0.1)),
+     STYLE_LAYER_SEEN[0].replace("_", "&#95;") + "</code> aporta el 30 % de la pérdida de estilo y <code>"
+     + STYLE_LAYER_SEEN[4].replace("_", "&#95;") + "</code>, el 10 %", "las demás apenas cuentan"),
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", False), "los reescalaron",
      "también los reescala"),
 ]
