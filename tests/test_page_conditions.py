@@ -217,7 +217,8 @@ AVOIDED = [r"\bsólo\b", r"\bcompilación", r"\bactivaci[oó]n", r"\bcorre\b", r
 
 
 def test_pages_keep_one_spanish(tmp_path, base):
-    for i, page in enumerate(PAGES):
+    # The glossary names the avoided words on purpose ("no se dice «compilación»").
+    for i, page in enumerate(p for p in PAGES if p != "glosario.md"):
         text = render_page(tmp_path / str(i), base, page)
         for pattern in AVOIDED:
             assert not re.search(pattern, text), f"{page}: {pattern}"
