@@ -65,6 +65,13 @@ class TransferSettings:
         return asdict(self)
 
 
+# stylize's default on a CPU above 256 px, and the preview gallery's: 120 evaluations, a quarter of
+# them at full size (90 at half size + 30 at 512 px; README, quality: wins all three neural-style
+# pairs in 53-58 s each on 2 idle cores).
+CPU_STEPS = 120
+CPU_FINAL_SHARE = 0.25
+
+
 @dataclass(frozen=True)
 class Profile:
     """A build profile: how big and how long every figure is."""
@@ -75,16 +82,22 @@ class Profile:
     precision: str = "float32"
     thumb_side: int = 160
     rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
+    final_share: float = 0.8  # coarse-to-fine: the final size's share of every transfer's evaluations
 
     def transfer(self, **overrides) -> TransferSettings:
-        base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision)
+        base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision,
+                                final_share=self.final_share)
         return replace(base, **overrides)
 
 
 PROFILES = {
     "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
-    "preview": Profile("preview", long_side=256, steps=120, precision="bfloat16", rank=1),
-    "full": Profile("full", long_side=512, steps=500, rank=2),
+    # The CPU default: stylize's own schedule for the gallery, every other figure coarse-to-fine
+    # with the same final share where its size table asks for two scales.
+    "preview": Profile("preview", long_side=512, steps=CPU_STEPS, scales=(0.5, 1.0), precision="bfloat16",
+                       thumb_side=240, rank=1, final_share=CPU_FINAL_SHARE),
+    # For a GPU: 1024 px gallery, quarter, half then full size, 500 evaluations at full size.
+    "full": Profile("full", long_side=1024, steps=625, scales=(0.25, 0.5, 1.0), thumb_side=320, rank=2),
 }
 
 

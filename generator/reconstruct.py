@@ -8,16 +8,26 @@ from __future__ import annotations
 from .config import TransferSettings
 
 
-def content_settings(layer: str, steps: int, snapshot_every: int = 0) -> TransferSettings:
-    """Match the responses P^l at `layer` only (float32, L-BFGS, one scale; beta = 0)."""
+def schedule(params: dict) -> dict:
+    """The schedule entries (precision, scales, final_share) of a figure's size table row, as
+    TransferSettings fields; absent ones keep the defaults (float32, one scale)."""
+    out = {k: params[k] for k in ("precision", "final_share") if k in params}
+    if "scales" in params:
+        out["scales"] = tuple(params["scales"])
+    return out
+
+
+def content_settings(layer: str, steps: int, snapshot_every: int = 0, **schedule) -> TransferSettings:
+    """Match the responses P^l at `layer` only (L-BFGS; beta = 0); float32 at one scale unless
+    `schedule` says otherwise."""
     return TransferSettings(steps=steps, init="noise", content_weight=1.0, style_weight=0.0,
-                            content_layers=(layer,), snapshot_every=snapshot_every)
+                            content_layers=(layer,), snapshot_every=snapshot_every, **schedule)
 
 
-def style_settings(layers, steps: int, snapshot_every: int = 0) -> TransferSettings:
+def style_settings(layers, steps: int, snapshot_every: int = 0, **schedule) -> TransferSettings:
     """Match the Gram matrices at `layers` (equal weights) only (alpha = 0)."""
     return TransferSettings(steps=steps, init="noise", content_weight=0.0, style_layers=tuple(layers),
-                            snapshot_every=snapshot_every)
+                            snapshot_every=snapshot_every, **schedule)
 
 
 def noise_image(settings: TransferSettings, size):

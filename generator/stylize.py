@@ -9,11 +9,12 @@ from pathlib import Path
 from .errors import InputError
 from .images import fit_long_side, read_image, resize_to, save_image
 
+from .config import CPU_FINAL_SHARE, CPU_STEPS  # 90 half-size + 30 full-size evaluations cost about
+                                                # as much as the former 12 + 48, and the coarse stage is
+                                                # where the balanced objective moves the painting's
+                                                # large shapes in cheaply
+
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
-CPU_STEPS = 120  # stylize's default evaluations above 256 px on a CPU ...
-CPU_FINAL_SHARE = 0.25  # ... a quarter at full size: 90 at half size + 30 at 512 px cost about as much
-                        # as the former 12 + 48 (54 s measured on 2 cores), and the coarse stage is
-                        # where the balanced objective moves the painting's large shapes in cheaply
 
 
 def default_schedule(size: int, device: str) -> dict:

@@ -17,7 +17,7 @@ FIGURE = Figure(
              "psnr", "frames", "filters", "positions", "shown_filters", "shown_positions", "matrix_evaluation",
              "matrix_content_loss", "transfer_seconds"),
     sizes={"tiny": {"long_side": 48, "steps": 10, "frames": 5},
-           "preview": {"long_side": 192, "steps": 120, "frames": 30},
+           "preview": {"long_side": 288, "steps": 120, "frames": 30, "precision": "bfloat16"},
            "full": {"long_side": 512, "steps": 500, "frames": 48}})
 MATRIX = {"rows": 48, "columns": 96, "at": 0.2}   # filters and positions shown; canvas at 20 % of the run
 
@@ -55,12 +55,13 @@ def render(spec, ctx: RenderContext):
     from ..images import save_image
     from ..metrics import psnr
     from ..plotting import loss_plot
-    from ..reconstruct import content_settings, noise_image
+    from ..reconstruct import content_settings, noise_image, schedule
     from .content_loss_plot import draw_matrices
 
     p = spec.params
     img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
-    settings = content_settings(p["layer"], p["steps"], snapshot_every=max(1, p["steps"] // p["frames"]))
+    settings = content_settings(p["layer"], p["steps"], snapshot_every=max(1, p["steps"] // p["frames"]),
+                                **schedule(p))
     result = ctx.run_transfer(img, [img], settings)
     frames = frames_from(result, noise_image(settings, img.size))
     files = save_animation(frames, ctx.out, "animation")

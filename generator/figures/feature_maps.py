@@ -14,7 +14,7 @@ FIGURE = Figure(
     order=40, outputs=("image",),
     numbers=("photo_width", "photo_height", "shown_per_layer", "relu?_1_channels", "relu?_1_width",
              "relu?_1_height", "relu?_1_zero_percent"),
-    sizes={"tiny": {"long_side": 64, "channels": 4}, "preview": {"long_side": 256, "channels": 5},
+    sizes={"tiny": {"long_side": 64, "channels": 4}, "preview": {"long_side": 384, "channels": 5},
            "full": {"long_side": 512, "channels": 6}})
 
 

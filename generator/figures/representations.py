@@ -20,7 +20,8 @@ FIGURE = Figure(
              *(f"psnr_{n}" for n in CONTENT_LAYERS), *(f"content_loss_{n}" for n in CONTENT_LAYERS),
              *(f"style_loss_{n}" for n in STYLE_LAYERS)),
     sizes={"tiny": {"long_side": 48, "steps": 8},
-           "preview": {"long_side": 160, "steps": 120},
+           "preview": {"long_side": 240, "steps": 120, "precision": "bfloat16", "scales": [0.5, 1.0],
+                       "final_share": 0.5},
            "full": {"long_side": 512, "steps": 600}})
 CROP = (0.435, 0.45, 0.30)   # zoomed detail: centre x, centre y (fractions), side (fraction of height)
 CROP_SIDE = 200              # the zoomed detail is shown about this many pixels wide (nearest neighbour)
@@ -64,7 +65,7 @@ def style_label(layers) -> str:
 
 def render(spec, ctx: RenderContext):
     from ..metrics import psnr
-    from ..reconstruct import content_settings, growing_subsets, style_settings
+    from ..reconstruct import content_settings, growing_subsets, schedule, style_settings
     from .representations_plot import draw_composite
 
     p = spec.params
@@ -84,7 +85,7 @@ def render(spec, ctx: RenderContext):
 
     content_rows = []
     for layer in p["content_layers"]:
-        result = ctx.run_transfer(content, [content], content_settings(layer, p["steps"]))
+        result = ctx.run_transfer(content, [content], content_settings(layer, p["steps"], **schedule(p)))
         quality = psnr(content, result.image)
         crop = zoom(result.image, box, p["crop_side"])
         files[f"content_{layer}"], files[f"crop_{layer}"] = f"content_{layer}.png", f"crop_{layer}.png"
@@ -96,7 +97,7 @@ def render(spec, ctx: RenderContext):
 
     style_rows = []
     for layers in growing_subsets(p["style_layers"]):
-        result = ctx.run_transfer(style, [painting], style_settings(layers, p["steps"]))
+        result = ctx.run_transfer(style, [painting], style_settings(layers, p["steps"], **schedule(p)))
         key = f"style_{layers[-1]}"
         files[key] = f"{key}.jpg"
         save_image(result.image, ctx.out / files[key])

@@ -19,7 +19,7 @@ FIGURE = Figure(
              *(f"gram_size_{n}" for n, _ in HEATMAPS), *(f"channels_{n}" for n, _ in HEATMAPS)),
     # long side of the painting and tile size (a multiple of 16, VGG's stride at conv5_1)
     sizes={"tiny": {"long_side": 64, "patch": 16},
-           "preview": {"long_side": 256, "patch": 64},
+           "preview": {"long_side": 384, "patch": 96},
            "full": {"long_side": 512, "patch": 128}})
 
 

@@ -13,7 +13,7 @@ FIGURE = Figure(
     numbers=("width", "height", "evaluations", "initial_style_loss", "final_style_loss", "loss_reduction",
              "frames", "stages", "transfer_seconds", "style_share_*"),   # style_share_<layer>: w_l E_l / L at the end
     sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
-           "preview": {"long_side": 192, "steps": 100, "scales": [0.5, 1.0], "frames": 20},
+           "preview": {"long_side": 288, "steps": 100, "scales": [0.5, 1.0], "frames": 20},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0], "frames": 40}})
 
 

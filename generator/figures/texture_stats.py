@@ -14,7 +14,7 @@ FIGURE = Figure(
              "gram_loss_ratio", "mean_std_loss_ratio", "*_gram_reduction"),
     sizes={
     "tiny": {"side": 48, "steps": 8},
-    "preview": {"side": 96, "steps": 60},  # ~120 float32 evaluations at 96 px: an estimate of 10-20 s on 2 idle cores (not measured idle)
+    "preview": {"side": 144, "steps": 60},
     "full": {"side": 256, "steps": 500},
 })
 CROP = (0.42, 0.3, 0.45)   # centre x, centre y (fractions of the painting) and side (fraction of its height)

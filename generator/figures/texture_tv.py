@@ -15,7 +15,7 @@ FIGURE = Figure(
              "style_loss_ratio", "*_tv", "*_content_loss", "*_style_loss"),
     sizes={
     "tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-    "preview": {"long_side": 192, "steps": 80, "scales": [1.0]},
+    "preview": {"long_side": 288, "steps": 80, "scales": [0.5, 1.0]},
     "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]},
 })
 TV_SHARE = 300.0  # tv_weight = TV_SHARE * beta (72 px, 30 evaluations: 100 beta cut TV per pixel by 25 %)

@@ -18,7 +18,7 @@ FIGURE = Figure(
     numbers=("input_width", "input_height", "conv_count", "block_count", "conv_parameters", "block?_convs",
              "block?_channels", "block?_width", "block?_height", "block?_pooled_width", "block?_pooled_height",
              "field_conv?_1", "field_conv4_2", "flattened"),
-    sizes={"tiny": {"long_side": 64}, "preview": {"long_side": 256}, "full": {"long_side": 512}})
+    sizes={"tiny": {"long_side": 64}, "preview": {"long_side": 384}, "full": {"long_side": 512}})
 CLASSIFIER = (("fc6", 4096), ("fc7", 4096), ("fc8", 1000))   # Simonyan & Zisserman; not in our weights
 
 

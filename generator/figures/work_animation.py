@@ -10,7 +10,7 @@ FIGURE = Figure(
     numbers=("width", "height", "evaluations", "initial_loss", "final_loss", "final_content_loss", "final_style_loss",
              "frames", "transfer_seconds", "noise_start_content_loss"),
     sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
-           "preview": {"long_side": 192, "steps": 100, "scales": [1.0], "frames": 20},
+           "preview": {"long_side": 288, "steps": 100, "scales": [1.0], "frames": 20},
            "full": {"long_side": 512, "steps": 500, "scales": [1.0], "frames": 40}})
 
 

@@ -1,0 +1,79 @@
+"""The full profile is for a GPU and never runs in CI; its schedule logic does, here, at a tiny
+size: every figure's `full` specs, with sizes and evaluations shrunk but their stages, shares,
+ratios and rows kept, rendered on the CPU, and the transfers checked to follow the full schedule."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from generator import transfer
+from generator.catalog import load_catalog
+from generator.config import PROFILES
+from generator.figures.context import RenderContext
+from generator.figures.registry import registry
+from generator.transfer import stage_steps
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_SRC = ROOT / "site_src"
+# Upper bounds for the sizes a full row names; everything else in the row (scales, ratios, rows,
+# layers) is the full profile's own.
+SHRINK = {"long_side": 64, "side": 48, "steps": 9, "frames": 3, "patch": 16, "channels": 4}
+TINY_FULL = replace(PROFILES["full"], long_side=160, steps=9, thumb_side=32)
+STAGE_FLOOR = 16   # the engine drops a coarse stage whose short side is under 64 px; tiny canvases need less
+
+
+def shrunk(row: dict) -> dict:
+    return {k: min(v, SHRINK[k]) if k in SHRINK and isinstance(v, int) else v for k, v in row.items()}
+
+
+def test_the_full_profile_is_the_gpu_schedule_the_issue_asks_for():
+    full = PROFILES["full"]
+    assert full.long_side == 1024 and full.scales == (0.25, 0.5, 1.0)
+    assert stage_steps(full.steps, len(full.scales), full.final_share)[-1] == 500   # 500 final evaluations
+    assert full.rank > PROFILES["preview"].rank
+
+
+@pytest.fixture
+def recorded_transfers(monkeypatch):
+    """Every full row shrunk; each transfer recorded with its settings and its stages."""
+    for kind in registry().values():
+        if kind.figure.sizes is not None:
+            monkeypatch.setitem(kind.figure.sizes, "full", shrunk(kind.figure.sizes["full"]))
+    runs, real_run, real_scales = [], transfer.run_transfer, transfer.effective_scales
+
+    def recording_run(content, styles, settings, *args, **kwargs):
+        # the painting's 512 px floor is not schedule logic; a small painting keeps the test fast
+        result = real_run(content, styles, replace(settings, style_min_side=64), *args, **kwargs)
+        runs.append((settings, result))
+        return result
+
+    monkeypatch.setattr(transfer, "run_transfer", recording_run)
+    monkeypatch.setattr(transfer, "effective_scales", lambda size, scales, min_side=0: real_scales(size, scales, STAGE_FLOOR))
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n, k in registry().items() if n != "gallery"])
+def test_every_figure_renders_its_full_specs_at_a_tiny_size(name, recorded_transfers, tmp_path):
+    kind = registry()[name]
+    spec = kind.specs(load_catalog(SITE_SRC), TINY_FULL, SITE_SRC)[0]
+    files, _ = kind.render(spec, RenderContext(out=tmp_path))
+    assert all((tmp_path / f).is_file() for f in files.values())
+    for settings, result in recorded_transfers:
+        stages = [h["stage"] for h in result.history]
+        n_stages = len(transfer.effective_scales(result.image.size, settings.scales))
+        planned = stage_steps(settings.steps, n_stages, settings.final_share)
+        assert [stages.count(i) for i in range(n_stages)] == planned, (name, settings)
+
+
+def test_the_gallery_runs_quarter_half_and_full_size(recorded_transfers, tmp_path):
+    kind = registry()["gallery"]
+    spec = kind.specs(load_catalog(SITE_SRC), TINY_FULL, SITE_SRC)[0]
+    kind.render(spec, RenderContext(out=tmp_path))
+    (settings, result), = recorded_transfers
+    assert settings.scales == (0.25, 0.5, 1.0) and settings.precision == "float32"
+    stages = [h["stage"] for h in result.history]
+    assert stages.count(2) == stage_steps(TINY_FULL.steps, 3, TINY_FULL.final_share)[-1]
+    assert max(result.image.size) == 160
