@@ -157,6 +157,39 @@ def equal_time(photo, style, long_side: int, device: str, trace) -> dict:
             "loss_ratio": result.final_loss / ref_loss if ref_loss else None}
 
 
+def stylize_memory(content, style, sides, device: str) -> list[dict]:
+    """Peak memory of `stylize`'s default run (its schedule and objective) per size, beside the
+    memory pre-flight's estimate for it (memory.py, which refuses a size that would not fit)."""
+    from . import images
+    from .config import TransferSettings
+    from .memory import estimate_bytes
+    from .stylize import default_schedule
+    from .transfer import deepest_layer, run_transfer
+
+    rows = []
+    for side in sides:
+        print(f"bench: stylize's memory at {side} px ...", file=sys.stderr, flush=True)
+        photo = images.fit_long_side(content, side, allow_upscale=True)
+        settings = TransferSettings(**default_schedule(side, device))
+        with PeakMemory(device) as mem:
+            result = run_transfer(photo, [style], settings, photo.size, device)
+        rows.append({"size": list(photo.size), "scales": list(settings.scales), "evaluations": len(result.history),
+                     "seconds": result.seconds, "peak_bytes": mem.peak,
+                     "estimate_bytes": estimate_bytes(photo.size, deepest_layer(settings), settings.precision)})
+    return rows
+
+
+def memory_table(rows: list[dict]) -> str:
+    head = f"{'size':>10} {'stages':>16} {'evals':>6} {'seconds':>8} {'peak MiB':>9} {'pre-flight MiB':>15}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        peak = f"{r['peak_bytes'] / 2**20:.0f}" if r["peak_bytes"] else "?"
+        stages = "+".join(f"{s:g}" for s in r["scales"])
+        lines.append(f"{'x'.join(map(str, r['size'])):>10} {stages:>16} {r['evaluations']:>6} {r['seconds']:>8.1f} "
+                     f"{peak:>9} {r['estimate_bytes'] / 2**20:>15.0f}")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     head = f"{'size':>10} {'variant':<16} {'evals/s':>8} {'evals to ref loss':>17} {'t->ref loss':>11} " \
            f"{'speedup':>8} {'peak MiB':>9}"
@@ -199,6 +232,8 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--sizes", help="comma-separated long sides (default: 256,512 on CPU; 256,512,1024 on GPU)")
     parser.add_argument("--evals", type=int, help="reference evaluations per size (default: 500)")
+    parser.add_argument("--memory-sizes", default="256,512,1024",
+                        help="long sides of the stylize memory table (default: 256,512,1024; empty: skip)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--quality", choices=("also", "only", "skip"), default="also",
                         help="the neural-style quality table (bench_quality.py): after the speed tables, "
@@ -216,7 +251,7 @@ def main(argv=None) -> int:
 
     device = resolve_device(args.device)
     sizes, evaluations = GPU_DEFAULTS if device.startswith("cuda") else CPU_DEFAULTS
-    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else sizes
+    sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip()) if args.sizes is not None else sizes
     evaluations = args.evals or evaluations
     content, style = images.read_image(CONTENT), images.read_image(STYLE)
     cnn = reference.vgg19_sequential().to(device)
@@ -232,9 +267,11 @@ def main(argv=None) -> int:
         size_rows, size_same_time = bench_size(content, style, side, evaluations, device, cnn)
         rows += size_rows
         same_time.append(size_same_time)
+    memory_sides = [int(s) for s in args.memory_sizes.split(",") if s.strip()]
+    memory = stylize_memory(content, style, memory_sides, device)
     report = {"machine": machine(device), "evaluations": evaluations, "content": CONTENT.name,
               "style": STYLE.name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows,
-              "stylize_equal_time": same_time}
+              "stylize_equal_time": same_time, "stylize_memory": memory}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -243,6 +280,10 @@ def main(argv=None) -> int:
     print(table(rows))
     print("\nstylize's default schedule against the reference after the same time (lower loss is better):")
     print(equal_time_table(same_time))
+    if memory:
+        print("\nstylize's default run: peak memory per size (resident high-water mark on a CPU), "
+              "beside the pre-flight's estimate:")
+        print(memory_table(memory))
     print(f"machine: {report['machine']}; JSON in {out}")
     return _quality(args) if args.quality == "also" else 0
 

@@ -190,7 +190,8 @@ def test_default_schedule_goes_coarse_to_fine_above_256():
 def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
     from generator import bench
 
-    assert bench.main(["--device", "cpu", "--sizes", "48", "--evals", "6", "--out", str(tmp_path)]) == 0
+    assert bench.main(["--device", "cpu", "--sizes", "48", "--evals", "6", "--memory-sizes", "48,64",
+                       "--quality", "skip", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "latest-cpu.json").read_text())
     rows = report["rows"]
     assert [r["variant"] for r in rows] == ["reference", "engine float32", "engine bfloat16", "engine default"]
@@ -202,8 +203,11 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
             assert r["final_loss"] <= rows[0]["final_loss"]
     same_time, = report["stylize_equal_time"]
     assert same_time["evaluations"] == 200 and same_time["final_loss"] > 0  # stylize's default at <= 256 px
+    memory = report["stylize_memory"]
+    assert [max(r["size"]) for r in memory] == [48, 64]
+    assert all(r["peak_bytes"] and r["estimate_bytes"] > 0 and r["evaluations"] == 200 for r in memory)
     out = capsys.readouterr().out
-    assert "speedup" in out and "same time" in out
+    assert "speedup" in out and "same time" in out and "pre-flight" in out
 
 
 def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
