@@ -59,8 +59,8 @@ def problem(side: int):
     from .transfer import style_side
 
     catalog = load_catalog(ROOT / "site_src")
-    entry = {e.name: e for e in catalog.content}[HERO["content"]]
-    painting = {e.name: e for e in catalog.style}[HERO["style"]]
+    entry = {e.name: e for e in catalog.content}[HERO.content]
+    painting = {e.name: e for e in catalog.style}[HERO.style]
     photo = fit_long_side(read_image(entry.path(ROOT / "site_src")), side)
     style = fit_long_side(read_image(painting.path(ROOT / "site_src")),
                           style_side(photo.size, TransferSettings().style_min_side), allow_upscale=True)

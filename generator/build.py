@@ -318,7 +318,7 @@ def _catalog_item(entry, entries) -> CatalogItem:
     kind = "photo" if entry.section == "content" else "painting"
     meta = entries.get(f"{kind}/{entry.name}")
     size = {"width": meta[1]["numbers"]["width"], "height": meta[1]["numbers"]["height"]} if meta else {}
-    return CatalogItem(**entry.to_dict(), **size)
+    return CatalogItem(**entry.to_dict(), section=entry.section, **size)
 
 
 def _remove_unwanted(out: Path, keep: set[Path]) -> None:

@@ -14,6 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from .catalog import Entry
 from .config import PROFILES
 from .errors import InputError
 
@@ -28,30 +29,20 @@ class Hero:
     def figure(self) -> str:
         return f"gallery/{self.content}/{self.style}"
 
-    def __getitem__(self, key: str) -> str:  # hero["content"], as the JSON dict was read before
-        return getattr(self, key)
-
 
 HERO = Hero(content="rectoria2", style="starry_night")
 
 
 @dataclass(frozen=True)
-class CatalogItem:
-    """A photo or painting of site_src/catalog.toml, with its pixel size when its figure exists."""
-    name: str
-    file: str
-    title: str
-    artist: str = ""
-    year: str = ""
-    source: str = ""
-    license: str = ""
-    note: str = ""
-    public_domain: str = ""
+class CatalogItem(Entry):
+    """A photo or painting of site_src/catalog.toml (the catalogue's own fields, declared once in
+    `catalog.Entry`), with its pixel size when its figure exists. Its `section` is the key it is
+    listed under in the manifest, not stored in each item."""
     width: int | None = None
     height: int | None = None
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+        return {k: v for k, v in super().to_dict().items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -141,7 +132,7 @@ def load_manifest(path) -> Manifest:
         raise InputError(path, f"not a readable manifest ({exc})") from None
     try:
         figures = {name: _entry(FigureEntry, f, f"figures.{name}") for name, f in _mapping(raw, "figures").items()}
-        catalog = {section: [_entry(CatalogItem, item, f"catalog.{section}") for item in items]
+        catalog = {section: [_entry(CatalogItem, item, f"catalog.{section}", section=section) for item in items]
                    for section, items in _mapping(raw, "catalog").items()}
         return Manifest(profile=_field(raw, "profile", str), hero=_entry(Hero, raw.get("hero"), "hero"),
                         catalog=catalog, figures=figures, failed=_mapping(raw, "failed"),
@@ -170,15 +161,16 @@ def _mapping(raw, key: str) -> dict:
     return _field(raw, key, dict)
 
 
-def _entry(cls, raw, where: str):
-    """A dataclass from its JSON dict: every field without a default present, no unknown field."""
+def _entry(cls, raw, where: str, **known):
+    """A dataclass from its JSON dict and the fields `known` from where it sits: every field without
+    a default present, no unknown field."""
     if not isinstance(raw, dict):
         raise _Fault(f"{where} is not an object")
-    names = {f.name for f in fields(cls)}
+    names = {f.name for f in fields(cls)} - set(known)
     unknown = set(raw) - names
     if unknown:
         raise _Fault(f"{where}: unknown field(s) {sorted(unknown)}")
     try:
-        return cls(**raw)
+        return cls(**raw, **known)
     except TypeError as exc:
         raise _Fault(f"{where}: {exc}") from None

@@ -3,7 +3,7 @@
 One plain line per figure, as the build settles it:
 
     photo/rectoria2: computed in 0.4 s
-    painting/udnie: reused
+    painting/great_wave: reused
     gallery/rectoria2/roto: failed: site_src/styles/roto.jpg: not an image
 
 On a terminal a heavy figure also gets a progress bar (tqdm) while it computes, which vanishes when

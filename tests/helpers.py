@@ -1,6 +1,7 @@
 """The tests' shared helpers (fixtures live in conftest.py): reading a build's outputs, comparing
-two trees byte for byte, a smaller catalogue, a build run in the background whose stderr is watched
-line by line, and checks that nothing half-made was left behind."""
+two trees byte for byte, a tiny site_src/ of its own (PHOTO, PAINTING, small_site_src), a smaller
+catalogue in a project copy, a build run in the background whose stderr is watched line by line, and
+checks that nothing half-made was left behind."""
 from __future__ import annotations
 
 import hashlib
@@ -74,6 +75,31 @@ def one_line_error(proc, *fragments) -> str:
     for fragment in fragments:
         assert str(fragment) in lines[0], lines[0]
     return lines[0]
+
+
+# --- a small catalogue of one photo and one painting ---------------------------------------------
+
+PHOTO = '''[[content]]
+name = "casa"
+file = "content/casa.jpg"
+title = "Una casa"
+'''
+PAINTING = '''[[style]]
+name = "ola"
+file = "styles/ola.jpg"
+title = "La ola"
+artist = "Hokusai"
+year = "c. 1831"
+'''
+
+
+def small_site_src(tmp_path: Path) -> Path:
+    """A site_src/ with the 8x8 images PHOTO and PAINTING name, and no catalogue yet."""
+    root = tmp_path / "site_src"
+    for rel in ("content/casa.jpg", "styles/ola.jpg"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 8), "red").save(root / rel)
+    return root
 
 
 # --- a smaller catalogue -------------------------------------------------------------------------

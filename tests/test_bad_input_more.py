@@ -16,7 +16,7 @@ from conftest import ROOT, run_generator
 from helpers import assert_nothing_partial, cache_entries, file_digests, manifest, one_line_error, trim_catalog
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
-STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
+STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"
 ONLY_PAINTINGS = ("build", "--profile", "tiny", "--quiet", "--only", "painting")
 
 
@@ -139,14 +139,14 @@ def test_bad_photo_reported_once(copy_built):
 
 # --- the catalogue's text, through the build -----------------------------------------------------
 
-ENTRY = '[[style]]\nname = "nuevo"\nfile = "styles/udnie.jpg"\ntitle = "Nuevo"\nartist = "A"\nyear = "1900"\n'
+ENTRY = '[[style]]\nname = "nuevo"\nfile = "styles/the_scream.jpg"\ntitle = "Nuevo"\nartist = "A"\nyear = "1900"\n'
 METADATA_FAULTS = {
     "missing_field": (ENTRY.replace('artist = "A"\n', ""), "missing field 'artist'"),
     "wrong_type": (ENTRY.replace('year = "1900"', "year = 1900"), "'year' must be text, not int"),
     "unknown_key": (ENTRY + 'colour = "azul"\n', "unknown field 'colour'"),
     "duplicate_name": (ENTRY.replace('"nuevo"', '"{first}"'), "duplicate name"),
-    "outside": (ENTRY.replace("styles/udnie.jpg", "../../etc/passwd"), "outside site_src/"),
-    "absolute": (ENTRY.replace("styles/udnie.jpg", "/etc/hostname"), "outside site_src/"),
+    "outside": (ENTRY.replace("styles/the_scream.jpg", "../../etc/passwd"), "outside site_src/"),
+    "absolute": (ENTRY.replace("styles/the_scream.jpg", "/etc/hostname"), "outside site_src/"),
     "not_utf8": (ENTRY.replace("Nuevo", "Nuevo \udce9"), "not valid UTF-8"),
     "not_toml": (ENTRY + "title = \n", "invalid TOML"),
 }

@@ -101,7 +101,7 @@ def test_two_builds_are_byte_identical(tiny_site, project_copy_factory):
     """A second, independent copy recomputes a gallery figure and the catalogue images: same bytes."""
     # copied from tiny_site's tree (not the live one, which others may be editing), without its build
     other = project_copy_factory("determinism", source=tiny_site.root)
-    for only in ("gallery/rectoria/udnie", "photo", "painting"):
+    for only in ("gallery/rectoria/the_scream", "photo", "painting"):
         proc = run_generator(other, "build", "--profile", "tiny", "--quiet", "--only", only)
         assert proc.returncode == 0, proc.stderr
         assert summary(proc)[0] > 0
@@ -111,7 +111,8 @@ def test_two_builds_are_byte_identical(tiny_site, project_copy_factory):
     for rel in compared:
         assert mine[rel] == theirs[rel], rel
     keys = manifest(other)["figures"]
-    assert keys["gallery/rectoria/udnie"]["key"] == tiny_site.manifest["figures"]["gallery/rectoria/udnie"]["key"]
+    redone = "gallery/rectoria/the_scream"
+    assert keys[redone]["key"] == tiny_site.manifest["figures"][redone]["key"]
 
 
 # --- the catalogue changes -----------------------------------------------------------------------
@@ -147,7 +148,7 @@ def test_add_style_computes_only_the_new_painting(tiny_site, project_copy_factor
 def test_removed_painting_disappears(tiny_site, project_copy_factory):
     root = project_copy_factory("remove", source=tiny_site.root, with_build=True)
     path = root / "site_src" / "catalog.toml"
-    gone = "udnie"
+    gone = "the_scream"
     text = path.read_text(encoding="utf-8")
     blocks = text.split("\n[[")
     kept = [b for b in blocks if f'name = "{gone}"' not in b]

@@ -7,28 +7,12 @@ from PIL import Image
 from conftest import ROOT
 from generator.catalog import Entry, append_entry, load_catalog
 from generator.errors import InputError
-
-PHOTO = '''[[content]]
-name = "casa"
-file = "content/casa.jpg"
-title = "Una casa"
-'''
-PAINTING = '''[[style]]
-name = "ola"
-file = "styles/ola.jpg"
-title = "La ola"
-artist = "Hokusai"
-year = "c. 1831"
-'''
+from helpers import PAINTING, PHOTO, small_site_src
 
 
 @pytest.fixture
 def site_src(tmp_path):
-    root = tmp_path / "site_src"
-    for rel in ("content/casa.jpg", "styles/ola.jpg"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        Image.new("RGB", (8, 8), "red").save(root / rel)
-    return root
+    return small_site_src(tmp_path)
 
 
 def write(site_src, text):

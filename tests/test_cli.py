@@ -6,7 +6,7 @@ from conftest import ROOT, run_generator
 from helpers import file_digests, one_line_error
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
-STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
+STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_add_style_bad_image(bare_copy, tmp_path, case):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["--name", "udnie"], "udnie"),           # taken
+    (["--name", "the_scream"], "the_scream"),  # taken
     (["--name", "Mal Nombre"], "--name"),      # not an identifier
     (["--title", "  "], "--title"),
 ])
@@ -105,7 +105,7 @@ def test_build_with_broken_catalog(tiny_site, project_copy_factory):
     root = project_copy_factory("broken_catalog", source=tiny_site.root, with_build=True)
     catalog = root / "site_src" / "catalog.toml"
     catalog.write_text(catalog.read_text(encoding="utf-8") + '\n[[style]]\nname = "sin_autor"\n'
-                       'file = "styles/udnie.jpg"\ntitle = "Sin autor"\nyear = "1900"\n', encoding="utf-8")
+                       'file = "styles/the_scream.jpg"\ntitle = "Sin autor"\nyear = "1900"\n', encoding="utf-8")
     before = file_digests(root / "docs" / "generated", mtimes=True)
     proc = run_generator(root, "build", "--profile", "tiny", "--quiet")
     line = one_line_error(proc, "catalog.toml", "artist", "sin_autor")

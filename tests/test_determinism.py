@@ -51,7 +51,7 @@ def chosen_figures(root: Path, m: dict) -> set[str]:
               for module in {s.module for s in built}}
     time_files = set(m["time_dependent"]["files"])
     chosen |= {name for name, entry in m["figures"].items() if set(entry["files"].values()) & time_files}
-    hero = f"gallery/{HERO['content']}/{HERO['style']}"
+    hero = HERO.figure
     if hero in m["figures"]:
         chosen.add(hero)
     return chosen

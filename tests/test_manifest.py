@@ -3,9 +3,11 @@ is refused with one line naming it; every figure states its profile, and the man
 from __future__ import annotations
 
 import json
+from dataclasses import fields, replace
 
 import pytest
 
+from generator.catalog import Entry
 from generator.errors import InputError
 from generator.manifest import (HERO, CatalogItem, FigureEntry, Manifest, TimeDependent, load_manifest,
                                 make_manifest, write_manifest)
@@ -18,8 +20,10 @@ def entry(profile: str, device: str = "cpu", seconds: float = 1.5) -> FigureEntr
 
 def sample() -> Manifest:
     figures = {"work/grid": entry("preview"), "gallery/a/b": entry("full", "cuda"), "gallery/a/c": entry("preview")}
-    catalog = {"content": [CatalogItem(name="a", file="content/a.jpg", title="A", width=640, height=480)],
-               "style": [CatalogItem(name="b", file="styles/b.jpg", title="B", artist="X", year="1900")]}
+    catalog = {"content": [CatalogItem(section="content", name="a", file="content/a.jpg", title="A", width=640,
+                                       height=480)],
+               "style": [CatalogItem(section="style", name="b", file="styles/b.jpg", title="B", artist="X",
+                                     year="1900")]}
     return make_manifest("preview", catalog, figures, {"gallery/a/d": "styles/d.jpg: file not found"},
                          TimeDependent(files=["generated/manifest.json"], numbers=["seconds"]),
                          method={"profile": "preview", "settings": {"pooling": "max"},
@@ -55,8 +59,23 @@ def test_profiles_of_what_is_shown():
     assert manifest.figures["gallery/a/b"].profile == "full"
 
 
-def test_hero_reads_like_the_old_dict():
-    assert HERO["content"] == HERO.content and HERO.figure == f"gallery/{HERO.content}/{HERO.style}"
+def test_hero_names_its_gallery_figure():
+    assert HERO.figure == f"gallery/{HERO.content}/{HERO.style}"
+
+
+def test_a_catalogue_field_is_declared_once(tmp_path):
+    """CatalogItem is the catalogue's Entry plus a size: every Entry field reaches the manifest and
+    comes back, its section from the key it is listed under."""
+    entry = Entry(section="style", name="b", file="styles/b.jpg", title="B", artist="X", year="1900",
+                  source="S", license="L", note="N", public_domain="P")
+    item = CatalogItem(**entry.to_dict(), section=entry.section, width=8, height=6)
+    assert {f.name for f in fields(Entry)} < {f.name for f in fields(CatalogItem)}
+    manifest = replace(sample(), catalog={"content": [], "style": [item]})
+    path = tmp_path / "manifest.json"
+    write_manifest(path, manifest)
+    assert json.loads(path.read_text(encoding="utf-8"))["catalog"]["style"][0] == {
+        **entry.to_dict(), "width": 8, "height": 6}
+    assert load_manifest(path).catalog["style"][0] == item
 
 
 @pytest.mark.parametrize("text, fault", [

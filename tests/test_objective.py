@@ -15,7 +15,7 @@ from generator.config import TransferSettings, paper_differences
 from generator.transfer import run_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = [ROOT / "site_src/content/rectoria2.jpg", ROOT / "site_src/styles/udnie.jpg"]
+SMALL = [ROOT / "site_src/content/rectoria2.jpg", ROOT / "site_src/styles/the_scream.jpg"]
 
 
 @pytest.fixture(scope="module")

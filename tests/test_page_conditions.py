@@ -66,7 +66,7 @@ def test_every_page_renders_over_the_tiny_manifest(tmp_path, base):
         assert render_page(tmp_path / str(i), base, page).strip(), page
 
 
-GR, IN, BL, AN, R = "work/grid", "work/init", "work/blend", "work/animation", "representations"
+GR, IN, CO, BL, AN, R = "work/grid", "work/init", "work/colour", "work/blend", "work/animation", "representations"
 
 
 def _grid_kept(m, fraction):
@@ -100,14 +100,17 @@ CASES = [
      "fachada sigue reconociéndose"),
     ("obra.md", lambda m: _init_kept(m, "noise", 0.2), "el edificio llega a construirse", "apenas se insinúa"),
     ("obra.md", lambda m: _init_kept(m, "noise", 0.9), "apenas se insinúa", "el edificio llega a construirse"),
-    ("obra.md", lambda m: _set(m, BL + ":ends_colour_distance", 1.0), "en color los tres apenas se distinguen",
+    ("variantes.md", lambda m: _set(m, BL + ":ends_colour_distance", 1.0), "en color los tres apenas se distinguen",
      "se parece mucho más"),
-    ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 5.0), _set(m, BL + ":mix_colour_to_second", 50.0)),
+    ("variantes.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 5.0), _set(m, BL + ":mix_colour_to_second", 50.0)),
      "se parece mucho más al de la primera pintura", "color queda entre los dos"),
-    ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 50.0), _set(m, BL + ":mix_colour_to_second", 5.0)),
+    ("variantes.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 50.0), _set(m, BL + ":mix_colour_to_second", 5.0)),
      "se parece mucho más al de la segunda pintura", "color queda entre los dos"),
-    ("obra.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 20.0), _set(m, BL + ":mix_colour_to_second", 25.0)),
+    ("variantes.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 20.0), _set(m, BL + ":mix_colour_to_second", 25.0)),
      "color queda entre los dos", "se parece mucho más"),
+    ("variantes.md", lambda m: (_set(m, CO + ":chroma_distance_plain", 37.3),
+                                _set(m, CO + ":chroma_distance_matched", 4.5)),
+     "se aleja 37,3 niveles; la de colores igualados, 4,5;", None),
     ("obra.md", lambda m: _anim_kept(m, 0.1), "el contenido se resiente poco", "se resiente bastante"),
     ("obra.md", lambda m: _anim_kept(m, 0.5), "el contenido se resiente bastante", "se resiente poco"),
     ("obra.md", lambda m: _anim_kept(m, 0.9), "casi tan lejos de la foto como el ruido", "se resiente"),
@@ -230,6 +233,27 @@ def test_pages_keep_one_spanish(tmp_path, base):
 def test_nav_puts_the_model_before_the_representations():
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
     assert nav.index("vgg19.md") < nav.index("representaciones.md") < nav.index("contenido.md")
+
+
+def _nav_pages() -> list[str]:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
+    return re.findall(r"^\s*-\s.*?:\s*(\S+\.(?:md|ipynb))\s*$", nav, flags=re.M)
+
+
+def test_variantes_follows_the_work_page():
+    pages = _nav_pages()
+    assert pages[pages.index("obra.md") + 1] == "variantes.md"
+
+
+def test_home_page_walks_every_page_in_nav_order(tmp_path, base):
+    """Inicio's "Para seguir" links each page of the menu once, in the menu's order."""
+    render = page_env(tmp_path, base)
+    for page in _nav_pages():  # as on the real site, every page of the menu exists (page_exists)
+        (tmp_path / "docs" / page).touch()
+    text = _flat(render((ROOT / "docs" / "index.md").read_text(encoding="utf-8")))
+    section = text.split("## Para seguir", 1)[1]
+    linked = re.findall(r"\]\(([^)#]+\.(?:md|ipynb))\)", section)
+    assert linked == [page for page in _nav_pages() if page != "index.md"]
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))

@@ -166,7 +166,7 @@ def test_gallery_page_shows_every_figure(built_site):
 def test_pages_state_the_profile_of_their_figures(built_site):
     assert {e["profile"] for e in built_site.manifest["figures"].values()} == {"tiny"}
     for name in ("galeria.html", "creditos.html", "como-se-hizo.html", "index.html", "representaciones.html",
-                 "vgg19.html", "contenido.html", "estilo.html", "obra.html"):
+                 "vgg19.html", "contenido.html", "estilo.html", "obra.html", "variantes.html"):
         text = re.sub(r"\s+", " ", page(built_site, name))
         assert "la versión mínima del sitio" in text, name
         assert "«tiny»" not in text, name

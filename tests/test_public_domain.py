@@ -6,22 +6,12 @@ from conftest import ROOT
 from generator.add_style import add_style
 from generator.catalog import load_catalog, public_domain_fault
 from generator.errors import InputError
-
-PAINTING = '''[[style]]
-name = "ola"
-file = "styles/ola.jpg"
-title = "La ola"
-artist = "Hokusai"
-year = "c. 1831"
-'''
+from helpers import PAINTING, small_site_src
 
 
 @pytest.fixture
 def site_src(tmp_path):
-    root = tmp_path / "site_src"
-    (root / "styles").mkdir(parents=True)
-    Image.new("RGB", (8, 8), "red").save(root / "styles/ola.jpg")
-    return root
+    return small_site_src(tmp_path)
 
 
 def load(site_src, extra):

@@ -16,7 +16,7 @@ from generator.stylize import (blend_weights, check_layers, painting_sizes, sche
 from generator.transfer import style_side
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
-STYLE = ROOT / "site_src" / "styles" / "udnie.jpg"
+STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"
 STYLE2 = ROOT / "site_src" / "styles" / "starry_night.jpg"
 FLAGS = ("--keep-colors", "--style-scale", "--style-blend-weights", "--pooling", "--content-layers",
          "--style-layers", "--save-every", "--learning-rate")
@@ -106,7 +106,7 @@ def test_schedule_report_counts_what_ran():
     s = transfer_settings(512, "cpu", style_layers=["relu1_1", "relu2_1"])
     history = ([{"stage": 0, "precision": "float32"}] * 2 + [{"stage": 0, "precision": "bfloat16"}] * 10
                + [{"stage": 1, "precision": "float32"}] * 2 + [{"stage": 1, "precision": "bfloat16"}] * 46)
-    lines = schedule_report(s, history, (512, 340), [("udnie.jpg", [(512, 512), (512, 512)])])
+    lines = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512), (512, 512)])])
     text = "\n".join(lines)
     assert f"style {s.style_weight:g} at relu1_1 0.5, relu2_1 0.5; tv" in lines[0]
     assert "stage 1: 256x170, 12 evaluations (2 float32, 10 bfloat16), painting 512x512" in text
@@ -153,9 +153,12 @@ def test_pooling_avg_changes_the_result(tmp_path):
 
 def test_style_scale_changes_the_painting_and_the_result(tmp_path):
     a, _ = run(tmp_path, "quarter.png", style_scale=0.25)
-    b, report = run(tmp_path, "eighth.png", style_scale=0.125)
+    b, report = run(tmp_path, "half.png", style_scale=0.5)
     assert np.abs(a - b).mean() > 0.5
-    assert "painting 64x64" in "\n".join(report)  # udnie is square: 0.125 x max(48, 512)
+    # the painting's long side is 0.5 x max(48, 512) = 256 px, its short side in proportion
+    width, height = Image.open(STYLE).size
+    expected = (round(width * 256 / max(width, height)), round(height * 256 / max(width, height)))
+    assert f"painting {expected[0]}x{expected[1]}" in "\n".join(report)
 
 
 def test_blend_weights_choose_between_paintings(tmp_path):
@@ -164,9 +167,9 @@ def test_blend_weights_choose_between_paintings(tmp_path):
     blend_01, _ = run(tmp_path, "b01.png", styles=(STYLE, STYLE2), style_blend_weights=(0, 1))
     assert np.abs(blend_10 - only_first).max() == 0  # a zero weight adds nothing to the target Grams
     assert np.abs(blend_10 - blend_01).mean() > 0.5
-    assert "udnie.jpg x1, starry_night.jpg x0" in "\n".join(report)
+    assert "the_scream.jpg x1, starry_night.jpg x0" in "\n".join(report)
     twice, report = run(tmp_path, "twice.png", styles=(STYLE, STYLE), style_blend_weights=(1, 3))
-    assert "udnie.jpg x0.25, udnie.jpg x0.75" in "\n".join(report)  # the same painting twice is two paintings
+    assert "the_scream.jpg x0.25, the_scream.jpg x0.75" in "\n".join(report)  # the same painting twice is two paintings
     assert np.abs(twice - only_first).mean() < 0.5
 
 
@@ -208,7 +211,7 @@ def test_cli_prints_the_weights_and_schedule(bare_copy, tmp_path):
     out = proc.stdout
     assert out.startswith(f"wrote {output}: 48x32, 4 evaluations")
     assert "at relu1_1 0.5, relu3_1 0.5;" in out and "conv5_1" not in out
-    assert "udnie.jpg x0.7, starry_night.jpg x0.3" in out and "pooling avg" in out
+    assert "the_scream.jpg x0.7, starry_night.jpg x0.3" in out and "pooling avg" in out
     assert "stage 1: 48x32, 4 evaluations (" in out and "init content" in out and "precision " in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resultado.png", "resultado_0002.png",
                                                           "resultado_0004.png"]
