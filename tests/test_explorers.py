@@ -253,7 +253,7 @@ def test_explorers_fit_a_phone_and_take_touch(page, chromium, site):
     slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     assert box["width"] > 200   # a thumb's travel a finger can use
-    phone.touchscreen.tap(box["x"] + 2, box["y"] + box["height"] / 2)   # the slider's left end: frame 0
+    slider.tap(position={"x": 2, "y": box["height"] / 2})   # a finger on the slider's left end: frame 0
     assert int(slider.input_value()) == 0
     assert phone.locator(ANIMATION).evaluate("e => e.dataset.frame") == "0"
     scroll, view = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
