@@ -10,6 +10,8 @@ collide with TeX braces; a page that must show a literal ``<<`` wraps it in
   ``made_with``, …); a missing figure, number or a NaN raises ``ManifestError``.
 - ``spanish.py``: the one Spanish number formatter and the escaping of literal text.
 - ``method.py``: the build's settings beside the paper's ("Diferencias con el artículo").
+- ``explorers.py``: the explorers' data (the alpha/beta grid cell by cell, the transfer's snapshots
+  and loss curve) as JSON for ``docs/javascripts/explorers.js``.
 - ``includes/``: the HTML builders as Jinja macros (``figure``, ``image``, ``hero``, ``gallery``,
   ``credits_table``, ``figure_times``), imported by the pages that use them.
 - ``PageOutput`` (below, a Jinja extension named in mkdocs.yml): every ``<< value >>`` is escaped
@@ -29,7 +31,7 @@ from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 from mkdocs_macros.errors import format_error
 
-from . import method, pages
+from . import explorers, method, pages
 from .pages import ManifestError, Pages, SiteInputError, check_katex, load_manifest
 from .spanish import NotANumber, format_es, lightbox_text, literal
 
@@ -45,8 +47,12 @@ def define_env(env) -> None:
     except SiteInputError as e:
         raise PluginError(str(e)) from None
     env.variables["manifest"] = manifest
-    for name, function in Pages(manifest).globals().items():
+    lookups = Pages(manifest)
+    for name, function in lookups.globals().items():
         env.macro(function, name)
+    env.macro(lambda name: explorers.grid_data(lookups, name), "grid_explorer_data")
+    env.macro(lambda name: explorers.animation_data(lookups, name), "animation_explorer_data")
+    env.filter(explorers.json_blob)
     env.macro(lambda path: (docs / path).is_file(), "page_exists")  # links to pages other branches add
     env.macro(lambda only_different=True: method.paper_differences(manifest, only_different), "paper_differences")
     for function in (pages.es, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):

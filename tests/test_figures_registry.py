@@ -105,7 +105,8 @@ def test_a_render_without_declaration_is_refused(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("files, numbers, fault", [
-    ({"image": "a.png", "extra": "b.png"}, {"side": 1}, "file roles"),
+    ({"image": "a.png", "extra": "b.png"}, {"side": 1}, "undeclared file role"),
+    ({"extra": "b.png"}, {"side": 1}, "missing file role"),
     ({"image": "a.png"}, {}, "missing number"),
     ({"image": "a.png"}, {"side": 1, "surprise": 2}, "undeclared number"),
 ])
@@ -124,6 +125,15 @@ def test_number_patterns_and_the_implicit_time_flag():
     figure = Figure(order=0, outputs=("image",), numbers=("width", "ratio_*"))
     assert figure.check_numbers({"width": 1, "ratio_0": 1, "ratio_12": 2, "time_dependent": True}) == []
     assert figure.check_numbers({"ratio_0": 1}) == ["missing number(s) ['width']"]
+
+
+def test_file_role_patterns_declare_a_count_that_varies():
+    """One file per grid cell: "cell_*" admits any number of cell_<row>_<column> roles."""
+    figure = Figure(order=0, outputs=("image", "cell_*"), numbers=())
+    assert figure.check_files({"image": "g.jpg"}) == []
+    assert figure.check_files({"image": "g.jpg", "cell_0_0": "a.jpg", "cell_4_3": "b.jpg"}) == []
+    assert figure.check_files({"cell_0_0": "a.jpg"}) == ["missing file role(s) ['image']"]
+    assert figure.check_files({"image": "g.jpg", "frame_0": "f.jpg"}) == ["undeclared file role(s) ['frame_0']"]
 
 
 def test_a_spec_made_outside_the_registry_has_no_cache_identity():

@@ -182,7 +182,7 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
     """The files and numbers its declaration (FIGURE) promises, all readable and finite."""
     declared = kind(module).figure
     files, numbers = _render(module, tmp_path)
-    assert set(files) == set(declared.outputs)
+    assert declared.check_files(files) == []
     for name in files.values():
         path = tmp_path / name
         assert path.stat().st_size > 0
@@ -205,8 +205,9 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
 
 @pytest.mark.parametrize("module", ["gallery", "representations", "style_reconstruction", "work_grid"])
 def test_a_diverged_transfer_fails_its_figure(module, monkeypatch, tmp_path):
-    """Every transfer a figure runs goes through the context's runner, which refuses a loss that
-    is not finite (the gallery and the reconstructions too)."""
+    """Every transfer a figure runs goes through the context's runners (one transfer, or a batch:
+    the grid), which refuse a loss that is not finite (the gallery and the reconstructions too)."""
+    import generator.batched as batched
     import generator.transfer as transfer
     from generator.transfer import TransferResult
 
@@ -217,7 +218,13 @@ def test_a_diverged_transfer_fails_its_figure(module, monkeypatch, tmp_path):
         return TransferResult(image=content, history=[{"evaluation": 1, "total": 5.0},
                                                       {"evaluation": 2, "total": math.nan}])
 
+    def diverged_batch(problems, size, *args, **kwargs):
+        calls.append(size)
+        return [TransferResult(image=p.content, history=[{"evaluation": 1, "total": 5.0},
+                                                         {"evaluation": 2, "total": math.nan}]) for p in problems]
+
     monkeypatch.setattr(transfer, "run_transfer", diverged)
+    monkeypatch.setattr(batched, "run_batch", diverged_batch)
     spec = kind(module).specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)[0]
     with pytest.raises(RuntimeError, match="diverged.*evaluation 2"):
         kind(module).render(spec, RenderContext(out=tmp_path))

@@ -31,7 +31,8 @@ class FigureDeclarationError(ValueError):
 class Figure:
     """What a figure module declares as FIGURE."""
     order: int                        # place in the build's computation order (ties: by module name)
-    outputs: tuple[str, ...]          # the file roles render() returns, all of them
+    outputs: tuple[str, ...]          # the file roles render() returns, all of them; fnmatch patterns
+                                      # for a profile-dependent count ("cell_*": one file per grid cell)
     numbers: tuple[str, ...]          # the number keys render() returns; fnmatch patterns for
                                       # profile-dependent ones ("ratio_*"); "time_dependent" is implicit
     sizes: dict | None = None         # {profile name: sizes} for EVERY profile; None: the figure takes
@@ -45,12 +46,19 @@ class Figure:
 
     def check_numbers(self, numbers: dict) -> list[str]:
         """Faults of a render's numbers against the declaration (empty when they agree)."""
-        exact = [k for k in self.numbers if not _is_pattern(k)]
-        missing = [k for k in exact if k not in numbers]
-        extra = [k for k in numbers if k != "time_dependent"
-                 and not any(fnmatch.fnmatchcase(k, pattern) for pattern in self.numbers)]
-        return ([f"missing number(s) {missing}"] if missing else []) + \
-               ([f"undeclared number(s) {extra}"] if extra else [])
+        return _check_keys(self.numbers, [k for k in numbers if k != "time_dependent"], "number")
+
+    def check_files(self, files: dict) -> list[str]:
+        """Faults of a render's file roles against the declaration (empty when they agree)."""
+        return _check_keys(self.outputs, list(files), "file role")
+
+
+def _check_keys(declared, keys, what: str) -> list[str]:
+    """Every exact declared key present, every key matching a declared key or pattern."""
+    missing = [k for k in declared if not _is_pattern(k) and k not in keys]
+    extra = [k for k in keys if not any(fnmatch.fnmatchcase(k, pattern) for pattern in declared)]
+    return ([f"missing {what}(s) {missing}"] if missing else []) + \
+           ([f"undeclared {what}(s) {extra}"] if extra else [])
 
 
 def _is_pattern(key: str) -> bool:

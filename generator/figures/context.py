@@ -13,8 +13,8 @@ from pathlib import Path
 @dataclass
 class RenderContext:
     """Everything device-bound that a figure uses. A render function takes its model, the tensors
-    the model reads and its transfers from here, never from generator.vgg, images.to_tensor or
-    generator.transfer directly, so every tensor reaches the model on the build's device. `dtype`
+    the model reads and its transfers from here, never from generator.vgg, images.to_tensor,
+    generator.transfer or generator.batched directly, so every tensor reaches the model on the build's device. `dtype`
     is "float32" in a build; the GPU-safety test renders in "float64", where a tensor made
     elsewhere (float32, on the CPU) makes the convolution refuse it."""
     out: Path                        # empty folder to write this figure's files into
@@ -47,18 +47,32 @@ class RenderContext:
         refusing a result whose loss is not finite: a diverged optimisation must fail its figure,
         not publish a blank image. `size` defaults to the content image's; a reconstruction is a
         transfer whose other weight is zero."""
-        import math
-
         from .. import transfer
 
-        result = transfer.run_transfer(content, styles, settings, size or content.size, self.device,
-                                       self.progress)
-        bad = [h["evaluation"] for h in result.history if not math.isfinite(h["total"])]
-        if bad:
-            raise RuntimeError(f"the optimisation diverged (loss not finite from evaluation {bad[0]})")
-        return result
+        return _finite(transfer.run_transfer(content, styles, settings, size or content.size, self.device,
+                                             self.progress))
+
+    def run_batch(self, problems, size):
+        """Several transfers of one canvas `size` optimised together (generator.batched.run_batch:
+        each canvas follows run_transfer alone; they must share its SHARED settings).
+        `problems` are (content, styles, settings) tuples; results in their order, each refused as
+        run_transfer's is when its loss is not finite. Every result's `seconds` is the batch's."""
+        from .. import batched
+
+        batch = [batched.Problem(content, tuple(styles), settings) for content, styles, settings in problems]
+        return [_finite(r) for r in batched.run_batch(batch, size, self.device, self.progress)]
 
     def _torch_dtype(self):
         import torch
 
         return getattr(torch, self.dtype)
+
+
+def _finite(result):
+    """`result`, unless its loss stopped being finite: a diverged optimisation fails its figure."""
+    import math
+
+    bad = [h["evaluation"] for h in result.history if not math.isfinite(h["total"])]
+    if bad:
+        raise RuntimeError(f"the optimisation diverged (loss not finite from evaluation {bad[0]})")
+    return result

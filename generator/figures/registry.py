@@ -27,9 +27,7 @@ class Kind:
     def render(self, spec: FigureSpec, ctx: RenderContext) -> tuple[dict, dict]:
         """render(), checked against the declaration: a figure cannot publish what it did not declare."""
         files, numbers = self.module.render(spec, ctx)
-        faults = self.figure.check_numbers(numbers)
-        if set(files) != set(self.figure.outputs):
-            faults.insert(0, f"file roles {sorted(files)}, declared {sorted(self.figure.outputs)}")
+        faults = self.figure.check_files(files) + self.figure.check_numbers(numbers)
         if faults:
             raise FigureDeclarationError(f"{spec.name}: {'; '.join(faults)} (see FIGURE in {self.module.__name__})")
         return files, numbers
