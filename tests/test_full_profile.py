@@ -1,6 +1,8 @@
-"""The full profile is for a GPU and never runs in CI; its schedule logic does, here, at a tiny
-size: every figure's `full` specs, with sizes and evaluations shrunk but their stages, shares,
-ratios and rows kept, rendered on the CPU, and the transfers checked to follow the full schedule."""
+"""The full profile is for a GPU and never runs in CI; its schedule logic does, at a tiny size:
+every figure's `full` specs, with sizes and evaluations shrunk but their stages, shares, ratios and
+rows kept, rendered on the CPU, and each transfer checked to follow the full schedule. The gallery
+is checked here; every other figure in tests/test_gpu_safety.py, which renders these same shrunk
+specs (one render per figure serves both checks)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -35,13 +37,28 @@ def test_the_full_profile_is_the_gpu_schedule_the_issue_asks_for():
     assert full.rank > PROFILES["preview"].rank
 
 
-@pytest.fixture
-def recorded_transfers(monkeypatch):
-    """Every full row shrunk; each transfer recorded with its settings and its stages."""
+def shrink_full_profile(monkeypatch) -> None:
+    """Every figure's full row shrunk (SHRINK) and coarse stages allowed down to STAGE_FLOOR."""
     for kind in registry().values():
         if kind.figure.sizes is not None:
             monkeypatch.setitem(kind.figure.sizes, "full", shrunk(kind.figure.sizes["full"]))
-    runs, real_run, real_scales = [], transfer.run_transfer, transfer.effective_scales
+    real_scales = transfer.effective_scales
+    monkeypatch.setattr(transfer, "effective_scales", lambda size, scales, min_side=0: real_scales(size, scales, STAGE_FLOOR))
+
+
+def assert_follows_its_schedule(settings, result, name: str = "") -> None:
+    """The transfer spent each stage's planned evaluations, as stage_steps shares them out."""
+    stages = [h["stage"] for h in result.history]
+    n_stages = len(transfer.effective_scales(result.image.size, settings.scales))
+    planned = stage_steps(settings.steps, n_stages, settings.final_share)
+    assert [stages.count(i) for i in range(n_stages)] == planned, (name, settings)
+
+
+@pytest.fixture
+def recorded_transfers(monkeypatch):
+    """The full profile shrunk; each transfer recorded with its settings and its result."""
+    shrink_full_profile(monkeypatch)
+    runs, real_run = [], transfer.run_transfer
 
     def recording_run(content, styles, settings, *args, **kwargs):
         # the painting's 512 px floor is not schedule logic; a small painting keeps the test fast
@@ -50,22 +67,7 @@ def recorded_transfers(monkeypatch):
         return result
 
     monkeypatch.setattr(transfer, "run_transfer", recording_run)
-    monkeypatch.setattr(transfer, "effective_scales", lambda size, scales, min_side=0: real_scales(size, scales, STAGE_FLOOR))
     return runs
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n, k in registry().items() if n != "gallery"])
-def test_every_figure_renders_its_full_specs_at_a_tiny_size(name, recorded_transfers, tmp_path):
-    kind = registry()[name]
-    spec = kind.specs(load_catalog(SITE_SRC), TINY_FULL, SITE_SRC)[0]
-    files, _ = kind.render(spec, RenderContext(out=tmp_path))
-    assert all((tmp_path / f).is_file() for f in files.values())
-    for settings, result in recorded_transfers:
-        stages = [h["stage"] for h in result.history]
-        n_stages = len(transfer.effective_scales(result.image.size, settings.scales))
-        planned = stage_steps(settings.steps, n_stages, settings.final_share)
-        assert [stages.count(i) for i in range(n_stages)] == planned, (name, settings)
 
 
 def test_the_gallery_runs_quarter_half_and_full_size(recorded_transfers, tmp_path):
@@ -74,6 +76,6 @@ def test_the_gallery_runs_quarter_half_and_full_size(recorded_transfers, tmp_pat
     kind.render(spec, RenderContext(out=tmp_path))
     (settings, result), = recorded_transfers
     assert settings.scales == (0.25, 0.5, 1.0) and settings.precision == "float32"
-    stages = [h["stage"] for h in result.history]
-    assert stages.count(2) == stage_steps(TINY_FULL.steps, 3, TINY_FULL.final_share)[-1]
+    assert_follows_its_schedule(settings, result)
+    assert [h["stage"] for h in result.history].count(2) == stage_steps(TINY_FULL.steps, 3, TINY_FULL.final_share)[-1]
     assert max(result.image.size) == 160

@@ -14,15 +14,14 @@ import torch
 
 from generator import transfer, vgg
 from generator.catalog import load_catalog
-from generator.config import PROFILES
 from generator.figures.context import RenderContext
 from generator.figures.registry import registry
+from test_full_profile import TINY_FULL, assert_follows_its_schedule, shrink_full_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_SRC = ROOT / "site_src"
 FIGURES = ROOT / "generator" / "figures"
-FAST_STEPS = 2          # the transfers' own device handling is the engine's; here they only need to run
-FAST_STYLE_SIDE = 64    # the painting's long side in those transfers (the engine's floor is 512 px)
+FAST_STYLE_SIDE = 64    # the painting's long side in the transfers (the engine's floor is 512 px)
 
 
 FLOAT64_COPIES: dict = {}
@@ -43,9 +42,9 @@ def float64_network(monkeypatch):
         return copies[id(model)]
 
     def short_run(content, styles, settings, *args, **kwargs):
-        settings = replace(settings, steps=min(settings.steps, FAST_STEPS), style_min_side=FAST_STYLE_SIDE,
-                           snapshot_every=min(settings.snapshot_every, 1))
-        return real_run(content, styles, settings, *args, **kwargs)
+        result = real_run(content, styles, replace(settings, style_min_side=FAST_STYLE_SIDE), *args, **kwargs)
+        assert_follows_its_schedule(settings, result)
+        return result
 
     monkeypatch.setattr(vgg, "get_model", float64_model)
     monkeypatch.setattr(transfer, "get_model", real_get_model, raising=False)
@@ -53,10 +52,13 @@ def float64_network(monkeypatch):
     return copies
 
 
-@pytest.mark.parametrize("name", list(registry()))
-def test_every_figure_feeds_the_network_through_its_context(name, float64_network, tmp_path):
+@pytest.mark.parametrize("name", [n for n in registry() if n != "gallery"])   # the gallery: test_full_profile.py
+def test_every_figure_feeds_the_network_through_its_context(name, float64_network, monkeypatch, tmp_path):
+    """Rendered from the full profile's specs shrunk to a tiny size (test_full_profile.py), so the
+    same render checks that every transfer follows the full profile's schedule."""
+    shrink_full_profile(monkeypatch)
     kind = registry()[name]
-    spec = kind.specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)[0]
+    spec = kind.specs(load_catalog(SITE_SRC), TINY_FULL, SITE_SRC)[0]
     files, _ = kind.render(spec, RenderContext(out=tmp_path, dtype="float64"))
     assert all((tmp_path / f).is_file() for f in files.values())
 

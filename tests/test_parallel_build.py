@@ -45,6 +45,8 @@ def test_threads_are_shared_between_workers():
 
 
 def test_parallel_build_equals_serial(tiny_site, project_copy_factory):
+    """A second, independent build (in two workers) gives the serial build's files byte for byte,
+    bar the measured times, and the same cache keys."""
     root = project_copy_factory("parallel")
     proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--device", "cpu", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr
@@ -53,6 +55,7 @@ def test_parallel_build_equals_serial(tiny_site, project_copy_factory):
     serial = json.loads((tiny_site.generated / "build-record.json").read_text(encoding="utf-8"))
     record = json.loads((root / "docs" / "generated" / "build-record.json").read_text(encoding="utf-8"))
     assert record["computed"] == serial["computed"] and record["failed"] == {}  # in the figures' order
+    assert {n: f["key"] for n, f in b["figures"].items()} == {n: f["key"] for n, f in a["figures"].items()}
 
     time_files = {rel.removeprefix("generated/") for rel in a["time_dependent"]["files"]}
     files_a, files_b = files(tiny_site.generated), files(root / "docs" / "generated")
