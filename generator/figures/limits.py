@@ -21,7 +21,7 @@ FIGURE = Figure(
              "flat_detail_*", "busy_detail_*", "flat_to_busy_*", "flat_gain_*"),
     sizes={
     "tiny": {"long_side": 48, "steps": 6},
-    "preview": {"long_side": 288, "steps": 80},
+    "preview": {"long_side": 288, "steps": 60},
     "full": {"long_side": 512, "steps": 400},
 })
 PAINTING_FACTORS = (1.0, 3.0)   # the painting's long side, in multiples of the canvas's

@@ -20,7 +20,7 @@ FIGURE = Figure(
              *(f"psnr_{n}" for n in CONTENT_LAYERS), *(f"content_loss_{n}" for n in CONTENT_LAYERS),
              *(f"style_loss_{n}" for n in STYLE_LAYERS)),
     sizes={"tiny": {"long_side": 48, "steps": 8},
-           "preview": {"long_side": 240, "steps": 120, "precision": "bfloat16", "scales": [0.5, 1.0],
+           "preview": {"long_side": 240, "steps": 100, "precision": "bfloat16", "scales": [0.5, 1.0],
                        "final_share": 0.5},
            "full": {"long_side": 512, "steps": 600}})
 CROP = (0.435, 0.45, 0.30)   # zoomed detail: centre x, centre y (fractions), side (fraction of height)

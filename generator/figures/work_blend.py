@@ -13,7 +13,7 @@ FIGURE = Figure(
              *(f"style_loss_{i}" for i in range(len(BLENDS))),
              "mix_colour_to_first", "mix_colour_to_second", "ends_colour_distance"),
     sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-           "preview": {"long_side": 288, "steps": 100, "scales": [0.5, 1.0]},
+           "preview": {"long_side": 288, "steps": 70, "scales": [0.5, 1.0]},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
 
 

@@ -14,7 +14,7 @@ FIGURE = Figure(
     numbers=("width", "height", "evaluations", "chroma_distance_plain", "chroma_distance_luminance",
              "chroma_distance_matched"),
     sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-           "preview": {"long_side": 288, "steps": 100, "scales": [0.5, 1.0]},
+           "preview": {"long_side": 288, "steps": 70, "scales": [0.5, 1.0]},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
 
 

@@ -29,7 +29,7 @@ FIGURE = Figure(
     # alpha/beta columns per profile: the content loss sums over positions (it grows with the canvas)
     # while the style loss is normalised, so smaller cells need larger ratios to show the same trend.
     sizes={"tiny": {"long_side": 32, "steps": 3, "scales": [1.0], "ratios": [1e-2, 1.0], "rows": 2},
-           "preview": {"long_side": 192, "steps": 80, "scales": [0.5, 1.0], "ratios": [1e-3, 1e-2, 1e-1, 1.0],
+           "preview": {"long_side": 192, "steps": 40, "scales": [0.5, 1.0], "ratios": [1e-3, 1e-2, 1e-1, 1.0],
                        "rows": 5},
            "full": {"long_side": 256, "steps": 300, "scales": [0.5, 1.0], "ratios": [1e-4, 1e-3, 1e-2, 1e-1],
                     "rows": 5}})

@@ -13,7 +13,7 @@ FIGURE = Figure(
     numbers=("width", "height", "evaluations",
              *(f"{i}_{loss}_loss" for i in INITS for loss in ("total", "content", "style")), "noise_start_content_loss"),
     sizes={"tiny": {"long_side": 48, "steps": 6, "scales": [1.0]},
-           "preview": {"long_side": 288, "steps": 100, "scales": [0.5, 1.0]},
+           "preview": {"long_side": 288, "steps": 70, "scales": [0.5, 1.0]},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0]}})
 
 

@@ -14,7 +14,7 @@ FIGURE = Figure(
     numbers=("width", "height", "initial_loss", "adam_over_lbfgs",
              *(f"{o}_{n}" for o in OPTIMISERS for n in ("final_loss", "seconds", "evaluations"))),
     sizes={"tiny": {"long_side": 48, "steps": 6},
-           "preview": {"long_side": 240, "steps": 80},
+           "preview": {"long_side": 240, "steps": 60},
            "full": {"long_side": 512, "steps": 300}})
 
 
