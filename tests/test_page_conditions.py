@@ -148,6 +148,15 @@ CASES = [
      + STYLE_LAYER_SEEN[4].replace("_", "&#95;") + "</code>, el 10 %", "las demás apenas cuentan"),
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", False), "los reescalaron",
      "también los reescala"),
+    ("textura.md", lambda m: (_set(m, "texture/statistics:mean_std_gram_reduction", 50.0),
+                              _set(m, "texture/statistics:gram_gram_reduction", 400.0)),
+     "la de Gram, 400 veces", None),
+    ("textura.md", lambda m: _set(m, "texture/statistics:mean_std_gram_reduction", 2.0), None,
+     "sin buscarlo"),
+    ("textura.md", lambda m: _set(m, "texture/statistics:gram_loss_ratio", 3.0), "veces más lejos de las matrices",
+     "no llegó a medirse"),
+    ("textura.md", lambda m: _set(m, "texture/statistics:gram_loss_ratio", 0.9), "no llegó a medirse",
+     "veces más lejos de las matrices"),
 ]
 
 
@@ -157,7 +166,8 @@ def test_the_text_follows_the_number(tmp_path, base, page, change, present, abse
     manifest = copy.deepcopy(base)
     change(manifest)
     text = render_page(tmp_path, manifest, page)
-    assert _flat(present) in text, f"{page}: {present!r} missing"
+    if present:
+        assert _flat(present) in text, f"{page}: {present!r} missing"
     if absent:
         assert _flat(absent) not in text, f"{page}: {absent!r} should not be there"
 
