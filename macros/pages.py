@@ -23,7 +23,7 @@ PROFILE_NAMES = {"tiny": "mínimo", "preview": "de vista previa", "full": "compl
 # The same, in a reader's sentence: the site's versions and what each computes.
 VERSION_NAMES = {"tiny": "mínima", "preview": "de vista previa", "full": "completa"}
 VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo para comprobar que todo funciona",
-                   "preview": "imágenes pequeñas y optimizaciones cortas",
+                   "preview": "imágenes medianas y optimizaciones cortas",
                    "full": "imágenes grandes y optimizaciones largas"}
 
 
@@ -158,7 +158,7 @@ class Pages:
     def made_with(self, *prefixes: str) -> dict | None:
         """How the figures whose names start with one of ``prefixes`` (all figures without
         prefixes) were made, in readers' Spanish: ``{"profiles": "la versión de vista previa del sitio
-        (imágenes pequeñas…)", "devices": "la CPU"}``, or "las versiones completa (2 figuras) y de
+        (imágenes medianas…)", "devices": "la CPU"}``, or "las versiones completa (2 figuras) y de
         vista previa (4 figuras) del sitio"
         when they differ (a cached full-profile figure may serve a preview build, so a page states
         the profile of what it shows, not the build's). None when no such figure was built."""

@@ -102,7 +102,7 @@ def test_the_figure_macro(render):
 
 def test_made_with_states_every_profile_shown(render):
     assert html.unescape(render('<< made_with("painting/").profiles >>')) == \
-        "la versión de vista previa del sitio (imágenes pequeñas y optimizaciones cortas)"
+        "la versión de vista previa del sitio (imágenes medianas y optimizaciones cortas)"
     assert html.unescape(render('<< made_with("gallery/").profiles >>')).startswith("la versión completa del sitio (")
     both = render("<< made_with().profiles >>")
     assert html.unescape(both) == "las versiones de vista previa (2 figuras) y completa (1 figura) del sitio"
