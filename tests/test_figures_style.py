@@ -259,3 +259,12 @@ def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(mod
     ((canvas, styles),) = calls
     assert styles == [full]
     assert max(canvas) == spec.params["long_side"] < max(full)
+
+
+def test_the_loss_plots_resolution_mark_sits_where_the_stage_changes():
+    from generator.config import TransferSettings
+    from generator.figures.style_reconstruction import scale_marks
+
+    for share, switch in ((0.25, 75), (0.6, 40), (0.8, 20)):
+        settings = TransferSettings(steps=100, scales=(0.5, 1.0), final_share=share)
+        assert list(scale_marks(settings)) == [switch + 0.5]
