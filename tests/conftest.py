@@ -162,3 +162,18 @@ def built_site(tiny_site) -> TinySite:
         pytest.fail(f"mkdocs build --strict failed ({tiny_site.mkdocs.returncode})\n"
                     f"stdout:\n{tiny_site.mkdocs.stdout}\nstderr:\n{tiny_site.mkdocs.stderr}")
     return tiny_site
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the run (tests/test_browser.py says which
+    binary and flags, and fails without it under CI=true)."""
+    from test_browser import ARGS, CHROMIUM, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

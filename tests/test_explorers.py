@@ -135,19 +135,6 @@ GRID, ANIMATION = "#explorer-work-grid", "#explorer-work-animation"
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from test_browser import ARGS, CHROMIUM, require_browser
-
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def site(built_site):
     from test_browser import serve
 
@@ -156,9 +143,9 @@ def site(built_site):
 
 
 @pytest.fixture(scope="module")
-def page(chromium, site):
+def page(browser, site):
     """obra.html on a desktop, its explorers started; `page.errors` collects console and page errors."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     errors = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
@@ -241,10 +228,10 @@ def test_the_animation_slider_moves_the_cursor_along_the_curve(page, built_site)
     assert errors == []
 
 
-def test_explorers_fit_a_phone_and_take_touch(page, chromium, site):
+def test_explorers_fit_a_phone_and_take_touch(page, browser, site):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.tab.screenshot(path=str(ARTIFACTS / "obra-desktop.png"), full_page=True)
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2,
+    context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2,
                                    is_mobile=True, has_touch=True)
     phone = context.new_page()
     phone.goto(site + "obra.html", wait_until="load")

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from test_browser import ARGS, CHROMIUM, serve
+from test_browser import serve
 
 pytestmark = pytest.mark.browser
 
@@ -28,18 +28,6 @@ PHONE = dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_m
 STATE = "document.getElementById('live-state').dataset"
 PARITY_EVALUATIONS = 5
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found ({CHROMIUM}): `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
