@@ -4,11 +4,45 @@ from __future__ import annotations
 import torch
 
 
+class _Gram(torch.autograd.Function):
+    """G = F F^T for a batch of matrices F (N, C, positions) -> (N, C, C), with one product in the
+    backward pass, dF = (dG + dG^T) F. Autograd's own rule for F F^T forms the two halves of the
+    gradient separately, one of them transposed, and adds them: a strided add over every position
+    of the layer that cost more than the product itself on the CPU (README, performance). With
+    `positions_first`, F arrives as its transpose (N, positions, C), the layout of channels-last
+    features, and the products run in that layout so that the gradient comes back in it."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(flat, positions_first):
+        return flat.transpose(1, 2) @ flat if positions_first else flat @ flat.transpose(1, 2)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.positions_first = inputs[1]
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat, = ctx.saved_tensors
+        both = grad + grad.transpose(1, 2)
+        return (flat @ both if ctx.positions_first else both @ flat), None
+
+
+def _channels_last(t: torch.Tensor) -> bool:
+    try:
+        return not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last)
+    except RuntimeError:  # under vmap (batched.py) the layout cannot be queried; either product is right
+        return False
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """G = F F^T for each image: (N, C, H, W) -> (N, C, C), unnormalised, as in the paper."""
+    """G = F F^T for each image: (N, C, H, W) -> (N, C, C), unnormalised, as in the paper. Reads
+    the features in their own memory layout, so neither pass copies them."""
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2)
+    if _channels_last(features):
+        return _Gram.apply(features.permute(0, 2, 3, 1).reshape(n, h * w, c), True)
+    return _Gram.apply(features.reshape(n, c, h * w), False)
 
 
 def content_loss(x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:

@@ -22,6 +22,22 @@ def test_gram_is_per_image_in_a_batch():
         assert torch.equal(g[i], flat @ flat.T)
 
 
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_gram_gradient_is_autograds_in_the_features_own_layout(layout):
+    # The hand-written backward, dF = (dG + dG^T) F, against autograd through the plain product,
+    # for a weighting that is not symmetric (so dG is not), in both memory layouts.
+    gen = torch.Generator().manual_seed(0)
+    f = torch.randn(2, 5, 3, 4, generator=gen, dtype=torch.float64).contiguous(memory_format=layout)
+    weights = torch.randn(2, 5, 5, generator=gen, dtype=torch.float64)
+    mine = f.clone().requires_grad_(True)
+    plain = f.clone().requires_grad_(True)
+    mine_grad, = torch.autograd.grad((gram_matrix(mine) * weights).sum(), mine)  # raw, not re-laid out
+    flat = plain.reshape(2, 5, 12)
+    plain_grad, = torch.autograd.grad(((flat @ flat.transpose(1, 2)) * weights).sum(), plain)
+    assert torch.allclose(mine_grad, plain_grad, rtol=1e-12, atol=1e-12)
+    assert mine_grad.is_contiguous(memory_format=layout)
+
+
 def test_content_loss_value():
     x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     p = torch.tensor([[[[0.0, 2.0], [5.0, 1.0]]]])
