@@ -37,13 +37,13 @@ from .errors import InputError
 from .lbfgs import CURVATURE_EPS
 from .memory import GIB, SAFETY, WEIGHTS_BYTES, available_bytes, estimate_bytes
 from .transfer import (FIRST_MOVE, LBFGS_HISTORY, PRECISIONS, TransferResult, _Clock, _fast_math, _features,
-                       _network, active_terms, content_term, effective_scales, exact_precision, initial_canvas,
-                       stage_sizes, stage_steps, stage_targets)
+                       _network, active_terms, content_term, initial_canvas, plan_stages, stage_precision,
+                       stage_targets)
 from .vgg import LAYERS
 
 # Settings every canvas of a batch must share: they fix the schedule (stages, evaluations per
 # stage, precision per evaluation), the network and the optimiser's update.
-SHARED = ("steps", "scales", "final_share", "precision", "float32_finish", "optimizer", "learning_rate", "pooling",
+SHARED = ("steps", "scales", "final_share", "precision", "optimizer", "learning_rate", "pooling",
           "rescale_weights")
 
 
@@ -78,13 +78,9 @@ def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=Non
     records: list[torch.Tensor] = []   # (K, 4) per evaluation: total, content, style, tv
     stages: list[tuple] = []
     canvas = None
-    scales = effective_scales(size, shared.scales)
     with _fast_math(device, shared.precision):
-        for stage, (stage_size, steps) in enumerate(zip(stage_sizes(size, scales),
-                                                        stage_steps(shared.steps, len(scales), shared.final_share))):
-            final_stage = stage == len(scales) - 1
-            float32_from = steps - shared.float32_finish if final_stage else steps
-            per_canvas = [stage_targets(targets_model, p.content, list(p.styles), p.settings, stage_size, size, device)
+        for stage in plan_stages(size, shared.scales, shared.steps, shared.final_share):
+            per_canvas = [stage_targets(targets_model, p.content, list(p.styles), p.settings, stage.size, size, device)
                           for p in batch]
             if canvas is None:
                 canvas = torch.cat([initial_canvas(p.settings.init, t[0], t[1][0], p.settings.seed)
@@ -94,8 +90,8 @@ def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=Non
             canvas = canvas.detach().contiguous().requires_grad_(True)
             terms = _Terms(batch, per_canvas, device)
 
-            def evaluate(i, canvas=canvas, terms=terms, float32_from=float32_from, stage=stage):
-                precision = exact_precision(i, float32_from, shared.precision)
+            def evaluate(i, canvas=canvas, terms=terms, stage=stage.index):
+                precision = stage_precision(i, shared.precision)
                 feats = _features(network, canvas, terms.layers, precision)
                 parts = terms.losses(feats, canvas)
                 records.append(torch.stack(parts, 1).detach())
@@ -111,7 +107,7 @@ def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=Non
                     progress(len(batch))
                 return parts[0]
 
-            _optimise(canvas, evaluate, steps, shared)
+            _optimise(canvas, evaluate, stage.steps, shared)
     seconds, times = clock.read()
     values = torch.stack(records).double().cpu().tolist() if records else []  # [evaluation][canvas][term]
     for k, result in enumerate(results):

@@ -59,7 +59,6 @@ class TransferSettings:
     style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
     style_scale: float = 1.0         # the painting's size relative to that default (stylize --style-scale)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
-    float32_finish: int = 0          # bfloat16: the final stage's last N evaluations run in float32
 
     def to_dict(self) -> dict:
         return asdict(self)

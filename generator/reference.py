@@ -20,6 +20,8 @@ from PIL import Image
 
 BETA = 1e4  # style weight (alpha = 1), the tutorial default; the bench gives the engine the same
 MEAN_BGR = (103.939, 116.779, 123.68)
+CONTENT_LAYERS = ("conv4_2",)
+STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 
 
@@ -100,18 +102,23 @@ def build_model(cnn: nn.Sequential, content: torch.Tensor, style: torch.Tensor, 
     return model, content_losses, style_losses
 
 
-def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int], evaluations: int,
-                  device: str = "cpu", alpha: float = 1.0, beta: float = BETA,
-                  content_layers=("conv4_2",), style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
-                  cnn: nn.Sequential | None = None):
-    """Returns (image tensor, [(seconds, loss)] per evaluation)."""
-    start = time.perf_counter()
-    cnn = (cnn if cnn is not None else vgg19_sequential()).to(device).eval()
-    cnn.requires_grad_(False)
+def _problem(content: Image.Image, style: Image.Image, size: tuple[int, int], device: str):
+    """The photo at `size` and the painting at the same long side, as tensors."""
     content_t = image_to_tensor(content.resize(size, Image.LANCZOS)).to(device)
     scale = max(size) / max(style.size)
     style_t = image_to_tensor(style.resize((round(style.size[0] * scale), round(style.size[1] * scale)),
                                            Image.LANCZOS)).to(device)
+    return content_t, style_t
+
+
+def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int], evaluations: int,
+                  device: str = "cpu", alpha: float = 1.0, beta: float = BETA,
+                  content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, cnn: nn.Sequential | None = None):
+    """Returns (image tensor, [(seconds, loss)] per evaluation)."""
+    start = time.perf_counter()
+    cnn = (cnn if cnn is not None else vgg19_sequential()).to(device).eval()
+    cnn.requires_grad_(False)
+    content_t, style_t = _problem(content, style, size, device)
     with torch.no_grad():
         model, content_losses, style_losses = build_model(cnn, content_t, style_t, content_layers, style_layers)
     img = content_t.clone().requires_grad_(True)
@@ -133,3 +140,21 @@ def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int
         if len(trace) == before:
             break
     return img.detach(), trace
+
+
+def objective(content: Image.Image, style: Image.Image, size: tuple[int, int], device: str = "cpu",
+              cnn: nn.Sequential | None = None, alpha: float = 1.0, beta: float = BETA,
+              content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS):
+    """The reference's own loss as a function of a canvas (a tensor laid out as image_to_tensor's),
+    in float32 and without gradients: the benchmark's judge of another optimiser's canvases."""
+    cnn = (cnn if cnn is not None else vgg19_sequential()).to(device).eval()
+    cnn.requires_grad_(False)
+    content_t, style_t = _problem(content, style, size, device)
+    with torch.no_grad():
+        model, content_losses, style_losses = build_model(cnn, content_t, style_t, content_layers, style_layers)
+
+    def loss(canvas: torch.Tensor) -> float:
+        with torch.no_grad():
+            model(canvas.to(device, torch.float32))
+            return float(alpha * sum(c.loss for c in content_losses) + beta * sum(s.loss for s in style_losses))
+    return loss

@@ -76,6 +76,23 @@ def stage_steps(steps: int, n_stages: int, final_share: float = FINAL_SHARE) -> 
     return share + [final]
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One coarse-to-fine stage of a run: its position, canvas size (w, h) and evaluations."""
+    index: int
+    size: tuple[int, int]
+    steps: int
+    final: bool
+
+
+def plan_stages(size: tuple[int, int], scales, steps: int, final_share: float = FINAL_SHARE) -> list[Stage]:
+    """The stages of a run at `size`: the scales whose canvas is large enough (effective_scales),
+    their sizes, and the evaluations each gets (stage_steps)."""
+    kept = effective_scales(size, scales)
+    return [Stage(i, stage_size, n, i == len(kept) - 1)
+            for i, (stage_size, n) in enumerate(zip(stage_sizes(size, kept), stage_steps(steps, len(kept), final_share)))]
+
+
 def style_side(canvas_size: tuple[int, int], floor: int = 512, scale: float = 1.0) -> int:
     """Long side for the painting: the canvas's, but at least `floor`, times `scale`. A small
     painting has few positions in the deep layers (16x10 at conv5_1 for 256 px), and a Gram matrix
@@ -188,12 +205,14 @@ def deepest_layer(settings: TransferSettings) -> str:
 
 def run_transfer(content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
                  size: tuple[int, int], device: str = "cpu", progress=None,
-                 stop_below: float | None = None, on_snapshot=None) -> TransferResult:
+                 stop_below: float | None = None, on_snapshot=None, on_evaluation=None) -> TransferResult:
     """Optimise a canvas of `size` (w, h). `progress(n)` is called after each evaluation;
-    `on_snapshot(evaluation, image)` with each snapshot as it is taken (settings.snapshot_every).
+    `on_snapshot(evaluation, image)` with each snapshot as it is taken (settings.snapshot_every);
+    `on_evaluation(evaluation, canvas, total)` with the canvas each evaluation read and its loss
+    (the benchmark keeps candidates to score them exactly afterwards; the canvas changes in place).
     `stop_below` (the benchmark's time-to-loss) ends the final stage at its first evaluation whose
-    total loss is at most that value; it reads the loss, so a GPU synchronises every
-    STOP_CHECK_CUDA evaluations."""
+    reported total loss (bfloat16 readings included) is at most that value; it reads the loss, so
+    a GPU synchronises every STOP_CHECK_CUDA evaluations."""
     if settings.precision not in PRECISIONS:
         raise ValueError(f"unknown precision {settings.precision!r} ({' or '.join(PRECISIONS)})")
     check_fits(size, deepest_layer(settings), device, settings.precision,
@@ -207,14 +226,10 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     records: list[tuple] = []
     stages: list[tuple] = []  # (coarse-to-fine stage, precision) of each evaluation
     canvas = None
-    scales = effective_scales(size, settings.scales)
     with _fast_math(device, settings.precision):
-        for stage, (stage_size, steps) in enumerate(zip(stage_sizes(size, scales),
-                                                        stage_steps(settings.steps, len(scales), settings.final_share))):
-            final_stage = stage == len(scales) - 1
-            float32_from = steps - settings.float32_finish if final_stage else steps
+        for stage in plan_stages(size, settings.scales, settings.steps, settings.final_share):
             content_t, style_ts, content_targets, grams, stage_w, content_weight = stage_targets(
-                model, content, styles, settings, stage_size, size, device)
+                model, content, styles, settings, stage.size, size, device)
             if canvas is None:
                 canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
             else:
@@ -222,8 +237,8 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
             canvas = canvas.detach().contiguous().requires_grad_(True)
 
             def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams,
-                         content_weight=content_weight, float32_from=float32_from, stage_w=stage_w):
-                precision = exact_precision(i, float32_from, settings.precision)
+                         content_weight=content_weight, stage_w=stage_w, stage=stage.index):
+                precision = stage_precision(i, settings.precision)
                 feats = _features(model, canvas, all_layers, precision)
                 zero = canvas.new_zeros(())
                 c = sum((content_term(feats[n], content_targets[n], settings.content_normalise)
@@ -235,6 +250,8 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                 stages.append((stage, precision))
                 clock.tick()
                 n = len(records)
+                if on_evaluation:
+                    on_evaluation(n, canvas.detach(), total.detach())
                 if settings.snapshot_every and n % settings.snapshot_every == 0:
                     result.snapshots.append((n, images.to_image(canvas)))  # synchronises; only when asked
                     if on_snapshot:
@@ -243,8 +260,8 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
                     progress(1)
                 return total
 
-            reached = _loss_reached(stop_below, device, float32_from, settings.precision) if final_stage else None
-            _optimise(canvas, evaluate, steps, settings, reached)
+            reached = _loss_reached(stop_below, device) if stage.final else None
+            _optimise(canvas, evaluate, stage.steps, settings, reached)
     result.image = images.to_image(canvas)
     result.seconds, times = clock.read()
     values = torch.stack([torch.stack(r) for r in records]).double().cpu().tolist() if records else []
@@ -322,19 +339,18 @@ class _Clock:
         return time.perf_counter() - self.start, self.marks
 
 
-def exact_precision(i: int, float32_from: int, precision: str) -> str:
-    """The precision of a stage's i-th evaluation: float32 for the warm-up and the finish."""
-    return "float32" if i < WARMUP_FLOAT32 or i >= float32_from else precision
+def stage_precision(i: int, precision: str) -> str:
+    """The precision of a stage's i-th evaluation: float32 for the warm-up."""
+    return "float32" if i < WARMUP_FLOAT32 else precision
 
 
-def _loss_reached(target: float | None, device: str, float32_from: int, precision: str):
-    """A test `(i, total) -> bool` for stop_below, or None. Only float32 evaluations count: a
-    bfloat16 evaluation reads the loss ~1.5 % low at 512 px (measured), which would flatter it."""
+def _loss_reached(target: float | None, device: str):
+    """A test `(i, total) -> bool` for stop_below, or None. A bfloat16 evaluation reads the loss
+    ~1.5 % low at 512 px (measured): the benchmark stops below its target and rescores in float32."""
     if target is None:
         return None
     every = STOP_CHECK_CUDA if str(device).startswith("cuda") else 1
-    return lambda i, total: (exact_precision(i, float32_from, precision) == "float32" and i >= WARMUP_FLOAT32
-                             and (i + 1) % every == 0 and total.item() <= target)
+    return lambda i, total: i >= WARMUP_FLOAT32 and (i + 1) % every == 0 and total.item() <= target
 
 
 def _optimise(canvas, evaluate, steps: int, settings: TransferSettings, reached=None) -> None:
