@@ -10,11 +10,14 @@ class _Gram(torch.autograd.Function):
     gradient separately, one of them transposed, and adds them: a strided add over every position
     of the layer that cost more than the product itself on the CPU (README, performance). With
     `positions_first`, F arrives as its transpose (N, positions, C), the layout of channels-last
-    features, and the products run in that layout so that the gradient comes back in it."""
+    features, and the products run in that layout so that the gradient comes back in it. G is summed
+    in float32 whatever F's precision; the backward product runs in F's (bfloat16 features get a
+    bfloat16 gradient, as the network's backward pass would make of it)."""
     generate_vmap_rule = True
 
     @staticmethod
     def forward(flat, positions_first):
+        flat = flat.to(torch.promote_types(flat.dtype, torch.float32))  # bfloat16 -> float32; float64 stays
         return flat.transpose(1, 2) @ flat if positions_first else flat @ flat.transpose(1, 2)
 
     @staticmethod
@@ -25,7 +28,7 @@ class _Gram(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         flat, = ctx.saved_tensors
-        both = grad + grad.transpose(1, 2)
+        both = (grad + grad.transpose(1, 2)).to(flat.dtype)
         return (flat @ both if ctx.positions_first else both @ flat), None
 
 

@@ -178,16 +178,17 @@ def stage_targets(model, content: Image.Image, styles: list[Image.Image], settin
     style_ts = [images.to_tensor(images.fit_long_side(s, painting_side, allow_upscale=True)).to(device)
                 for s in styles]
     with torch.no_grad():
-        content_targets = model(content_t, content_layers)
-        photo_feats = model(content_t, list(style_w))
-        pixels = {n: f.shape[-2] * f.shape[-1] for n, f in photo_feats.items()}
+        photo = model(content_t, sorted(set(content_layers) | set(style_w), key=LAYERS.index))
+    content_targets = {n: photo[n] for n in content_layers}
+    photo_feats = {n: photo[n] for n in style_w}
+    pixels = {n: f.shape[-2] * f.shape[-1] for n, f in photo_feats.items()}
     grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
     stage_w = style_w
     # Balancing needs a photo to balance against: not in a style reconstruction (content weight 0).
     if settings.style_balance == "photo" and style_w and content_layers:
         stage_w = balanced_weights(style_w, {n: losses.style_layer_loss(photo_feats[n], grams[n])
                                              for n in style_w})
-    del photo_feats
+    del photo, photo_feats
     # The summed content loss grows with the number of positions and the style loss does not, so a
     # coarse stage weighs it up by the pixel ratio to solve the final problem's balance.
     content_weight = settings.content_weight
@@ -286,14 +287,14 @@ def _network(pooling: str, device: str, precision: str, rescale: bool = False):
 
 
 def _features(model, canvas, layers, precision: str) -> dict:
-    """Network activations, in float32 or under bfloat16 autocast (channels-last); float32 out,
-    so Gram matrices and losses are always summed in float32."""
+    """Network activations, in float32 or under bfloat16 autocast (channels-last, bfloat16 out).
+    The losses promote bfloat16 features to float32 (losses.gram_matrix, the content difference), so
+    Gram matrices and losses are always summed in float32."""
     if precision == "float32":
         return model(canvas, layers)
     x = canvas.contiguous(memory_format=torch.channels_last)  # the parameter itself stays NCHW
     with torch.autocast(canvas.device.type, dtype=torch.bfloat16):
-        feats = model(x, layers)
-    return {name: f.float() for name, f in feats.items()}
+        return model(x, layers)
 
 
 @contextmanager
