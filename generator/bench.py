@@ -9,8 +9,8 @@ scores the default `stylize --size 512` against neural-style's published results
 
     python -m generator.bench --device auto [--sizes 256,512] [--evals N]
 
-Defaults: 500 reference evaluations at long sides 256 and 512 on a CPU (about 45 minutes on 2 cores;
-`--evals 100` gives a first reading in 8), 256, 512 and 1024 on a GPU.
+Defaults: 100 reference evaluations at long sides 256 and 512 on a CPU (about 7 minutes on 2 cores;
+`--evals 500` reads longer runs, about 30), 500 at 256, 512 and 1024 on a GPU.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "site_src" / "content" / "rectoria2.jpg"
 STYLE = ROOT / "site_src" / "styles" / "starry_night.jpg"
-CPU_DEFAULTS = ((256, 512), 500)
+CPU_DEFAULTS = ((256, 512), 100)
 BUDGET = 1.5   # an engine variant may spend up to this many times the reference's evaluations;
 STOP_UNDER = 0.97    # it stops once its reported loss is this far under the reference's (bfloat16 reads low),
 SCORE_WITHIN = 1.05  # and its canvases reported within this factor of that loss are rescored exactly
@@ -257,7 +257,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--sizes", help="comma-separated long sides (default: 256,512 on CPU; 256,512,1024 on GPU)")
-    parser.add_argument("--evals", type=int, help="reference evaluations per size (default: 500)")
+    parser.add_argument("--evals", type=int, help="reference evaluations per size (default: 100 on a CPU, 500 on a GPU)")
     parser.add_argument("--memory-sizes", default="256,512,1024",
                         help="long sides of the stylize memory table (default: 256,512,1024; empty: skip)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
