@@ -102,13 +102,22 @@ def build_model(cnn: nn.Sequential, content: torch.Tensor, style: torch.Tensor, 
     return model, content_losses, style_losses
 
 
-def _problem(content: Image.Image, style: Image.Image, size: tuple[int, int], device: str):
-    """The photo at `size` and the painting at the same long side, as tensors."""
+def _loss_model(content: Image.Image, style: Image.Image, size: tuple[int, int], device: str, cnn,
+                alpha: float, beta: float, content_layers, style_layers):
+    """The problem as the tutorial sets it up: the photo at `size` (a tensor), the network with its
+    loss modules (the painting at the same long side), and `total()`, the loss of the last forward pass."""
+    cnn = (cnn if cnn is not None else vgg19_sequential()).to(device).eval()
+    cnn.requires_grad_(False)
     content_t = image_to_tensor(content.resize(size, Image.LANCZOS)).to(device)
     scale = max(size) / max(style.size)
     style_t = image_to_tensor(style.resize((round(style.size[0] * scale), round(style.size[1] * scale)),
                                            Image.LANCZOS)).to(device)
-    return content_t, style_t
+    with torch.no_grad():
+        model, content_losses, style_losses = build_model(cnn, content_t, style_t, content_layers, style_layers)
+
+    def total():
+        return alpha * sum(c.loss for c in content_losses) + beta * sum(s.loss for s in style_losses)
+    return content_t, model, total
 
 
 def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int], evaluations: int,
@@ -116,11 +125,7 @@ def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int
                   content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, cnn: nn.Sequential | None = None):
     """Returns (image tensor, [(seconds, loss)] per evaluation)."""
     start = time.perf_counter()
-    cnn = (cnn if cnn is not None else vgg19_sequential()).to(device).eval()
-    cnn.requires_grad_(False)
-    content_t, style_t = _problem(content, style, size, device)
-    with torch.no_grad():
-        model, content_losses, style_losses = build_model(cnn, content_t, style_t, content_layers, style_layers)
+    content_t, model, total = _loss_model(content, style, size, device, cnn, alpha, beta, content_layers, style_layers)
     img = content_t.clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([img], lr=1.0, max_iter=evaluations, max_eval=evaluations,
                                   history_size=50, tolerance_grad=-1.0, tolerance_change=-1.0)
@@ -129,7 +134,7 @@ def run_reference(content: Image.Image, style: Image.Image, size: tuple[int, int
     def closure():
         optimizer.zero_grad()
         model(img)
-        loss = alpha * sum(c.loss for c in content_losses) + beta * sum(s.loss for s in style_losses)
+        loss = total()
         loss.backward()
         trace.append((time.perf_counter() - start, loss.item()))
         return loss
@@ -147,14 +152,10 @@ def objective(content: Image.Image, style: Image.Image, size: tuple[int, int], d
               content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS):
     """The reference's own loss as a function of a canvas (a tensor laid out as image_to_tensor's),
     in float32 and without gradients: the benchmark's judge of another optimiser's canvases."""
-    cnn = (cnn if cnn is not None else vgg19_sequential()).to(device).eval()
-    cnn.requires_grad_(False)
-    content_t, style_t = _problem(content, style, size, device)
-    with torch.no_grad():
-        model, content_losses, style_losses = build_model(cnn, content_t, style_t, content_layers, style_layers)
+    _, model, total = _loss_model(content, style, size, device, cnn, alpha, beta, content_layers, style_layers)
 
     def loss(canvas: torch.Tensor) -> float:
         with torch.no_grad():
             model(canvas.to(device, torch.float32))
-            return float(alpha * sum(c.loss for c in content_losses) + beta * sum(s.loss for s in style_losses))
+            return float(total())
     return loss

@@ -6,13 +6,9 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from .config import CPU_FINAL_SHARE, CPU_STEPS
 from .errors import InputError
 from .images import fit_long_side, read_image, resize_to, save_image
-
-from .config import CPU_FINAL_SHARE, CPU_STEPS  # 90 half-size + 30 full-size evaluations cost about
-                                                # as much as the former 12 + 48, and the coarse stage is
-                                                # where the balanced objective moves the painting's
-                                                # large shapes in cheaply
 
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
 

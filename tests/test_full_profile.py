@@ -47,11 +47,11 @@ def shrink_full_profile(monkeypatch) -> None:
 
 
 def assert_follows_its_schedule(settings, result, name: str = "") -> None:
-    """The transfer spent each stage's planned evaluations, as stage_steps shares them out."""
+    """The transfer spent each stage's planned evaluations, as plan_stages shares them out."""
     stages = [h["stage"] for h in result.history]
-    n_stages = len(transfer.effective_scales(result.image.size, settings.scales))
-    planned = stage_steps(settings.steps, n_stages, settings.final_share)
-    assert [stages.count(i) for i in range(n_stages)] == planned, (name, settings)
+    planned = [s.steps for s in transfer.plan_stages(result.image.size, settings.scales, settings.steps,
+                                                     settings.final_share)]
+    assert [stages.count(i) for i in range(len(planned))] == planned, (name, settings)
 
 
 @pytest.fixture

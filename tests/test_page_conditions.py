@@ -37,9 +37,9 @@ def _shares(manifest: dict, values) -> None:
 
 
 def _set(manifest: dict, path: str, value) -> None:
+    """`path` is "figure/name:number" or a dotted path from the manifest root."""
     if path.startswith(BL + ":mix"):  # the ends of the blend far apart: the mix's own colour decides
         manifest["figures"][BL]["numbers"]["ends_colour_distance"] = 60.0
-    """`path` is "figure/name:number" or a dotted path from the manifest root."""
     if ":" in path:
         name, key = path.split(":", 1)
         manifest["figures"][name]["numbers"][key] = value
@@ -240,14 +240,14 @@ def test_pages_keep_one_spanish(tmp_path, base):
         assert not re.search(pattern, nb), f"pruebalo.ipynb: {pattern}"
 
 
-def test_nav_puts_the_model_before_the_representations():
-    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
-    assert nav.index("vgg19.md") < nav.index("representaciones.md") < nav.index("contenido.md")
-
-
 def _nav_pages() -> list[str]:
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
     return re.findall(r"^\s*-\s.*?:\s*(\S+\.(?:md|ipynb))\s*$", nav, flags=re.M)
+
+
+def test_nav_puts_the_model_before_the_representations():
+    pages = _nav_pages()
+    assert pages.index("vgg19.md") < pages.index("representaciones.md") < pages.index("contenido.md")
 
 
 def test_variantes_follows_the_work_page():

@@ -23,7 +23,8 @@ def specs(catalog, profile, site_src):
     style = painting(catalog)
     size = FIGURE.size(profile)
     settings = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), content_weight=0.0,
-                                init="noise", final_share=size.get("final_share", profile.final_share), snapshot_every=max(1, size["steps"] // size["frames"]))
+                                init="noise", final_share=size.get("final_share", profile.final_share),
+                                snapshot_every=max(1, size["steps"] // size["frames"]))
     return [FigureSpec(name="style/reconstruction",
                        params={"settings": settings.to_dict(), "long_side": size["long_side"],
                                "painting": style.name},
