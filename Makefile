@@ -52,8 +52,8 @@ publish: $(PY_READY) $(KATEX) figures
 
 # The browser table needs the exported network (docs/generated/live/network) and TensorFlow.js.
 bench: $(PY_READY) $(TFJS) figures
-	$(PY) -m generator.bench --device $(DEVICE)
-	$(PY) -m generator.bench_browser
+	$(PY) -m generator.bench.speed --device $(DEVICE)
+	$(PY) -m generator.bench.browser
 
 setup: $(PY_READY) $(KATEX)
 

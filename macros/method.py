@@ -1,4 +1,4 @@
-""""Diferencias con el artículo": the manifest's `method` entry (generator/method.py) in Spanish.
+""""Diferencias con el artículo": the manifest's `method` entry (generator/build/method.py) in Spanish.
 
 Each row names a choice, what Gatys et al. did and what this build's transfers did; the text is
 picked by value, so a changed default changes the page. A value without a phrase here is shown

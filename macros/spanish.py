@@ -1,4 +1,4 @@
-"""Escaping for text that must show literally; the number formatter is generator/spanish_numbers.py,
+"""Escaping for text that must show literally; the number formatter is generator/common/spanish_numbers.py,
 re-exported here for the pages (``macros``) and the Pruébalo notebook (``style="text"``).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from generator.spanish_numbers import NNBSP, STYLES, NotANumber, format_es
+from generator.common.spanish_numbers import NNBSP, STYLES, NotANumber, format_es
 
 __all__ = ["NNBSP", "STYLES", "NotANumber", "format_es", "literal", "lightbox_text"]
 

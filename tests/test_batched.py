@@ -1,4 +1,4 @@
-"""Batched transfers (generator/batched.py) are K independent transfers: each canvas of a batch
+"""Batched transfers (generator/engine/batched.py) are K independent transfers: each canvas of a batch
 ends where run_transfer alone takes it, up to float rounding, and nothing couples the canvases.
 
 Tolerances. The optimiser is checked exactly (float64, 1e-12) on a toy problem. Through the real
@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 import torch
 
-from generator import batched, images
-from generator.batched import BatchedLBFGS, Problem, run_batch
-from generator.config import TransferSettings
-from generator.lbfgs import SyncFreeLBFGS
-from generator.transfer import run_transfer
+from generator.engine import batched, images
+from generator.engine.batched import BatchedLBFGS, Problem, run_batch
+from generator.engine.lbfgs import SyncFreeLBFGS
+from generator.engine.settings import TransferSettings
+from generator.engine.transfer import run_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE_SIDE = 40

@@ -7,7 +7,8 @@ import numpy as np
 from PIL import Image
 
 from conftest import run_generator
-from helpers import SUMMARY, append_painting, build_record as record, cache_entries, manifest
+from helpers import SUMMARY, append_painting, cache_entries, manifest
+from helpers import build_record as record
 
 
 def summary(proc) -> tuple[int, int, int]:
@@ -90,7 +91,7 @@ def test_noop_rebuild_is_quick(tiny_site, project_copy_factory):
     assert summary(proc) == (0, len(tiny_site.manifest["figures"]), 0)
     imported = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert "generator.build" in imported and "torch" not in imported
+    assert "generator.build.pipeline" in imported and "torch" not in imported
     assert (generated / "manifest.json").read_bytes() == manifest_bytes
     after = {p: p.stat().st_mtime_ns for p in generated.rglob("*") if p.is_file()}
     changed = {p.name for p in before if after.get(p) != before[p]}
@@ -190,10 +191,10 @@ def test_bad_painting_fails_only_its_figures(tiny_site, project_copy_factory):
 def test_manifest_follows_its_schema_and_the_declarations(tiny_site):
     """The published manifest reads back through load_manifest; each figure publishes exactly the
     file roles and numbers its kind declares, and states its profile; the hero is in it."""
+    from generator.build.catalog import load_catalog
+    from generator.build.manifest import HERO, load_manifest
+    from generator.figures.profiles import PROFILES
     from generator.figures.registry import all_specs, registry
-    from generator.catalog import load_catalog
-    from generator.config import PROFILES
-    from generator.manifest import HERO, load_manifest
 
     m = load_manifest(tiny_site.generated / "manifest.json")
     assert m.profiles == ["tiny"] and m.profiles_of("gallery/") == ["tiny"]

@@ -15,10 +15,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from generator.build.progress import BuildLog, figure_line
+
 from conftest import PY, subprocess_env
 from helpers import SUMMARY, append_painting, build_record, manifest, trim_catalog
-
-from generator.progress import BuildLog, figure_line
 
 FIGURE_LINE = re.compile(r"^(?P<name>[\w/.-]+): (?:computed in (?P<seconds>\d+\.\d) s|(?P<reused>reused)"
                          r"|failed: (?P<why>.+))$")

@@ -6,11 +6,12 @@ import subprocess
 
 import pytest
 
-from conftest import PY, ROOT, subprocess_env
-from generator import cache
-from generator.catalog import load_catalog
-from generator.config import PROFILES
+from generator.build import cache
+from generator.build.catalog import load_catalog
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import all_specs, registry
+
+from conftest import PY, ROOT, subprocess_env
 
 SITE_SRC = ROOT / "site_src"
 
@@ -58,8 +59,8 @@ def test_key_changes_with_each_input(tmp_path, package_copy):
     variants["input bytes"] = k()
     a.write_bytes(b"photo")
     assert k() == base  # same bytes again, same key
-    (package_copy / "transfer.py").write_text(
-        (package_copy / "transfer.py").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    (package_copy / "engine" / "transfer.py").write_text(
+        (package_copy / "engine" / "transfer.py").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     variants["module source"] = k()
     assert len(set(variants.values()) | {base}) == len(variants) + 1, variants
 
@@ -119,16 +120,17 @@ def test_known_closures(specs, package_copy):
     assert stale_after_edit(specs, package_copy, "figures/gallery.py") == gallery
     assert stale_after_edit(specs, package_copy, "figures/catalog_images.py") == catalog_images
     # the maths stales the transfers, not the resized photos and paintings
-    for rel in ("losses.py", "vgg.py", "transfer.py", "config.py", "figures/context.py"):
+    for rel in ("engine/losses.py", "engine/vgg.py", "engine/transfer.py", "engine/settings.py", "figures/context.py"):
         stale = stale_after_edit(specs, package_copy, rel)
         assert gallery <= stale, rel
         assert not stale & catalog_images, rel
     # everything reads images; the package's __init__ files run for every figure
-    for rel in ("images.py", "errors.py", "__init__.py", "figures/__init__.py"):
+    for rel in ("engine/images.py", "common/errors.py", "__init__.py", "engine/__init__.py", "common/__init__.py",
+                "figures/__init__.py"):
         assert stale_after_edit(specs, package_copy, rel) == everything, rel
     # the command line, the build driver and the one-image tool change no figure
-    for rel in ("cli.py", "build.py", "__main__.py", "stylize.py", "add_style.py", "cache.py", "manifest.py",
-                "figures/registry.py"):
+    for rel in ("cli/main.py", "build/pipeline.py", "__main__.py", "cli/stylize.py", "cli/add_style.py",
+                "build/cache.py", "build/manifest.py", "figures/registry.py"):
         assert stale_after_edit(specs, package_copy, rel) == set(), rel
 
 
@@ -139,7 +141,7 @@ def test_figures_using_the_context_have_the_engine_in_their_key():
         source = cache.module_path(kind.module.__name__).read_text(encoding="utf-8")
         closure = cache.module_closure(kind.module.__name__)
         if any(f"ctx.{use}(" in source for use in ("model", "tensor", "run_transfer")):
-            assert {"generator.figures.context", "generator.vgg", "generator.transfer"} <= set(closure), name
+            assert {"generator.figures.context", "generator.engine.vgg", "generator.engine.transfer"} <= set(closure), name
 
 
 def test_closure_handles_relative_and_lazy_imports(tmp_path):
@@ -174,7 +176,8 @@ def test_closure_covers_what_importing_loads():
 def test_deciding_staleness_does_not_import_torch():
     script = ("import sys\n"
               "from pathlib import Path\n"
-              "from generator import build, catalog, config\n"
+              "from generator.build import pipeline as build, catalog\n"
+              "from generator.figures import profiles as config\n"
               "from generator.figures.registry import all_specs\n"
               "site = Path('site_src')\n"
               "for p in config.PROFILES.values():\n"

@@ -4,9 +4,10 @@ import os
 import pytest
 from PIL import Image
 
+from generator.build.catalog import Entry, append_entry, load_catalog
+from generator.common.errors import InputError
+
 from conftest import ROOT
-from generator.catalog import Entry, append_entry, load_catalog
-from generator.errors import InputError
 from helpers import PAINTING, PHOTO, small_site_src
 
 

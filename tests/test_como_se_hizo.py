@@ -8,6 +8,7 @@ import pytest
 
 from macros.pages import ManifestError
 from macros.spanish import format_es
+
 from pagesenv import entry, manifest, page_env
 
 TIMES = '<% from "times.html" import figure_times %><< figure_times() >>'

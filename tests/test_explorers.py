@@ -13,19 +13,22 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from conftest import ROOT
-from generator.catalog import load_catalog
-from generator.config import PROFILES, STYLE_LAYERS
+from generator.build.catalog import load_catalog
+from generator.common.spanish_numbers import format_es
+from generator.engine.images import fit_long_side, read_image
+from generator.engine.settings import STYLE_LAYERS
 from generator.figures.context import RenderContext
 from generator.figures.picks import settings as make_settings
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind
 from generator.figures.work_animation import curve_evaluations, measured_by
 from generator.figures.work_grid import depth_groups
-from generator.images import fit_long_side, read_image
-from generator.spanish_numbers import format_es
 from macros.explorers import animation_data, grid_data, json_blob, layers_label
 from macros.pages import ManifestError, Pages
-from pagesenv import entry, manifest as small_manifest
+
+from conftest import ROOT
+from pagesenv import entry
+from pagesenv import manifest as small_manifest
 
 SITE_SRC = ROOT / "site_src"
 ARTIFACTS = ROOT / "test-artifacts" / "explorers"

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from generator.catalog import Catalog, Entry, load_catalog
-from generator.config import PROFILES
+from generator.build.catalog import Catalog, Entry, load_catalog
+from generator.engine.metrics import psnr
+from generator.engine.reconstruct import growing_subsets
 from generator.figures.context import RenderContext
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
-from generator.metrics import psnr
-from generator.reconstruct import growing_subsets
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_SRC = ROOT / "site_src"
@@ -151,9 +152,9 @@ def test_representations_renders(tmp_path):
 def test_vgg_diagram_sizes_match_the_model(tmp_path):
     import torch
 
+    from generator.engine.images import fit_long_side, read_image, to_tensor
+    from generator.engine.models import get_model
     from generator.figures.vgg_diagram import blocks, layer_shapes
-    from generator.images import fit_long_side, read_image, to_tensor
-    from generator.vgg import get_model
 
     spec, files, numbers = _render("vgg_diagram", tmp_path)
     assert files == {"image": "diagram.png"}
@@ -180,8 +181,9 @@ def test_receptive_fields_match_the_model():
     the window counts) equals the computed receptive field."""
     import torch
 
+    from generator.engine.models import get_model
+    from generator.engine.vgg import LAYERS
     from generator.figures.vgg_diagram import receptive_fields
-    from generator.vgg import LAYERS, get_model
 
     fields = receptive_fields(LAYERS)
     assert (fields["conv1_1"], fields["pool1"], fields["conv4_2"], fields["conv5_1"]) == (3, 6, 84, 156)

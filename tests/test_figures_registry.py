@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.catalog import load_catalog
-from generator.config import PROFILES
+from generator.build.catalog import load_catalog
 from generator.figures import Figure, FigureDeclarationError, FigureSpec
 from generator.figures.context import RenderContext
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import Kind, all_specs, registry, scan
 
 ROOT = Path(__file__).resolve().parent.parent

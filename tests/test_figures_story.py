@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from generator import losses, stats_losses
-from generator.catalog import load_catalog
-from generator.config import PROFILES
+from generator.build.catalog import load_catalog
+from generator.engine import losses, stats_losses
 from generator.figures.context import RenderContext
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from generator import colour
-from generator.catalog import load_catalog
-from generator.config import PROFILES
+from generator.build.catalog import load_catalog
+from generator.engine import colour
 from generator.figures.context import RenderContext
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
 from generator.figures.style_gram import crop_to_multiple, position_blindness, shuffle_patches
 
@@ -58,10 +59,8 @@ def test_shuffle_rejects_partial_tiles_and_crop_makes_whole_ones():
 def test_gram_matrix_barely_changes_when_tiles_move_but_responses_do():
     """Measured with the real VGG19 on a small painting: shuffling 16 px tiles changes the
     responses completely and the low layers' Gram matrices only a little."""
-    from generator.images import fit_long_side, read_image
-    from generator.vgg import get_model
-
-    from generator.images import to_tensor
+    from generator.engine.images import fit_long_side, read_image, to_tensor
+    from generator.engine.models import get_model
 
     img = np.asarray(fit_long_side(read_image(SITE_SRC / "styles/starry_night.jpg"), 96))
     img = np.ascontiguousarray(crop_to_multiple(img, 16))
@@ -150,7 +149,7 @@ def test_luminance_only_transfer_keeps_the_photos_chrominance(tmp_path):
 
 
 def _photo_at(width):
-    from generator.images import fit_long_side, read_image
+    from generator.engine.images import fit_long_side, read_image
 
     photo = read_image(SITE_SRC / "content/rectoria2.jpg")
     return fit_long_side(photo, max(width, round(width * photo.height / photo.width)))
@@ -207,9 +206,9 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
 def test_a_diverged_transfer_fails_its_figure(module, monkeypatch, tmp_path):
     """Every transfer a figure runs goes through the context's runners (one transfer, or a batch:
     the grid), which refuse a loss that is not finite (the gallery and the reconstructions too)."""
-    import generator.batched as batched
-    import generator.transfer as transfer
-    from generator.transfer import TransferResult
+    import generator.engine.batched as batched
+    import generator.engine.transfer as transfer
+    from generator.engine.transfer import TransferResult
 
     calls = []
 
@@ -236,9 +235,9 @@ def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(mod
                                                                               monkeypatch, tmp_path):
     """The canvas is the small size shown; the target Gram matrices come from the painting as
     read (the engine fits it to its style_side), as in the gallery, not from the shrunk copy."""
-    import generator.transfer as transfer
-    from generator.images import read_image
-    from generator.transfer import TransferResult
+    import generator.engine.transfer as transfer
+    from generator.engine.images import read_image
+    from generator.engine.transfer import TransferResult
 
     class Seen(Exception):
         pass
@@ -262,7 +261,7 @@ def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(mod
 
 
 def test_the_loss_plots_resolution_mark_sits_where_the_stage_changes():
-    from generator.config import TransferSettings
+    from generator.engine.settings import TransferSettings
     from generator.figures.style_reconstruction import scale_marks
 
     for share, switch in ((0.25, 75), (0.6, 40), (0.8, 20)):

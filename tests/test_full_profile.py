@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from generator import transfer
-from generator.catalog import load_catalog
-from generator.config import PROFILES
+from generator.build.catalog import load_catalog
+from generator.engine import transfer
+from generator.engine.transfer import stage_steps
 from generator.figures.context import RenderContext
+from generator.figures.profiles import PROFILES
 from generator.figures.registry import registry
-from generator.transfer import stage_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_SRC = ROOT / "site_src"

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from generator.catalog import FIELDS, NAME_PATTERN, load_catalog
-from generator.errors import InputError
-from generator.images import read_image
+from generator.build.catalog import FIELDS, NAME_PATTERN, load_catalog
+from generator.common.errors import InputError
+from generator.engine.images import read_image
 
 # FUZZ_EXAMPLES=5000 for a longer hunt than the suite's few seconds
 FUZZ = settings(deadline=None, max_examples=int(os.environ.get("FUZZ_EXAMPLES", 250)), database=None,

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator import transfer, vgg
-from generator.catalog import load_catalog
+from generator.build.catalog import load_catalog
+from generator.engine import models, transfer
 from generator.figures.context import RenderContext
 from generator.figures.registry import registry
+
 from test_full_profile import TINY_FULL, assert_follows_its_schedule, shrink_full_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,10 +30,10 @@ FLOAT64_COPIES: dict = {}
 
 @pytest.fixture
 def float64_network(monkeypatch):
-    """generator.vgg.get_model hands out float64 copies (a figure asking it directly, not the
+    """generator.engine.models.get_model hands out float64 copies (a figure asking it directly, not the
     context, gets one too); the engine's transfers keep their own float32 network and run a few
     evaluations with a small painting only."""
-    real_get_model, real_run = vgg.get_model, transfer.run_transfer
+    real_get_model, real_run = models.get_model, transfer.run_transfer
     copies = FLOAT64_COPIES
 
     def float64_model(*args, **kwargs):
@@ -46,7 +47,7 @@ def float64_network(monkeypatch):
         assert_follows_its_schedule(settings, result)
         return result
 
-    monkeypatch.setattr(vgg, "get_model", float64_model)
+    monkeypatch.setattr(models, "get_model", float64_model)
     monkeypatch.setattr(transfer, "get_model", real_get_model, raising=False)
     monkeypatch.setattr(transfer, "run_transfer", short_run)
     return copies
@@ -68,7 +69,7 @@ def test_a_tensor_made_outside_the_context_is_refused(float64_network):
     on a GPU."""
     from PIL import Image
 
-    from generator.images import to_tensor
+    from generator.engine.images import to_tensor
 
     ctx = RenderContext(out=Path("."), dtype="float64")
     image = Image.new("RGB", (32, 24), (120, 80, 40))

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from generator.errors import InputError
-from generator.images import (atomic_write_bytes, encode_image, fit_long_side, read_image, to_image,
-                              to_tensor)
+from generator.common.errors import InputError
+from generator.engine.images import atomic_write_bytes, encode_image, fit_long_side, read_image, to_image, to_tensor
 
 
 def halves(w=40, h=20, left=(255, 0, 0), right=(0, 0, 255)) -> Image.Image:

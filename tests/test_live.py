@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
+from test_browser import serve
 
 from conftest import ROOT
-from test_browser import serve
 
 pytestmark = pytest.mark.browser
 
@@ -107,7 +107,7 @@ def jpeg(img: Image.Image, **kw) -> bytes:
 @pytest.fixture(scope="module")
 def parity_images():
     """A 64 px photo and a painting at the engine's 512 px style side, so neither side resizes."""
-    from generator.images import fit_long_side, read_image
+    from generator.engine.images import fit_long_side, read_image
 
     photo = fit_long_side(read_image(ROOT / "site_src" / "content" / "rectoria2.jpg"), 64)
     painting = fit_long_side(read_image(ROOT / "site_src" / "styles" / "starry_night.jpg"), 512)
@@ -117,8 +117,8 @@ def parity_images():
 @pytest.fixture(scope="module")
 def engine_run(parity_images):
     """generator/'s float32 L-BFGS from the painting as the initial canvas."""
-    from generator.config import TransferSettings
-    from generator.transfer import run_transfer
+    from generator.engine.settings import TransferSettings
+    from generator.engine.transfer import run_transfer
 
     photo, painting = parity_images
     settings = TransferSettings(steps=PARITY_EVALUATIONS, init="style")
@@ -156,7 +156,7 @@ def browser_run(browser, site, parity_images):
 
 def test_objective_file_is_the_engines(built_site):
     """objective.json (what the page reads) is generator/'s objective as it stands now."""
-    from generator.live_objective import objective
+    from generator.engine.live_objective import objective
 
     figure = built_site.manifest["figures"]["live/network"]
     written = json.loads((built_site.root / "docs" / figure["files"]["objective"]).read_text(encoding="utf-8"))
@@ -169,9 +169,9 @@ def test_exported_weights_are_the_engines(tmp_path):
     import numpy as np
     import torch
 
+    from generator.engine.vgg import load_weights
     from generator.figures.context import RenderContext
     from generator.figures.registry import kind
-    from generator.vgg import load_weights
 
     live_network = kind("live_network")
     files, numbers = live_network.render(live_network.specs(None, None, None)[0], RenderContext(out=tmp_path))
@@ -191,7 +191,7 @@ def test_exported_weights_are_the_engines(tmp_path):
 
 def test_objective_carries_the_engines_choices():
     """Post-ReLU taps, average pooling and given layer weights reach the JSON the page honours."""
-    from generator.live_objective import with_overrides
+    from generator.engine.live_objective import with_overrides
 
     obj = with_overrides(content_layers=("relu4_2",), style_layers=("relu1_1", "relu3_1"),
                          style_layer_weights=(0.75, 0.25), pooling="avg", style_weight=5.0)
@@ -204,7 +204,7 @@ def test_objective_carries_the_engines_choices():
 
 def test_default_objective_is_balanced_and_mean():
     """The default parity run exercises the engine's own choices: post-ReLU, balance, mean."""
-    from generator.live_objective import objective
+    from generator.engine.live_objective import objective
 
     obj = objective()
     assert (obj["tap"], obj["style_balance"], obj["content_normalise"]) == ("post_relu", "photo", "mean")
@@ -212,7 +212,7 @@ def test_default_objective_is_balanced_and_mean():
 
 
 def test_objective_refuses_what_the_page_cannot_run():
-    from generator.live_objective import with_overrides
+    from generator.engine.live_objective import with_overrides
 
     for overrides in ({"scales": (0.5, 1.0)}, {"rescale_weights": True}, {"precision": "bfloat16"},
                       {"style_balance": "layers"}):
@@ -222,7 +222,7 @@ def test_objective_refuses_what_the_page_cannot_run():
 
 def test_formula_probe_catches_a_changed_engine(monkeypatch):
     """The build-time probe fails when transfer.py's content term or balance changes."""
-    from generator import live_objective, transfer
+    from generator.engine import live_objective, transfer
 
     live_objective.check_loss_formulas()
     original = transfer.content_term
@@ -237,7 +237,7 @@ def test_formula_probe_catches_a_changed_engine(monkeypatch):
 
 def test_slider_starts_at_the_engines_ratio(browser_run):
     """α/β starts at content_weight / style_weight (2e-7 by default) inside the slider's range."""
-    from generator.live_objective import objective
+    from generator.engine.live_objective import objective
 
     obj = objective()
     exponent = math.log10(obj["content_weight"] / obj["style_weight"])
@@ -278,9 +278,9 @@ def test_parity_holds_for_another_objective(browser, site, parity_images):
     """The page follows objective.json, not its own assumptions: pre-ReLU taps, average pooling,
     given layer weights, no balance and the summed content loss (served in place of the build's
     file) still match the engine."""
-    from generator.config import TransferSettings
-    from generator.live_objective import with_overrides
-    from generator.transfer import run_transfer
+    from generator.engine.live_objective import with_overrides
+    from generator.engine.settings import TransferSettings
+    from generator.engine.transfer import run_transfer
 
     photo, painting = parity_images
     served = None

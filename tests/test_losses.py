@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from generator.losses import content_loss, gram_matrix, style_layer_loss, style_loss, total_variation
+from generator.engine.losses import content_loss, gram_matrix, style_layer_loss, style_loss, total_variation
 
 
 def test_gram_of_known_matrix():

@@ -7,10 +7,18 @@ from dataclasses import fields, replace
 
 import pytest
 
-from generator.catalog import Entry
-from generator.errors import InputError
-from generator.manifest import (HERO, CatalogItem, FigureEntry, Manifest, TimeDependent, load_manifest,
-                                make_manifest, write_manifest)
+from generator.build.catalog import Entry
+from generator.build.manifest import (
+    HERO,
+    CatalogItem,
+    FigureEntry,
+    Manifest,
+    TimeDependent,
+    load_manifest,
+    make_manifest,
+    write_manifest,
+)
+from generator.common.errors import InputError
 
 
 def entry(profile: str, device: str = "cpu", seconds: float = 1.5) -> FigureEntry:

@@ -10,9 +10,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from generator import images, quality_score, rescale, transfer, vgg
-from generator.config import TransferSettings, paper_differences
-from generator.transfer import run_transfer
+from generator.common.paths import RESCALE_IMAGES
+from generator.engine import images, models, rescale, transfer, vgg
+from generator.engine.settings import TransferSettings, paper_differences
+from generator.engine.transfer import run_transfer
+from generator.yardsticks import quality_score
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = [ROOT / "site_src/content/rectoria2.jpg", ROOT / "site_src/styles/the_scream.jpg"]
@@ -20,7 +22,7 @@ SMALL = [ROOT / "site_src/content/rectoria2.jpg", ROOT / "site_src/styles/the_sc
 
 @pytest.fixture(scope="module")
 def model():
-    return vgg.get_model("max", "cpu")
+    return models.get_model("max", "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def test_rescale_statistics_are_cached_by_inputs(tmp_path, monkeypatch):
 
 
 def test_stated_rescale_images_exist():
-    assert all((ROOT / p).is_file() for p in rescale.RESCALE_IMAGES)
+    assert all(p.is_file() for p in RESCALE_IMAGES)
 
 
 def test_average_pooling_path(pair):
@@ -96,7 +98,7 @@ def test_average_pooling_path(pair):
     assert all(torch.isfinite(torch.tensor(h["total"])) for h in avg.history)
     assert avg.history[0]["style"] != pytest.approx(mx.history[0]["style"], rel=1e-3)
     x = images.to_tensor(content)
-    pooled = vgg.get_model("avg")(x, ["relu1_2", "pool1"])
+    pooled = models.get_model("avg")(x, ["relu1_2", "pool1"])
     assert torch.allclose(pooled["pool1"], F.avg_pool2d(pooled["relu1_2"], 2))
 
 
@@ -150,7 +152,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_scorer_imports_nothing_from_the_engine():
-    imported = _imports(ROOT / "generator" / "quality_score.py")
+    imported = _imports(ROOT / "generator" / "yardsticks" / "quality_score.py")
     assert not [n for n in imported if n.startswith(".") or n.startswith("generator")], imported
 
 
@@ -198,7 +200,7 @@ def test_scorer_gram_and_forward_against_plain_torch():
 
 
 def test_quality_table_and_contact_sheet():
-    from generator import bench_quality
+    from generator.bench import quality as bench_quality
 
     layers = quality_score.STYLE_LAYERS
     def m(c, b):
@@ -223,7 +225,7 @@ def test_quality_table_and_contact_sheet():
 
 
 def test_benchmark_files_are_in_the_project():
-    from generator import bench_quality
+    from generator.bench import quality as bench_quality
 
     names = [bench_quality.PHOTO] + list(bench_quality.PAIRS.values()) + \
         [f"tubingen_{p}.png" for p in bench_quality.PAIRS] + ["README.md", "LICENSE"]

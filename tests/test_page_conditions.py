@@ -10,13 +10,15 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import ROOT
-from generator.config import PROFILES, TransferSettings
-from generator.method import differences, method_entry
-from generator.plotting import es_number
-from generator.spanish_numbers import format_es
-from generator.vgg import tap
+from generator.build.method import differences, method_entry
+from generator.common.spanish_numbers import format_es
+from generator.engine.settings import TransferSettings
+from generator.engine.vgg import tap
+from generator.figures.plotting import es_number
+from generator.figures.profiles import PROFILES
 from macros.method import PHRASES, paper_differences, plain_differences
+
+from conftest import ROOT
 from pagesenv import page_env
 
 PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md"))

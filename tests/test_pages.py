@@ -12,9 +12,10 @@ from html.parser import HTMLParser
 import pytest
 from jinja2 import UndefinedError
 
-from conftest import PY, subprocess_env
 from macros.pages import ManifestError
 from macros.spanish import NNBSP, NotANumber, format_es
+
+from conftest import PY, subprocess_env
 from pagesenv import configured_plugin, entry, manifest, page_env
 
 # --------------------------------------------------------------------------- the formatter

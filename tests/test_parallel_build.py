@@ -11,11 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_generator
-from helpers import (Build, assert_nothing_partial, cache_entries, differences, file_digests as files, manifest,
-                     staging_dirs, trim_catalog, without_times)
+from generator.build.workers import threads_per_worker
 
-from generator.workers import threads_per_worker
+from conftest import run_generator
+from helpers import (
+    Build,
+    assert_nothing_partial,
+    cache_entries,
+    differences,
+    manifest,
+    staging_dirs,
+    trim_catalog,
+    without_times,
+)
+from helpers import file_digests as files
 
 
 def processes_in(root: Path) -> list[int]:

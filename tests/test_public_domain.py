@@ -2,10 +2,11 @@
 import pytest
 from PIL import Image
 
+from generator.build.catalog import load_catalog, public_domain_fault
+from generator.cli.add_style import add_style
+from generator.common.errors import InputError
+
 from conftest import ROOT
-from generator.add_style import add_style
-from generator.catalog import load_catalog, public_domain_fault
-from generator.errors import InputError
 from helpers import PAINTING, small_site_src
 
 

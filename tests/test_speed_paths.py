@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator import images, memory, reference, transfer
-from generator.bench import REFERENCE_OBJECTIVE
-from generator.config import TransferSettings
-from generator.errors import InputError
-from generator.lbfgs import SyncFreeLBFGS
-from generator.transfer import run_transfer, stage_steps
+from generator.bench.speed import REFERENCE_OBJECTIVE
+from generator.common.errors import InputError
+from generator.engine import images, memory, transfer
+from generator.engine.lbfgs import SyncFreeLBFGS
+from generator.engine.settings import TransferSettings
+from generator.engine.transfer import run_transfer, stage_steps
+from generator.yardsticks import reference
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,7 +177,7 @@ def test_run_transfer_refuses_before_any_work(pair, monkeypatch):
 
 
 def test_stylize_refuses_a_size_that_would_not_fit(tmp_path, monkeypatch):
-    from generator.stylize import stylize
+    from generator.cli.stylize import stylize
 
     monkeypatch.setattr(memory, "available_bytes", lambda device: 4 * memory.GIB)
     out = tmp_path / "out.jpg"
@@ -187,7 +188,7 @@ def test_stylize_refuses_a_size_that_would_not_fit(tmp_path, monkeypatch):
 
 
 def test_default_schedule_goes_coarse_to_fine_above_256():
-    from generator.stylize import default_schedule
+    from generator.engine.settings import default_schedule
 
     assert default_schedule(256, "cpu")["scales"] == (1.0,)
     for size in (512, 1024, 2048):
@@ -196,7 +197,7 @@ def test_default_schedule_goes_coarse_to_fine_above_256():
 
 
 def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
-    from generator import bench
+    from generator.bench import speed as bench
 
     assert bench.main(["--device", "cpu", "--sizes", "48", "--evals", "6", "--memory-sizes", "48,64",
                        "--quality", "skip", "--out", str(tmp_path)]) == 0
@@ -219,7 +220,7 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
 
 
 def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
-    from generator.bench import loss_at
+    from generator.bench.speed import loss_at
 
     trace = [(1.0, 9.0), (2.0, 5.0), (3.0, 4.0)]
     assert loss_at(trace, 2.5) == (2, 5.0)
@@ -229,7 +230,7 @@ def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
 
 
 def test_time_to_reach_trusts_only_the_exact_scores():
-    from generator.bench import time_to_reach
+    from generator.bench.speed import time_to_reach
 
     history = [{"evaluation": 1, "total": 9.0, "seconds": 1.0, "stage": 0},
                {"evaluation": 2, "total": 4.0, "seconds": 2.0, "stage": 1},   # reads low: exactly 5.5

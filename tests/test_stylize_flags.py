@@ -4,16 +4,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generator.cli import stylize as stylize_module
+from generator.cli.stylize import (
+    blend_weights,
+    check_layers,
+    painting_sizes,
+    schedule_report,
+    snapshot_path,
+    stylize,
+    transfer_settings,
+)
+from generator.common.errors import InputError
+from generator.engine.images import fit_long_side, read_image
+from generator.engine.transfer import style_side
+from generator.figures.work_colour import chroma_distance
+
 from conftest import ROOT, run_generator
 from helpers import one_line_error
-
-from generator import stylize as stylize_module
-from generator.errors import InputError
-from generator.figures.work_colour import chroma_distance
-from generator.images import fit_long_side, read_image
-from generator.stylize import (blend_weights, check_layers, painting_sizes, schedule_report, snapshot_path,
-                               stylize, transfer_settings)
-from generator.transfer import style_side
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"

@@ -9,13 +9,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from generator import vgg
-from generator.images import to_tensor
+from generator.engine import models, vgg
+from generator.engine.images import to_tensor
 
 
 @pytest.fixture(scope="module")
 def model():
-    return vgg.get_model("max", "cpu")
+    return models.get_model("max", "cpu")
 
 
 def smooth_image(w=64, h=48) -> Image.Image:
@@ -90,7 +90,7 @@ def test_unknown_layer_refused(model):
 
 
 def test_max_and_avg_pooling_differ(model):
-    avg = vgg.get_model("avg", "cpu")
+    avg = models.get_model("avg", "cpu")
     x = to_tensor(smooth_image())
     with torch.no_grad():
         a, m = avg(x, ["pool1", "conv1_2"]), model(x, ["pool1", "conv1_2"])

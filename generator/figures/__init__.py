@@ -10,7 +10,7 @@ its file roles, its number keys, its sizes for every profile) and offers two fun
 measured, for the manifest and the pages. Everything device-bound comes from `ctx`
 (context.RenderContext): the model, the tensors it reads, the transfers. registry.py finds the
 modules that declare FIGURE; modules without it (picks, palette, the *_plot drawings) are shared
-pieces. The registry imports every module here, so none may import torch (or generator.vgg,
+pieces. The registry imports every module here, so none may import torch (or generator.engine.vgg,
 transfer...) at its top: deciding what is stale must not load the model. This
 file imports no other generator module: it is in every figure's cache key.
 See README, "Adding a kind of figure".

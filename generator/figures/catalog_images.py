@@ -1,7 +1,7 @@
 """Each photo and painting of the catalogue, resized for the pages, with a thumbnail."""
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 
 LARGE_SIDE = 1024

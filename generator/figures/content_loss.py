@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..images import fit_long_side, read_image
+from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import photo
@@ -51,12 +51,12 @@ def nearest_snapshot(snapshots, evaluation: int):
 def render(spec, ctx: RenderContext):
     import torch
 
-    from ..animation import frames_from, save_animation
-    from ..images import save_image
-    from ..metrics import psnr
-    from ..plotting import loss_plot
-    from ..reconstruct import content_settings, noise_image, schedule
+    from ..engine.images import save_image
+    from ..engine.metrics import psnr
+    from ..engine.reconstruct import content_settings, noise_image, schedule
+    from .animation import frames_from, save_animation
     from .content_loss_plot import draw_matrices
+    from .plotting import loss_plot
 
     p = spec.params
     img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])

@@ -10,7 +10,7 @@ def symmetric_limit(*arrays, q: float = 99.0) -> float:
 
 
 def draw_matrices(path, p: np.ndarray, x: np.ndarray, layer: str, evaluation: int, first_position: int) -> None:
-    from ..plotting import pyplot, save_figure
+    from .plotting import pyplot, save_figure
 
     plt = pyplot()
     rows, cols = p.shape

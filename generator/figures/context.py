@@ -13,8 +13,8 @@ from pathlib import Path
 @dataclass
 class RenderContext:
     """Everything device-bound that a figure uses. A render function takes its model, the tensors
-    the model reads and its transfers from here, never from generator.vgg, images.to_tensor,
-    generator.transfer or generator.batched directly, so every tensor reaches the model on the build's device. `dtype`
+    the model reads and its transfers from here, never from generator.engine.vgg, images.to_tensor,
+    generator.engine.transfer or generator.engine.batched directly, so every tensor reaches the model on the build's device. `dtype`
     is "float32" in a build; the GPU-safety test renders in "float64", where a tensor made
     elsewhere (float32, on the CPU) makes the convolution refuse it."""
     out: Path                        # empty folder to write this figure's files into
@@ -25,8 +25,8 @@ class RenderContext:
 
     def model(self, pooling: str = "max", **options):
         """The shared VGG19 on the device (a private copy when dtype is not float32); `options`
-        go to generator.vgg.get_model as they are."""
-        from ..vgg import get_model
+        go to generator.engine.models.get_model as they are."""
+        from ..engine.models import get_model
 
         shared = get_model(pooling, self.device, **options)
         if self.dtype == "float32":
@@ -38,7 +38,7 @@ class RenderContext:
 
     def tensor(self, image):
         """A PIL image as the model's input: (1, 3, H, W), BGR, means removed, on the device."""
-        from ..images import to_tensor
+        from ..engine.images import to_tensor
 
         return to_tensor(image).to(self.device, self._torch_dtype())
 
@@ -47,17 +47,17 @@ class RenderContext:
         refusing a result whose loss is not finite: a diverged optimisation must fail its figure,
         not publish a blank image. `size` defaults to the content image's; a reconstruction is a
         transfer whose other weight is zero."""
-        from .. import transfer
+        from ..engine import transfer
 
         return _finite(transfer.run_transfer(content, styles, settings, size or content.size, self.device,
                                              self.progress))
 
     def run_batch(self, problems, size):
-        """Several transfers of one canvas `size` optimised together (generator.batched.run_batch:
+        """Several transfers of one canvas `size` optimised together (generator.engine.batched.run_batch:
         each canvas follows run_transfer alone; they must share its SHARED settings).
         `problems` are (content, styles, settings) tuples; results in their order, each refused as
         run_transfer's is when its loss is not finite. Every result's `seconds` is the batch's."""
-        from .. import batched
+        from ..engine import batched
 
         batch = [batched.Problem(content, tuple(styles), settings) for content, styles, settings in problems]
         return [_finite(r) for r in batched.run_batch(batch, size, self.device, self.progress)]

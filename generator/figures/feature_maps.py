@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..images import fit_long_side, read_image
+from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import photo
@@ -57,7 +57,7 @@ def render(spec, ctx: RenderContext):
 
 
 def draw(path, img, rows) -> None:
-    from ..plotting import pyplot, save_figure
+    from .plotting import pyplot, save_figure
 
     plt = pyplot()
     k = len(rows[0][2])

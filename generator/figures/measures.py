@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from ..colour import stats
-from ..config import TransferSettings
+from ..engine.colour import stats
+from ..engine.settings import TransferSettings
 
 
 def noise_content_loss(ctx, content: Image.Image, style: Image.Image, settings: TransferSettings) -> float:
@@ -27,7 +27,7 @@ def style_layer_shares(ctx, canvas: Image.Image, painting: Image.Image, settings
     weighs them (the painting at the transfer's size, float32): which layers the loss is made of."""
     import torch
 
-    from .. import images, losses, transfer
+    from ..engine import images, losses, transfer
 
     weights = transfer.layer_weights(settings)
     side = transfer.style_side(canvas.size, settings.style_min_side, getattr(settings, "style_scale", 1.0))

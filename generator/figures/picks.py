@@ -1,7 +1,7 @@
 """Helpers shared by the style_* and work_* figure modules: which images, which settings."""
 from __future__ import annotations
 
-from ..config import TransferSettings
+from ..engine.settings import TransferSettings
 
 PHOTO = "rectoria2"
 PAINTING = "starry_night"

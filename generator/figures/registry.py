@@ -9,9 +9,9 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from ..config import PROFILES
 from . import Figure, FigureDeclarationError, FigureSpec
 from .context import RenderContext
+from .profiles import PROFILES
 
 
 @dataclass(frozen=True)

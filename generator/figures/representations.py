@@ -5,8 +5,8 @@ schematic of the network. As in the gallery, the target Gram matrices are taken 
 at full resolution (the engine's style_side: at least 512 px), not from the small copy shown."""
 from __future__ import annotations
 
-from ..config import STYLE_LAYERS
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
+from ..engine.settings import STYLE_LAYERS
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -64,8 +64,8 @@ def style_label(layers) -> str:
 
 
 def render(spec, ctx: RenderContext):
-    from ..metrics import psnr
-    from ..reconstruct import content_settings, growing_subsets, schedule, style_settings
+    from ..engine.metrics import psnr
+    from ..engine.reconstruct import content_settings, growing_subsets, schedule, style_settings
     from .representations_plot import draw_composite
 
     p = spec.params

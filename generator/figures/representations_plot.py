@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 import math
 
-from ..images import save_image
+from ..engine.images import save_image
 from .palette import AMBER, INK, LILAC, PURPLE
+
 DPI = 110
 
 
@@ -15,7 +16,7 @@ def figure_to_image(fig, dpi: int = DPI):
     """Render a matplotlib figure to a PIL image (no metadata), and close it."""
     from PIL import Image
 
-    from ..plotting import pyplot
+    from .plotting import pyplot
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
@@ -26,8 +27,8 @@ def figure_to_image(fig, dpi: int = DPI):
 
 
 def es(x: float, digits: int = 1) -> str:
-    """A fixed-point number for a label, the pages' way (generator/spanish_numbers.py)."""
-    from ..spanish_numbers import format_es
+    """A fixed-point number for a label, the pages' way (generator/common/spanish_numbers.py)."""
+    from ..common.spanish_numbers import format_es
 
     return format_es(x, f".{digits}f", "text")
 
@@ -36,8 +37,8 @@ def draw_composite(path, painting, photo, photo_crop, box, style_rows, content_r
     """style_rows: [(label, image)]; content_rows: [(layer, image, zoomed crop, psnr)]."""
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
-    from ..plotting import pyplot
-    from ..vgg import BLOCKS
+    from ..engine.vgg import BLOCKS
+    from .plotting import pyplot
 
     plt = pyplot()
     width, margin, gap, cols = 13.0, 0.2, 0.16, 6

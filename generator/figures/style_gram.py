@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import STYLE_LAYERS
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
+from ..engine.settings import STYLE_LAYERS
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting
@@ -73,7 +73,7 @@ def position_blindness(model, x, shuffled, layers) -> dict:
     (`x` and `shuffled`: the model's inputs, the painting and its shuffled tiles)."""
     import torch
 
-    from ..losses import gram_matrix
+    from ..engine.losses import gram_matrix
 
     with torch.no_grad():
         f = model(x, layers)
@@ -86,7 +86,7 @@ def render(spec, ctx: RenderContext):
     import torch
     from PIL import Image
 
-    from ..losses import gram_matrix
+    from ..engine.losses import gram_matrix
 
     p = spec.params
     img = np.asarray(fit_long_side(read_image(spec.inputs[0]), p["long_side"]))
@@ -120,7 +120,7 @@ def render(spec, ctx: RenderContext):
 
 
 def _plot_heatmaps(grams: dict, channels: dict, path) -> None:
-    from ..plotting import pyplot, save_figure
+    from .plotting import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(grams), figsize=(4.6 * len(grams), 4.2))
@@ -140,7 +140,7 @@ def _plot_heatmaps(grams: dict, channels: dict, path) -> None:
 
 
 def _plot_shuffle(img, shuffled, change: dict, path) -> None:
-    from ..plotting import decimal_comma, pyplot, save_figure
+    from .plotting import decimal_comma, pyplot, save_figure
 
     plt = pyplot()
     fig = plt.figure(figsize=(12, 3.6))

@@ -3,7 +3,7 @@ with its style-loss curve. The target Gram matrices come from the painting at fu
 (the engine's style_side, at least 512 px), as in the gallery; the canvas is the size shown."""
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image
+from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting
@@ -33,7 +33,7 @@ def specs(catalog, profile, site_src):
 
 def scale_marks(settings) -> dict:
     """{evaluation: label} where coarse-to-fine moves to the next, larger canvas."""
-    from ..transfer import stage_steps
+    from ..engine.transfer import stage_steps
 
     steps, scales = stage_steps(settings.steps, len(settings.scales), settings.final_share), settings.scales
     return {sum(steps[:i]) + 0.5: f"resolución ×{scales[i] / scales[i - 1]:g}".replace(".", ",")
@@ -41,11 +41,11 @@ def scale_marks(settings) -> dict:
 
 
 def render(spec, ctx: RenderContext):
-    from ..animation import frames_from, save_animation
-    from ..plotting import loss_plot
-    from ..reconstruct import noise_image
+    from ..engine.reconstruct import noise_image
+    from .animation import frames_from, save_animation
     from .measures import style_layer_shares
     from .picks import settings as make_settings
+    from .plotting import loss_plot
 
     settings = make_settings(spec.params["settings"])
     painting = read_image(spec.inputs[0])

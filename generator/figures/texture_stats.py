@@ -3,7 +3,7 @@ once matching its Gram matrices and once matching only each channel's mean and s
 (same layers, same optimiser, same evaluations), with both losses measured on both results."""
 from __future__ import annotations
 
-from ..images import read_image, save_image
+from ..engine.images import read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting
@@ -38,10 +38,10 @@ def square_crop(img, cx: float, cy: float, side_frac: float):
 
 
 def render(spec, ctx: RenderContext):
-    from ..config import STYLE_LAYERS
-    from ..images import resize_to
-    from ..plotting import image_row
-    from ..synthesis import synthesise_image
+    from ..engine.images import resize_to
+    from ..engine.settings import STYLE_LAYERS
+    from ..engine.synthesis import synthesise_image
+    from .plotting import image_row
 
     p = spec.params
     crop = resize_to(square_crop(read_image(spec.inputs[0]), *p["crop"]), (p["side"], p["side"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -35,7 +35,7 @@ def specs(catalog, profile, site_src):
 
 
 def tv_of(img, ctx: RenderContext) -> float:
-    from ..stats_losses import tv_per_pixel
+    from ..engine.stats_losses import tv_per_pixel
 
     return tv_per_pixel(ctx.tensor(img))
 
@@ -43,8 +43,8 @@ def tv_of(img, ctx: RenderContext) -> float:
 def render(spec, ctx: RenderContext):
     from PIL import Image
 
-    from ..plotting import image_row
     from .picks import settings as make_settings
+    from .plotting import image_row
     from .texture_stats import square_crop
 
     content, style = (read_image(x) for x in spec.inputs)

@@ -1,4 +1,4 @@
-"""VGG19 drawn from the model itself: the photo goes through generator.vgg and every layer's
+"""VGG19 drawn from the model itself: the photo goes through generator.engine.vgg and every layer's
 output shape is read off, so the diagram shows the channels and the spatial size of each block for
 the photo's actual size. The three fully connected layers of the original classifier are drawn
 from their published shapes and marked as not shipped and not used."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..images import fit_long_side, read_image
+from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .palette import AMBER, INK, PURPLE
@@ -33,7 +33,7 @@ def layer_shapes(model, x) -> list[dict]:
     """Every layer of `model` in order, with its output (channels, height, width) for the input `x`."""
     import torch
 
-    from ..vgg import LAYERS
+    from ..engine.vgg import LAYERS
 
     with torch.no_grad():
         out = model(x, LAYERS)
@@ -84,7 +84,7 @@ def render(spec, ctx: RenderContext):
         numbers.update({f"block{b}_convs": len(g["convs"]), f"block{b}_channels": g["channels"],
                         f"block{b}_width": g["width"], f"block{b}_height": g["height"],
                         f"block{b}_pooled_width": g["pooled_width"], f"block{b}_pooled_height": g["pooled_height"]})
-    from ..vgg import LAYERS
+    from ..engine.vgg import LAYERS
 
     fields = receptive_fields(LAYERS)
     numbers.update({f"field_conv{b}_1": fields[f"conv{b}_1"] for b in range(1, len(groups) + 1)})
@@ -98,7 +98,7 @@ def render(spec, ctx: RenderContext):
 def draw(path, img, groups) -> None:
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
-    from ..plotting import pyplot, save_figure
+    from .plotting import pyplot, save_figure
 
     plt = pyplot()
     width, height = 13.0, 3.9

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..images import fit_long_side, read_image
+from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -52,11 +52,11 @@ def curve_evaluations(evaluations: int, frames: list[int], cap: int = CURVE_POIN
 
 
 def render(spec, ctx: RenderContext):
-    from ..animation import frames_from, save_animation
-    from ..images import save_image
-    from ..plotting import loss_plot
+    from ..engine.images import save_image
+    from .animation import frames_from, save_animation
     from .measures import noise_content_loss
     from .picks import settings as make_settings
+    from .plotting import loss_plot
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])

@@ -1,7 +1,7 @@
 """Two paintings at once: the target Gram matrices are a weighted mix of both paintings'."""
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo, second_painting
@@ -29,9 +29,9 @@ def specs(catalog, profile, site_src):
 
 
 def render(spec, ctx: RenderContext):
-    from ..plotting import es_number, image_row
     from .measures import mean_colour_distance
     from .picks import settings as make_settings
+    from .plotting import es_number, image_row
 
     content, first, second = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
+
 FIGURE = Figure(
     order=110, outputs=("image", "paintings", "plain", "luminance", "matched", "recoloured"),
     numbers=("width", "height", "evaluations", "chroma_distance_plain", "chroma_distance_luminance",
@@ -30,16 +31,16 @@ def specs(catalog, profile, site_src):
 
 def chroma_distance(a, b) -> float:
     """Mean absolute difference of the Cb and Cr channels (0-255 units) of two RGB images."""
-    from ..colour import rgb_to_ycbcr
+    from ..engine.colour import rgb_to_ycbcr
 
     ca, cb = (rgb_to_ycbcr(np.asarray(x.convert("RGB")))[..., 1:] for x in (a, b))
     return float(np.abs(ca - cb).mean())
 
 
 def render(spec, ctx: RenderContext):
-    from .. import colour
-    from ..plotting import image_row
+    from ..engine import colour
     from .picks import settings as make_settings
+    from .plotting import image_row
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])

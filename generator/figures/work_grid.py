@@ -2,7 +2,7 @@
 ratio alpha/beta between content and style weights.
 
 The cells share one canvas size and one schedule, so they are optimised together
-(ctx.run_batch: generator/batched.py), in groups of the same depth (the deepest layer a cell's
+(ctx.run_batch: generator/engine/batched.py), in groups of the same depth (the deepest layer a cell's
 losses read): on a CPU a bfloat16 batch of same-depth canvases is where batching pays. Besides the
 whole grid (grid.jpg, the page's figure without JavaScript) each cell is its own image, role
 cell_<row>_<column>, with its final losses as cell_content_loss_<row>_<column> and
@@ -10,8 +10,8 @@ cell_style_loss_<row>_<column>; a cell's alpha/beta is ratio_<column> and its st
 first row_layers_<row> of STYLE_LAYERS (the pages' explorer reads them)."""
 from __future__ import annotations
 
-from ..config import STYLE_LAYERS
-from ..images import fit_long_side, read_image
+from ..engine.images import fit_long_side, read_image
+from ..engine.settings import STYLE_LAYERS
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -70,7 +70,7 @@ def depth_groups(cells: list[dict]) -> list[list[int]]:
 
 
 def render(spec, ctx: RenderContext):
-    from ..images import save_image
+    from ..engine.images import save_image
     from .measures import mean_colour_distance, noise_content_loss
     from .picks import settings as make_settings
 
@@ -115,7 +115,7 @@ def render(spec, ctx: RenderContext):
 
 
 def _plot_grid(images, rows, ratios, path) -> None:
-    from ..plotting import es_number, pyplot, save_figure
+    from .plotting import es_number, pyplot, save_figure
 
     plt = pyplot()
     w, h = images[0].size

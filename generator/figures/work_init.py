@@ -1,7 +1,7 @@
 """The same transfer started from the photo, from noise and from the painting."""
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -28,9 +28,9 @@ def specs(catalog, profile, site_src):
 
 
 def render(spec, ctx: RenderContext):
-    from ..plotting import image_row
     from .measures import noise_content_loss
     from .picks import settings as make_settings
+    from .plotting import image_row
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])

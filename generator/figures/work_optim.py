@@ -2,7 +2,7 @@
 The times are measured, so this figure depends on the machine that built it."""
 from __future__ import annotations
 
-from ..images import fit_long_side, read_image, save_image
+from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -28,8 +28,8 @@ def specs(catalog, profile, site_src):
 
 
 def render(spec, ctx: RenderContext):
-    from ..plotting import image_row, loss_plot
     from .picks import settings as make_settings
+    from .plotting import image_row, loss_plot
 
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])

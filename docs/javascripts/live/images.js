@@ -4,7 +4,7 @@
 
 export class ImageError extends Error {}
 
-// Python's round() (half to even), so sizes match generator/images.fit_long_side.
+// Python's round() (half to even), so sizes match generator/engine/images.fit_long_side.
 export function pyRound(x) {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;

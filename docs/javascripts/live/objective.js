@@ -1,5 +1,5 @@
 // The engine's objective in TensorFlow.js, driven entirely by the build's objective.json
-// (generator/live_objective.py): layer order, pooling, which responses are read (their names say
+// (generator/engine/live_objective.py): layer order, pooling, which responses are read (their names say
 // before or after the ReLU), content and style layers with their weights, alpha and beta, and the
 // loss formulas (content: factor * sum (X - P)^2, or mean (X - P)^2 when content_normalise is
 // "mean"; style: sum (G - A)^2 / (divisor N^2 M^2), each w_l divided once per run by the photo's

@@ -1,4 +1,4 @@
-// The engine's optimisers on plain arrays (no tensors): L-BFGS as generator/lbfgs.py with
+// The engine's optimisers on plain arrays (no tensors): L-BFGS as generator/engine/lbfgs.py with
 // transfer.py's settings (history, lr 1, first step moving the largest pixel by `firstMove`), and
 // Adam as torch.optim.Adam. Both update `x` (Float32Array) in place from a gradient `g`.
 

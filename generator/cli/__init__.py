@@ -1,0 +1,1 @@
+"""Floor 4, the command line: `build`, `stylize`, `add-style`. Nothing below imports it."""

@@ -1,0 +1,206 @@
+"""The one-image tool: a photo in the style of one or more paintings, at a chosen size."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from ..common.errors import InputError
+from ..engine.images import fit_long_side, read_image, resize_to, save_image
+from ..engine.settings import default_schedule
+
+OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def check_layers(option: str, names) -> tuple:
+    """VGG19 layer names given on the command line, or InputError naming the option."""
+    from ..engine.vgg import LAYERS
+
+    names = tuple(names)
+    if not names:
+        raise InputError(option, "give at least one VGG19 layer name")
+    for name in names:
+        if name not in LAYERS:
+            raise InputError(option, f"unknown VGG19 layer {name!r} (conv, relu or pool names as in "
+                                     f"generator/engine/vgg.py: {LAYERS[0]} ... {LAYERS[-1]}, e.g. relu4_2)")
+    return names
+
+
+def blend_weights(weights, n_paintings: int) -> tuple | None:
+    """One non-negative weight per painting, normalised to sum 1 (as neural-style does)."""
+    if weights is None:
+        return None
+    weights = tuple(float(w) for w in weights)
+    if len(weights) != n_paintings:
+        raise InputError("--style-blend-weights",
+                         f"{len(weights)} weight(s) for {n_paintings} painting(s); give one per painting")
+    if any(not 0 <= w < float("inf") for w in weights) or sum(weights) <= 0:
+        raise InputError("--style-blend-weights", "weights must be finite, >= 0 and not all zero")
+    return tuple(w / sum(weights) for w in weights)
+
+
+def transfer_settings(size: int, device: str, n_paintings: int = 1, *, steps=None, content_weight=None,
+                      style_weight=None, tv_weight=None, init="content", optimizer="lbfgs", seed=0,
+                      learning_rate=None, pooling="max", content_layers=None, style_layers=None,
+                      style_blend_weights=None, style_scale=1.0, save_every=0):
+    """stylize's TransferSettings: the default schedule for `size` on `device`, then the options
+    given (None keeps the default). Bad values raise InputError naming the option."""
+    from ..engine.settings import TransferSettings
+
+    if not style_scale > 0 or style_scale == float("inf"):
+        raise InputError("--style-scale", f"must be a finite number > 0, not {style_scale}")
+    if save_every < 0:
+        raise InputError("--save-every", f"must be 0 (none) or a positive number of evaluations, not {save_every}")
+    if pooling not in ("max", "avg"):
+        raise InputError("--pooling", f"must be max or avg, not {pooling!r}")
+    if learning_rate is not None and not learning_rate > 0:
+        raise InputError("--learning-rate", f"must be positive, not {learning_rate}")
+    options = dict(steps=steps, content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
+                   learning_rate=learning_rate,
+                   content_layers=None if content_layers is None else check_layers("--content-layers", content_layers),
+                   style_layers=None if style_layers is None else check_layers("--style-layers", style_layers),
+                   style_blend=blend_weights(style_blend_weights, n_paintings))
+    default = TransferSettings(**default_schedule(size, device))
+    settings = replace(default, **{k: v for k, v in options.items() if v is not None}, init=init,
+                       optimizer=optimizer, seed=seed, pooling=pooling, style_scale=style_scale,
+                       snapshot_every=save_every)
+    if settings.style_layers != default.style_layers and isinstance(settings.style_layer_weights, (tuple, list)):
+        settings = replace(settings, style_layer_weights=None)  # the default's weights were for other layers
+    return settings
+
+
+def painting_sizes(size: tuple[int, int], painting_size: tuple[int, int], settings) -> list[tuple[int, int]]:
+    """The painting's (w, h) at each coarse-to-fine stage, as the transfer resizes it."""
+    from ..engine.transfer import effective_scales, stage_sizes, style_side
+
+    sides = [style_side(stage, settings.style_min_side, settings.style_scale)
+             for stage in stage_sizes(size, effective_scales(size, settings.scales))]
+    return [fit_long_side_size(painting_size, side) for side in sides]
+
+
+def fit_long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The size `images.fit_long_side(..., allow_upscale=True)` gives an image of `size`."""
+    scale = long_side / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def check_painting_scale(paintings, size: tuple[int, int], settings) -> None:
+    """Refuse a --style-scale that leaves a painting too small for VGG19's deep layers.
+    `paintings`: (path, image) pairs."""
+    from ..engine.transfer import MIN_STAGE_SIDE
+
+    for path, painting in paintings:
+        smallest = min(painting_sizes(size, painting.size, settings), key=min)
+        if min(smallest) < MIN_STAGE_SIDE:
+            raise InputError("--style-scale", f"{settings.style_scale:g} makes {path} {smallest[0]}x{smallest[1]} px; "
+                                              f"its short side needs at least {MIN_STAGE_SIDE} px (VGG19 pools "
+                                              f"four times before conv5_1)")
+
+
+def snapshot_path(output: Path, evaluation: int, steps: int) -> Path:
+    """resultado.jpg -> resultado_0050.jpg (at least four digits, enough for `steps`)."""
+    return output.with_name(f"{output.stem}_{evaluation:0{max(4, len(str(steps)))}d}{output.suffix}")
+
+
+def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512, device="auto",
+            keep_colors=False, show_progress=True, **options):
+    """Write the stylised photo to `output` and, with save_every=N, every N-th evaluation's canvas
+    beside it (snapshot_path, at the result's size); returns (TransferResult, report lines).
+    `options` are transfer_settings's. keep_colors: a luminance-only transfer given back the
+    photo's chrominance (colour.py; the site's colour figure)."""
+    output = Path(output)
+    if output.suffix.lower() not in OUTPUT_FORMATS:
+        raise InputError(output, f"unsupported output format (use {', '.join(OUTPUT_FORMATS)})")
+    if output.is_dir():
+        raise InputError(output, "is a directory; give a file name")
+    if not output.parent.exists():
+        raise InputError(output, f"folder {output.parent} does not exist")
+    from ..engine.device import resolve_device
+
+    device = resolve_device(device)
+    settings = transfer_settings(size, device, len(styles), **options)  # bad options fail before reading images
+    photo = fit_long_side(read_image(content), size, allow_upscale=True)
+    paintings = [(Path(s), read_image(s)) for s in styles]  # a list: the same painting may come twice
+    check_painting_scale(paintings, photo.size, settings)
+    shown_sizes = [painting_sizes(photo.size, p.size, settings) for _, p in paintings]
+
+    from ..engine import colour
+    from ..engine.memory import check_fits
+    from ..engine.transfer import LBFGS_HISTORY, deepest_layer, run_transfer
+
+    check_fits(photo.size, deepest_layer(settings), device, settings.precision,
+               LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)  # refuse before any work
+    canvas_photo, canvas_paintings = photo, [p for _, p in paintings]
+    if keep_colors:
+        canvas_photo, canvas_paintings = luminance_inputs(photo, canvas_paintings, [s[-1] for s in shown_sizes])
+
+    def finished(img):
+        """A canvas as the user sees it: at the result's size, in the photo's colours if asked."""
+        img = resize_to(img, photo.size)
+        return colour.recombine(img, photo) if keep_colors else img
+
+    written = []
+
+    def save_snapshot(evaluation, img):
+        path = snapshot_path(output, evaluation, settings.steps)
+        save_image(finished(img), path, quality=95)
+        written.append(path)
+
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=settings.steps, desc="stylize", unit="eval", file=sys.stderr, leave=False)
+    try:
+        result = run_transfer(canvas_photo, canvas_paintings, settings, photo.size, device,
+                              bar.update if bar is not None else None,
+                              on_snapshot=save_snapshot if settings.snapshot_every else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    result.image = finished(result.image)
+    save_image(result.image, output, quality=95)
+    names = [(path.name, sizes) for (path, _), sizes in zip(paintings, shown_sizes)]
+    return result, schedule_report(settings, result.history, photo.size, names, keep_colors, written)
+
+
+def luminance_inputs(photo, paintings, painting_sides):
+    """Grey photo and grey paintings (each painting's luminance matched to the photo's), for
+    --keep-colors. A painting is first brought to the size the transfer will use (never upscaled)."""
+    from ..engine.colour import luminance_pair
+
+    pairs = [luminance_pair(photo, fit_long_side(p, max(side))) for p, side in zip(paintings, painting_sides)]
+    return pairs[0][0], [grey_painting for _, grey_painting in pairs]
+
+
+def _g(x) -> str:
+    return f"{x:g}"
+
+
+def schedule_report(settings, history, size, paintings, keep_colors=False, snapshots=()) -> list[str]:
+    """What the run used, in lines: weights and layers, paintings, then each stage's size,
+    evaluations and precision as recorded in `history`. `paintings`: (name, [(w, h) per stage])."""
+    from ..engine.transfer import effective_scales, layer_weights, stage_sizes
+
+    layers = layer_weights(settings)
+    lines = [f"weights: content {_g(settings.content_weight)} at {', '.join(settings.content_layers)}; "
+             f"style {_g(settings.style_weight)} at "
+             + ", ".join(f"{name} {w:.3g}" for name, w in layers.items())
+             + f"; tv {_g(settings.tv_weight)}"]
+    blend = settings.style_blend or (1 / len(paintings),) * len(paintings)
+    lines.append("paintings: " + ", ".join(f"{name} x{w:.3g}" for (name, _), w in zip(paintings, blend))
+                 + f"; style scale {_g(settings.style_scale)}; pooling {settings.pooling}; colours: "
+                 + ("the photo's (luminance-only transfer)" if keep_colors else "the painting's"))
+    optimiser = settings.optimizer + (f" (learning rate {_g(settings.learning_rate)})"
+                                      if settings.optimizer == "adam" else "")
+    lines.append(f"schedule: {optimiser}, init {settings.init}, seed {settings.seed}, precision {settings.precision}")
+    sizes = stage_sizes(size, effective_scales(size, settings.scales))
+    for stage, (w, h) in enumerate(sizes):
+        counts = Counter(e["precision"] for e in history if e["stage"] == stage)
+        precision = ", ".join(f"{n} {p}" for p, n in counts.items()) or "none"
+        shown = " / ".join("{}x{}".format(*per_stage[stage]) for _, per_stage in paintings)
+        lines.append(f"  stage {stage + 1}: {w}x{h}, {sum(counts.values())} evaluations ({precision}), "
+                     f"painting {shown}")
+    if snapshots:
+        lines.append(f"intermediate results: {len(snapshots)} ({Path(snapshots[0]).name} ... {Path(snapshots[-1]).name})")
+    return lines

@@ -1,0 +1,82 @@
+"""Texture synthesis (Gatys, Ecker & Bethge 2015): a canvas of noise optimised so that one summary
+of its VGG19 responses matches a texture's. Two summaries, run by the same loop (same network, layers,
+noise, optimiser and number of evaluations) so that only the statistic differs:
+
+- "gram": the Gram matrices of losses.py (the paper's style loss);
+- "mean_std": each channel's mean and standard deviation (stats_losses.py; what AdaIN matches).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from PIL import Image
+
+from . import images, losses, stats_losses
+from .lbfgs import SyncFreeLBFGS
+from .settings import STYLE_LAYERS
+from .transfer import FIRST_MOVE, LBFGS_HISTORY, initial_canvas
+
+STATISTICS = ("gram", "mean_std")
+
+
+@dataclass
+class Synthesis:
+    image: Image.Image
+    losses: list[float] = field(default_factory=list)   # the optimised loss at each evaluation
+
+
+def layer_weights(layers) -> dict[str, float]:
+    return {name: 1.0 / len(layers) for name in layers}
+
+
+def measure(model, canvas: torch.Tensor, texture: torch.Tensor, layers) -> dict[str, float]:
+    """Both losses of `canvas` against `texture` (tensors of the same size), whatever was optimised."""
+    weights = layer_weights(layers)
+    with torch.no_grad():
+        x, t = model(canvas, layers), model(texture, layers)
+        gram = losses.style_loss(x, stats_losses.gram_targets(t), weights)
+        mean_std = stats_losses.mean_std_loss(x, stats_losses.mean_std_targets(t), weights)
+    return {"gram": float(gram), "mean_std": float(mean_std)}
+
+
+def synthesise(model, texture: torch.Tensor, statistic: str, layers=STYLE_LAYERS, steps: int = 100,
+               seed: int = 0, progress=None) -> tuple[torch.Tensor, list[float]]:
+    """Optimise noise of `texture`'s size for `steps` L-BFGS evaluations; returns the canvas and the
+    loss at each evaluation. Raises RuntimeError if a loss is not finite (a diverged run)."""
+    if statistic not in STATISTICS:
+        raise ValueError(f"unknown statistic {statistic!r} ({' or '.join(STATISTICS)})")
+    weights = layer_weights(layers)
+    with torch.no_grad():
+        feats = model(texture, list(layers))
+    if statistic == "gram":
+        targets = stats_losses.gram_targets(feats)
+        loss_fn = lambda f: losses.style_loss(f, targets, weights)  # noqa: E731
+    else:
+        targets = stats_losses.mean_std_targets(feats)
+        loss_fn = lambda f: stats_losses.mean_std_loss(f, targets, weights)  # noqa: E731
+    canvas = initial_canvas("noise", texture, texture, seed).contiguous().requires_grad_(True)
+    opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
+    recorded = []
+    for i in range(steps):
+        loss = loss_fn(model(canvas, list(layers)))
+        recorded.append(loss.detach())
+        if progress:
+            progress(1)
+        grad, = torch.autograd.grad(loss, canvas)
+        if i < steps - 1:  # end on an evaluation of the final canvas
+            opt.step(grad.reshape(-1))
+    values = torch.stack(recorded).double().cpu().tolist()
+    bad = [i + 1 for i, v in enumerate(values) if not math.isfinite(v)]
+    if bad:
+        raise RuntimeError(f"the {statistic} synthesis diverged (loss not finite from evaluation {bad[0]})")
+    return canvas.detach(), values
+
+
+def synthesise_image(model, t: torch.Tensor, statistic: str, steps: int, seed: int = 0,
+                     layers=STYLE_LAYERS, progress=None) -> tuple[Synthesis, dict[str, float]]:
+    """synthesise() on a texture tensor (the model's input, on its device); also returns both losses
+    of the result (measure())."""
+    canvas, values = synthesise(model, t, statistic, layers, steps, seed, progress)
+    return Synthesis(images.to_image(canvas), values), measure(model, canvas, t, layers)

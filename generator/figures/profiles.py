@@ -1,0 +1,42 @@
+"""Build profiles: how big and how long every figure is (tiny for tests, preview on a CPU, full on a GPU)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..common.errors import InputError
+from ..engine.settings import CPU_FINAL_SHARE, CPU_STEPS, TransferSettings
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A build profile: how big and how long every figure is."""
+    name: str
+    long_side: int          # gallery and hero results, in pixels (never above the photo's own)
+    steps: int              # L-BFGS evaluations per gallery transfer
+    scales: tuple = (1.0,)  # coarse-to-fine schedule
+    precision: str = "float32"
+    thumb_side: int = 160
+    rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
+    final_share: float = 0.8  # coarse-to-fine: the final size's share of every transfer's evaluations
+
+    def transfer(self, **overrides) -> TransferSettings:
+        base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision,
+                                final_share=self.final_share)
+        return replace(base, **overrides)
+
+
+PROFILES = {
+    "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
+    # The CPU default: stylize's own schedule for the gallery, every other figure coarse-to-fine
+    # with the same final share where its size table asks for two scales.
+    "preview": Profile("preview", long_side=512, steps=CPU_STEPS, scales=(0.5, 1.0), precision="bfloat16",
+                       thumb_side=240, rank=1, final_share=CPU_FINAL_SHARE),
+    # For a GPU: 1024 px gallery, quarter, half then full size, 500 evaluations at full size.
+    "full": Profile("full", long_side=1024, steps=625, scales=(0.25, 0.5, 1.0), thumb_side=320, rank=2),
+}
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise InputError("--profile", f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
+    return PROFILES[name]

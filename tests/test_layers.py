@@ -1,0 +1,91 @@
+"""The floors of generator/ (README, "The house"): each floor imports only the floors below it,
+the yardsticks import nothing of the project, and no modules import each other in a circle.
+Read from the same import closure the cache keys on (build/cache.py), lazy imports included."""
+from __future__ import annotations
+
+import pytest
+
+from generator.build import cache
+
+PACKAGE = cache.PACKAGE_DIR
+# floor -> the floors it may import (besides itself and the package's own __init__)
+ALLOWED = {
+    "common": set(),
+    "yardsticks": set(),
+    "engine": {"common"},
+    "figures": {"engine", "common"},
+    "build": {"figures", "engine", "common"},
+    "cli": {"build", "figures", "engine", "common"},
+    "bench": {"cli", "build", "figures", "engine", "common", "yardsticks"},  # it times what users run
+}
+
+
+def _modules() -> list[str]:
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def floor(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in ALLOWED else None
+
+
+def test_every_module_lives_on_a_floor():
+    loose = [m for m in _modules() if floor(m) is None and m not in ("generator", "generator.__main__")]
+    assert not loose, f"modules outside the floors' folders: {loose}"
+
+
+@pytest.mark.parametrize("module", [m for m in _modules() if floor(m)])
+def test_module_imports_only_lower_floors(module):
+    own = floor(module)
+    reached = {floor(m) for m in cache.module_closure(module)} - {None, own}
+    assert reached <= ALLOWED[own], f"{module} ({own}) reaches {sorted(reached - ALLOWED[own])}"
+
+
+def test_closure_sees_an_upward_import(tmp_path):
+    """The check above can fail: an engine module importing the build is caught."""
+    pkg = tmp_path / "generator"
+    for folder in ("engine", "build"):
+        (pkg / folder).mkdir(parents=True)
+        (pkg / folder / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "engine" / "transfer.py").write_text("def run():\n    from ..build.cache import Store\n")
+    (pkg / "build" / "cache.py").write_text("Store = object\n")
+    reached = {floor(m) for m in cache.module_closure("generator.engine.transfer", pkg)}
+    assert "build" in reached
+
+
+def import_circle(graph: dict) -> list[str] | None:
+    """One circle of `graph` ({module: modules it imports}) as a path, or None."""
+    state: dict[str, int] = {}
+
+    def visit(node, trail):
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return trail[trail.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt, trail + [nxt])):
+                return found
+        state[node] = 2
+        return None
+
+    for module in graph:
+        if module not in state and (found := visit(module, [module])):
+            return found
+    return None
+
+
+def test_import_circle_is_found():
+    assert import_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert import_circle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_no_modules_import_each_other():
+    """No import circle, direct or through other modules (a package's __init__ aside)."""
+    graph = {m: {n for n in cache._imports(m, PACKAGE) if n != m and not m.startswith(n + ".")}
+             for m in _modules()}
+    circle = import_circle(graph)
+    assert circle is None, "import circle: " + " -> ".join(circle)
