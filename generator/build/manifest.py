@@ -1,11 +1,14 @@
-"""The build's manifest, docs/generated/manifest.json, as typed entries: written by the build,
-read back by the pages (`load_manifest`). It is the only thing the pages know of the build.
+"""The build's manifest, docs/generated/manifest.json, as typed entries: written by the build and
+read back here (`load_manifest`) by the build itself and the tests. It is the only thing the pages
+know of the build: they read the same JSON as a plain dict through macros/pages.py (its own
+`load_manifest`, which checks for `catalog`, `figures` and `hero`; `fig`, `num` and `lookup` for a
+page), without importing this module.
 
-Its JSON keys are the pages' names: `manifest.hero.content`, `manifest.figures[name].numbers`,
-`.files`, `.profile`, `.device`, `.seconds` ... Keys are only ever added, never renamed.
-`profiles` lists the profiles of the figures present (a better profile's cached figure serves a
-lesser build, so a preview site may show full-profile figures): a page states the profile of
-what it shows from its figures' own `profile` (`Manifest.profiles_of(prefix)`).
+Its JSON keys are the pages' names: `hero.content`, `figures[name].numbers`, `.files`, `.profile`,
+`.device`, `.seconds` ... Keys are only ever added, never renamed. `profiles` lists the profiles of
+the figures present (a better profile's cached figure serves a lesser build, so a preview site may
+show full-profile figures): a page states the profile of what it shows from its figures' own
+`profile` (macros/pages.py, `made_with`).
 """
 from __future__ import annotations
 
