@@ -11,7 +11,7 @@ STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 class TransferSettings:
     """Everything that decides a transfer's result. Weights follow Gatys et al.: alpha/beta.
 
-    The objective's defaults were settled by measurement (README, "Quality and the objective";
+    The objective's defaults were settled by measurement (bench/README.md, "The objective";
     `make bench`'s neural-style table): post-ReLU responses as in the paper; each style layer's
     term divided by the photo's own style loss there (style_balance="photo") and the content
     loss as a mean, so alpha/beta means the same at every size and for every painting."""
@@ -19,17 +19,13 @@ class TransferSettings:
     content_weight: float = 1.0      # alpha
     # beta. With style_balance="photo" and content_normalise="mean" the style term starts at 1 (the
     # photo's own gap) and the content term is a mean squared relu4_2 difference (~1e5 at a
-    # neural-style-like result). Measured at 256 px, 140 evaluations, Tübingen x The Starry Night,
-    # against neural-style's (content, balanced style): 1e6 gave 0.27x, 1.56x; 1e7 0.68x, 1.14x;
-    # 3e7 0.97x, 1.13x: the style loss plateaus at 1e7 while the content loss keeps growing. At
-    # 512 px (make bench), 1e7 lost content on two of three pairs (by 4 % and 15 %) with style to
-    # spare; 5e6 won all three on both losses (README, quality table).
+    # neural-style-like result). 5e6: the value that beats neural-style on both losses for all three
+    # benchmark pairs; above it the content loss grows for no style (bench/README.md, tables 2 and 3).
     style_weight: float = 5e6
     tv_weight: float = 0.0
     content_layers: tuple = CONTENT_LAYERS
     style_layers: tuple = STYLE_LAYERS
-    # w_l; None means equal weights summing to 1. Equal: weighting relu5_1 down to a quarter of the
-    # others (0.2, 0.2, 0.2, 0.2, 0.05) changed nothing measurable (balanced 0.74 against 0.73).
+    # w_l; None means equal weights summing to 1. Equal: down-weighting relu5_1 changed nothing measurable.
     style_layer_weights: tuple | None = None
     style_blend: tuple | None = None  # weight of each painting when several are given
     # content | noise | style. The paper starts from noise; from the photo, a short CPU run keeps its
@@ -38,15 +34,13 @@ class TransferSettings:
     optimizer: str = "lbfgs"         # lbfgs | adam
     learning_rate: float = 10.0      # Adam's step in 0-255 pixel units
     # max | avg. The paper prefers avg; the scorer (and neural-style) use max, and avg was measured
-    # only inside the paper's full objective (which lost, see style_balance), so max stays.
+    # only inside the paper's full objective (which lost, see rescale_weights), so max stays.
     pooling: str = "max"
     # pre_relu | post_relu: which response a loss named conv4_2 reads. Caffe runs ReLU in place, so
     # the paper's conv4_2 blob is post-ReLU: "post_relu" is the paper's computation.
     taps: str = "post_relu"
-    # The paper's normalised VGG19 (rescale.py). With post-ReLU taps it spreads the unbalanced style
-    # loss over all five layers (without it relu4_1 holds 94-99 %), but style_balance does that per
-    # pair and cancels its per-layer scale; the paper's full objective (rescaled, avg, equal
-    # weights) lost to the balanced one on both losses at the same budget. Off.
+    # The paper's normalised VGG19 (rescale.py). Off: style_balance already spreads the style loss
+    # over the layers and cancels its per-layer scale, and the paper's full objective lost to ours.
     rescale_weights: bool = False
     # none | photo: w_l divided by the photo's own style loss at l (the benchmark's balanced loss).
     style_balance: str = "photo"
@@ -65,17 +59,17 @@ class TransferSettings:
 
 
 # stylize's default on a CPU above 256 px, and the preview gallery's: 120 evaluations, a quarter of
-# them at full size (90 at half size + 30 at 512 px). They cost about as much as the former 12 + 48,
-# and the coarse stage is where the balanced objective moves the painting's large shapes in cheaply
-# (README, quality: wins all three neural-style pairs within the 60 s budget on 2 cores).
+# them at full size (90 at half size + 30 at 512 px), because the cheap coarse stage is where the
+# painting's large shapes move in, and this wins all three neural-style pairs within a minute on
+# 2 cores (bench/README.md, quality).
 CPU_STEPS = 120
 CPU_FINAL_SHARE = 0.25
 
 
 def default_schedule(size: int, device: str) -> dict:
     """Best result per second: coarse-to-fine above 256 px, bfloat16 autocast for the network
-    (1.6x per evaluation on the 2-core development CPU; see README, performance). On a CPU above
-    256 px, CPU_STEPS evaluations, CPU_FINAL_SHARE of them at full size (README, quality)."""
+    (cheaper per evaluation; bench/README.md, speed). On a CPU above 256 px, CPU_STEPS evaluations,
+    CPU_FINAL_SHARE of them at full size."""
     cpu = not str(device).startswith("cuda")
     if size <= 256:
         return {"steps": 200, "scales": (1.0,), "precision": "bfloat16"}
