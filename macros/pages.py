@@ -18,7 +18,7 @@ from .spanish import NNBSP, NotANumber, format_es, literal
 
 MANIFEST_REL = "generated/manifest.json"
 KATEX_REL = "vendor/katex/katex.min.js"
-# How the pages name the build profiles (generator/engine/settings.py) to readers.
+# How the pages name the build profiles (generator/figures/profiles.py) to readers.
 PROFILE_NAMES = {"tiny": "mínimo", "preview": "de vista previa", "full": "completo"}
 # The same, in a reader's sentence: the site's versions and what each computes.
 VERSION_NAMES = {"tiny": "mínima", "preview": "de vista previa", "full": "completa"}

@@ -1,4 +1,4 @@
-"""The floors of generator/ (README, "The house"): each floor imports only the floors below it,
+"""The floors of generator/ (CONTRIBUTING.md, "The house"): each floor imports only the floors below it,
 the yardsticks import nothing of the project, and no modules import each other in a circle.
 Read from the same import closure the cache keys on (build/cache.py), lazy imports included."""
 from __future__ import annotations

@@ -226,7 +226,7 @@ def test_plot_labels_print_numbers_as_the_pages_do(value):
     assert es_number(value) == format_es(value, ".2g", "text")
 
 
-# Words the pages avoid (README, "Readers' Spanish"): one variant, one term per idea.
+# Words the pages avoid (CONTRIBUTING.md, "Readers' Spanish"): one variant, one term per idea.
 AVOIDED = [r"\bsólo\b", r"\bcompilación", r"\bactivaci[oó]n", r"\bcorre\b", r"\bordenador", r"\bvosotros\b",
            r"\bdistancias? de (contenido|estilo)\b", r"\bcomo en el artículo: \$\\beta = 10\^4"]
 

@@ -89,7 +89,7 @@ def test_reference_judge_scores_the_engines_canvases_as_the_engine_does(pair):
 
 def test_bfloat16_loss_within_tolerance_of_float32(pair):
     """bfloat16 autocast (after the float32 warm-up) ends within 10 % of float32's loss at equal
-    evaluations on a tiny canvas (about 5 % at 256 px, see README)."""
+    evaluations on a tiny canvas (about 5 % at 256 px)."""
     content, style = pair
     steps = 20
     f32 = run_transfer(content, [style], TransferSettings(steps=steps), content.size)

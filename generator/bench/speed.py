@@ -4,7 +4,7 @@ the reference's final loss (each candidate canvas rescored afterwards in float32
 reference's own code, so a bfloat16 reading never counts) and peak memory; writes JSON to
 bench/results/ and prints a table. The headline is `speedup`: the reference's time divided by the
 engine's time to reach the same loss. A second table runs `stylize`'s default schedule and compares
-its final loss with the reference's loss after the same time. A third table (bench_quality.py)
+its final loss with the reference's loss after the same time. A third table (quality.py)
 scores the default `stylize --size 512` against neural-style's published results (`--quality`).
 
     python -m generator.bench.speed --device auto [--sizes 256,512] [--evals N]
@@ -262,7 +262,7 @@ def main(argv=None) -> int:
                         help="long sides of the stylize memory table (default: 256,512,1024; empty: skip)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--quality", choices=("also", "only", "skip"), default="also",
-                        help="the neural-style quality table (bench_quality.py): after the speed tables, "
+                        help="the neural-style quality table (quality.py): after the speed tables, "
                              "only it, or not at all")
     args = parser.parse_args(argv)
     if args.quality == "only":

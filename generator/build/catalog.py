@@ -17,7 +17,7 @@ FIELDS = {
               "optional": ("source", "license", "note", "public_domain")},
 }
 # A painting whose licence says it is in the public domain must say where and on what basis
-# (the term differs: life + 70 years in the EU, life + 100 in Mexico, publication before 1930 in the US).
+# (the term differs: life + 70 years in the EU, life + 100 in Mexico, 95 years from publication in the US).
 PUBLIC_DOMAIN_WORDS = ("dominio público", "dominio publico", "public domain")
 
 

@@ -1,7 +1,7 @@
 """The manifest's `method` entry: the settings a build's transfers use beside Gatys et al.'s.
 
 The pages render it as "Diferencias con el artículo", so the text follows the defaults; the one
-source is `config.paper_differences(settings)`: {name: {"paper": value, "ours": value, "same": bool}}.
+source is `engine.settings.paper_differences(settings)`: {name: {"paper": value, "ours": value, "same": bool}}.
 """
 from __future__ import annotations
 

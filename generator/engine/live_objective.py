@@ -1,7 +1,7 @@
 """The transfer's objective as data, for the live page: the browser reads this JSON (written by the
 build next to the exported weights) instead of keeping its own copy of the engine's settings.
 
-Everything here is read from the engine itself: TransferSettings' defaults (config.py), the
+Everything here is read from the engine itself: TransferSettings' defaults (settings.py), the
 per-layer style weights (transfer.layer_weights), the L-BFGS constants (transfer.py, lbfgs.py),
 the input convention (images.py) and the layer order (vgg.py); layer names are the network
 layers the losses read (vgg.tap: relu4_2 for the paper's conv4_2 with post-ReLU taps). The loss

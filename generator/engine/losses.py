@@ -8,7 +8,7 @@ class _Gram(torch.autograd.Function):
     """G = F F^T for a batch of matrices F (N, C, positions) -> (N, C, C), with one product in the
     backward pass, dF = (dG + dG^T) F. Autograd's own rule for F F^T forms the two halves of the
     gradient separately, one of them transposed, and adds them: a strided add over every position
-    of the layer that cost more than the product itself on the CPU (README, performance). With
+    of the layer that cost more than the product itself on the CPU (bench/README.md, speed). With
     `positions_first`, F arrives as its transpose (N, positions, C), the layout of channels-last
     features, and the products run in that layout so that the gradient comes back in it. G is summed
     in float32 whatever F's precision; the backward product runs in F's (bfloat16 features get a

@@ -13,7 +13,7 @@ modules that declare FIGURE; modules without it (picks, palette, the *_plot draw
 pieces. The registry imports every module here, so none may import torch (or generator.engine.vgg,
 transfer...) at its top: deciding what is stale must not load the model. This
 file imports no other generator module: it is in every figure's cache key.
-See README, "Adding a kind of figure".
+See CONTRIBUTING.md, "Adding a kind of figure".
 """
 from __future__ import annotations
 
