@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..common.errors import InputError
+from ..common.files import atomic_write_bytes
 from ..common.paths import Paths
 from ..engine.device import check_device, resolve_device
-from ..engine.images import atomic_write_bytes
 from ..figures.profiles import PROFILES, get_profile
 from ..figures.registry import all_specs
 from . import cache, workers
