@@ -50,8 +50,9 @@ serve: $(PY_READY) $(KATEX) figures
 publish: $(PY_READY) $(KATEX) figures
 	$(PY) -m mkdocs gh-deploy --strict --force --remote-name $(REMOTE) --no-history
 
-# The browser table needs the exported network (docs/generated/live/network) and TensorFlow.js.
-bench: $(PY_READY) $(TFJS) figures
+# The browser table needs the exported network (docs/generated/live/network) and TensorFlow.js
+# (added as a prerequisite below, where TFJS is defined).
+bench: $(PY_READY) figures
 	$(PY) -m generator.bench.speed --device $(DEVICE)
 	$(PY) -m generator.bench.browser
 
@@ -74,7 +75,7 @@ $(KATEX): package.json package-lock.json
 # no CDN. The extra prerequisite lines add it to the targets that build or serve the site.
 TFJS := docs/vendor/tfjs/tf.min.js
 TFJS_DIST := node_modules/@tensorflow
-site test serve publish setup: $(TFJS)
+site test serve publish setup bench: $(TFJS)
 
 $(TFJS): package.json package-lock.json $(KATEX)
 	[ -d $(TFJS_DIST)/tfjs-backend-wasm ] || npm ci --no-audit --no-fund --silent

@@ -2,13 +2,15 @@
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, features
 
 from generator.common.errors import InputError
-from generator.engine.images import atomic_write_bytes, encode_image, fit_long_side, read_image, to_image, to_tensor
+from generator.common.files import atomic_write_bytes
+from generator.engine.images import encode_image, fit_long_side, read_image, to_image, to_tensor
 
 
 def halves(w=40, h=20, left=(255, 0, 0), right=(0, 0, 255)) -> Image.Image:
@@ -213,3 +215,20 @@ def test_atomic_write_leaves_no_temporary(tmp_path):
     atomic_write_bytes(target, b"defg")
     assert target.read_bytes() == b"defg"
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+
+
+def test_atomic_write_failing_keeps_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "file.bin"
+    atomic_write_bytes(target, b"abc")
+
+    with pytest.raises(TypeError):
+        atomic_write_bytes(target, "not bytes")
+    assert target.read_bytes() == b"abc"
+    assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def test_one_atomic_write_in_the_package():
+    """Every atomic write goes through common/files.py: no other module writes a temporary and renames it."""
+    package = Path(__file__).resolve().parent.parent / "generator"
+    writers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py") if "mkstemp" in p.read_text())
+    assert writers == ["common/files.py"]

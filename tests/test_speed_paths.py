@@ -219,6 +219,24 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
     assert "speedup" in out and "same time" in out and "pre-flight" in out
 
 
+def test_bench_engine_default_is_stylizes_default_schedule():
+    """«engine default» runs default_schedule's precision, stages and final share (0.25 on a CPU,
+    0.8 on a GPU), its final stage given the same budget as the single-size variants."""
+    from generator.bench.speed import BUDGET, engine_variants
+    from generator.engine.settings import CPU_FINAL_SHARE, default_schedule
+
+    for device, share in (("cpu", CPU_FINAL_SHARE), ("cuda", 0.8)):
+        variants = engine_variants(512, device, 100)
+        default, plain = variants["engine default"], variants["engine bfloat16"]
+        schedule = default_schedule(512, device)
+        assert (default["final_share"], default["scales"], default["precision"]) == \
+            (share, schedule["scales"], schedule["precision"]) == (schedule["final_share"], (0.5, 1.0), "bfloat16")
+        assert plain["steps"] == math.ceil(BUDGET * 100)
+        assert stage_steps(default["steps"], 2, default["final_share"])[-1] == plain["steps"]
+    single = engine_variants(256, "cpu", 100)["engine default"]  # one stage: the whole budget at full size
+    assert single["scales"] == (1.0,) and single["steps"] == math.ceil(BUDGET * 100)
+
+
 def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
     from generator.bench.speed import loss_at
 

@@ -6,6 +6,7 @@ from PIL import Image
 
 from generator.cli import stylize as stylize_module
 from generator.cli.stylize import (
+    StylizeOptions,
     blend_weights,
     check_layers,
     painting_sizes,
@@ -36,6 +37,11 @@ def run(tmp_path, name="out.png", styles=(STYLE,), size=48, steps=3, style_scale
     result, report = stylize(CONTENT, list(styles), output, size=size, device="cpu", show_progress=False,
                              steps=steps, **options)
     return np.asarray(Image.open(output), dtype=np.float64), report
+
+
+def settings_for(size, n_paintings=1, **options):
+    """transfer_settings for a run on the CPU at `size` with `options`."""
+    return transfer_settings(StylizeOptions(size=size, device="cpu", **options), n_paintings)
 
 
 def photo_at(size):
@@ -69,10 +75,9 @@ def test_layer_names_are_checked_against_vgg():
 
 
 def test_options_reach_the_transfer_settings():
-    default = transfer_settings(512, "cpu")
-    s = transfer_settings(512, "cpu", 2, pooling="avg", content_layers=["relu4_2"],
-                          style_layers=["relu1_1", "relu3_1"], style_blend_weights=(1, 3), style_scale=0.5,
-                          save_every=10, optimizer="adam", learning_rate=2.0)
+    default = settings_for(512)
+    s = settings_for(512, 2, pooling="avg", content_layers=["relu4_2"], style_layers=["relu1_1", "relu3_1"],
+                     style_blend_weights=(1, 3), style_scale=0.5, save_every=10, optimizer="adam", learning_rate=2.0)
     assert (s.pooling, s.content_layers, s.style_layers) == ("avg", ("relu4_2",), ("relu1_1", "relu3_1"))
     assert s.style_blend == pytest.approx((0.25, 0.75))
     assert (s.style_scale, s.snapshot_every, s.learning_rate) == (0.5, 10, 2.0)
@@ -84,8 +89,8 @@ def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypa
     schedule = stylize_module.default_schedule
     monkeypatch.setattr(stylize_module, "default_schedule", lambda size, device: {
         **schedule(size, device), "style_layer_weights": (0.1, 0.2, 0.3, 0.2, 0.2)})
-    assert transfer_settings(512, "cpu").style_layer_weights == (0.1, 0.2, 0.3, 0.2, 0.2)
-    assert transfer_settings(512, "cpu", style_layers=["relu2_1", "relu4_1"]).style_layer_weights is None
+    assert settings_for(512).style_layer_weights == (0.1, 0.2, 0.3, 0.2, 0.2)
+    assert settings_for(512, style_layers=["relu2_1", "relu4_1"]).style_layer_weights is None
 
 
 @pytest.mark.parametrize("option, value, fragment", [
@@ -94,7 +99,30 @@ def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypa
 ])
 def test_bad_option_values(option, value, fragment):
     with pytest.raises(InputError, match=fragment):
-        transfer_settings(256, "cpu", **{option: value})
+        StylizeOptions(size=256, device="cpu", **{option: value})
+    with pytest.raises(InputError, match=fragment):  # stylize refuses them before reading any file
+        stylize(CONTENT.parent / "no_existe.jpg", [STYLE], CONTENT.parent / "no_existe.png", size=256,
+                device="cpu", show_progress=False, **{option: value})
+
+
+def test_the_command_line_builds_the_options_once():
+    from generator.cli.main import parser
+
+    args = parser().parse_args(["stylize", "a.jpg", "b.jpg", "c.jpg", "-o", "o.png", "--size", "300", "--pooling",
+                                "avg", "--style-layers", "relu1_1,relu2_1", "--style-blend-weights", "1,3",
+                                "--save-every", "5", "--keep-colors", "--optimizer", "adam", "--learning-rate", "2"])
+    options = StylizeOptions.from_args(args)
+    assert options == StylizeOptions(size=300, pooling="avg", style_layers=("relu1_1", "relu2_1"),
+                                     style_blend_weights=(1.0, 3.0), save_every=5, keep_colors=True,
+                                     optimizer="adam", learning_rate=2.0)
+    # every default on the command line is the dataclass's
+    bare = StylizeOptions.from_args(parser().parse_args(["stylize", "a.jpg", "b.jpg", "-o", "o.png"]))
+    assert bare == StylizeOptions()
+
+
+def test_stylize_takes_options_or_their_fields_not_both(tmp_path):
+    with pytest.raises(TypeError, match="not both"):
+        stylize(CONTENT, [STYLE], tmp_path / "o.png", StylizeOptions(), size=48)
 
 
 def test_snapshot_names_sit_beside_the_output(tmp_path):
@@ -103,14 +131,14 @@ def test_snapshot_names_sit_beside_the_output(tmp_path):
 
 
 def test_painting_sizes_follow_the_stages_and_the_scale():
-    s = transfer_settings(1024, "cpu", style_scale=0.5)
+    s = settings_for(1024, style_scale=0.5)
     sizes = painting_sizes((1024, 682), (800, 600), s)
     assert len(sizes) == len(s.scales) >= 2
     assert sizes[-1] == (512, 384) and sizes[0] == (256, 192)  # half of max(stage, 512) at each stage
 
 
 def test_schedule_report_counts_what_ran():
-    s = transfer_settings(512, "cpu", style_layers=["relu1_1", "relu2_1"])
+    s = settings_for(512, style_layers=["relu1_1", "relu2_1"])
     history = ([{"stage": 0, "precision": "float32"}] * 2 + [{"stage": 0, "precision": "bfloat16"}] * 10
                + [{"stage": 1, "precision": "float32"}] * 2 + [{"stage": 1, "precision": "bfloat16"}] * 46)
     lines = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512), (512, 512)])])
@@ -184,7 +212,7 @@ def test_layers_change_the_result(tmp_path):
     a, _ = run(tmp_path, "default.png")
     b, report = run(tmp_path, "shallow.png", content_layers=["relu2_2"], style_layers=["relu1_1", "relu2_1"])
     assert np.abs(a - b).mean() > 0.5
-    assert f"content {transfer_settings(48, 'cpu').content_weight:g} at relu2_2;" in report[0]
+    assert f"content {settings_for(48).content_weight:g} at relu2_2;" in report[0]
     assert "at relu1_1 0.5, relu2_1 0.5;" in report[0]
 
 

@@ -96,19 +96,19 @@ def candidate_keeper(store: dict, target: float, device: str):
 
 
 def engine_variants(size: int, device: str, evaluations: int) -> dict:
-    """The engine's configurations, each given BUDGET x the reference's evaluations and stopped
-    once past the reference's loss: float32; bfloat16; stylize's default precision and stages
-    (coarse-to-fine), FINAL_SHARE of the evaluations at full size."""
-    from ..engine.settings import default_schedule
-    from ..engine.transfer import FINAL_SHARE
+    """The engine's configurations, each given BUDGET x the reference's evaluations at full size and
+    stopped once past the reference's loss: float32; bfloat16; stylize's default precision, stages
+    (coarse-to-fine) and final stage's share of the evaluations (default_schedule's, for this size
+    and device), the coarser stages' evaluations added on top."""
+    from ..engine.settings import TransferSettings, default_schedule
 
     budget = math.ceil(BUDGET * evaluations)
-    default = default_schedule(size, device)
+    default = TransferSettings(**default_schedule(size, device))
+    share = default.final_share if len(default.scales) > 1 else 1.0
     return {"engine float32": {"precision": "float32", "scales": (1.0,), "steps": budget},
             "engine bfloat16": {"precision": "bfloat16", "scales": (1.0,), "steps": budget},
-            "engine default": {"precision": default["precision"], "scales": default["scales"],
-                               "steps": math.ceil(budget / (FINAL_SHARE if len(default["scales"]) > 1 else 1.0)),
-                               "final_share": FINAL_SHARE}}
+            "engine default": {"precision": default.precision, "scales": default.scales,
+                               "steps": math.ceil(budget / share), "final_share": default.final_share}}
 
 
 def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn) -> tuple[list[dict], dict]:
@@ -148,7 +148,7 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
                      "exact_loss_there": exact.get(reach_evals), "rescored": len(exact),
                      "final_stage_evaluations": sum(h["stage"] == last_stage for h in result.history),
                      "speedup": ref_seconds / reach if reach else None, "peak_bytes": mem.peak})
-        del canvases
+        canvases.clear()  # free the kept canvases before the next variant
     return rows, equal_time(photo, style, long_side, device, trace, judge)
 
 

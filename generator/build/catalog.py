@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..common.errors import InputError
+from ..common.files import atomic_write_bytes
 
 CATALOG_FILE = "catalog.toml"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -138,8 +139,6 @@ def toml_string(value: str) -> str:
 
 def append_entry(site_src: Path, entry: Entry) -> None:
     """Append one [[section]] table to the catalogue, atomically."""
-    from ..engine.images import atomic_write_bytes
-
     path = site_src / CATALOG_FILE
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     lines = [f"\n[[{entry.section}]]"] + [f"{k} = {toml_string(v)}" for k, v in entry.to_dict().items()]

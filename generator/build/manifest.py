@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..common.errors import InputError
+from ..common.files import atomic_write_bytes
 from ..figures.profiles import PROFILES
 from .catalog import Entry
 
@@ -115,8 +116,6 @@ def make_manifest(profile: str, catalog: dict, figures: dict, failed: dict, time
 
 def write_manifest(path: Path, manifest: Manifest) -> bool:
     """Write `manifest` to `path` atomically unless it already holds these bytes; True if written."""
-    from ..engine.images import atomic_write_bytes
-
     text = manifest.to_json()
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False

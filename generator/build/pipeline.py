@@ -14,14 +14,15 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
 from ..common.errors import InputError
+from ..common.files import atomic_write_bytes
 from ..common.paths import Paths
 from ..engine.device import check_device, resolve_device
-from ..engine.images import atomic_write_bytes
-from ..figures.profiles import PROFILES, get_profile
+from ..figures.profiles import PROFILES, Profile, get_profile
 from ..figures.registry import all_specs
 from . import cache, workers
 from .catalog import load_catalog
@@ -55,6 +56,27 @@ class BuildReport:
         (detail: seconds), reused, or failed (detail: why)."""
         if self.on_figure is not None:
             self.on_figure(name, status, detail)
+
+
+@dataclass
+class BuildRun:
+    """What computing a build's stale figures reads and writes, made once and passed along."""
+    store: cache.Store
+    profile: Profile
+    device: str                # resolved: cpu, cuda, cuda:1, ...
+    report: BuildReport        # filled in as figures are settled
+    entries: dict              # figure name -> (key, stored meta), filled in as figures are committed
+    log: Callable[[str], None]
+    progress_factory: Callable | None = None  # spec -> a progress bar (update, close), or None
+    jobs: int = 1
+    previous: dict[str, float] = field(default_factory=dict)  # the last build's seconds per figure
+
+    @cached_property
+    def versions(self) -> dict:
+        """What each computed figure's meta records about how it was made."""
+        import torch
+
+        return {"profile": self.profile.name, "device": self.device, "torch": torch.__version__}
 
 
 class BuildLocked(InputError):
@@ -144,9 +166,8 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
             elif selected:
                 stale.append(spec)
         if stale:
-            resolved = resolve_device(device)
-            _compute(stale, store, profile, resolved, report, entries, log, progress_factory, jobs,
-                     previous_seconds(paths.generated) if jobs > 1 else {})
+            _compute(BuildRun(store, profile, resolve_device(device), report, entries, log, progress_factory, jobs,
+                              previous_seconds(paths.generated) if jobs > 1 else {}), stale)
         publish(paths, store, catalog, profile, entries, report)
         report.seconds = time.perf_counter() - start
         record = {"profile": profile.name, "computed": report.computed, "failed": report.failed,
@@ -159,73 +180,70 @@ def _selected(name: str, only: str | None) -> bool:
     return only is None or name == only or name.startswith(only.rstrip("/") + "/") or fnmatch.fnmatch(name, only)
 
 
-def _compute(stale, store, profile, device, report, entries, log, progress_factory, jobs, previous):
-    import torch
-
-    versions = {"profile": profile.name, "device": device, "torch": torch.__version__}
-    if jobs > 1 and len(stale) > 1:
-        _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs, previous)
+def _compute(run: BuildRun, stale) -> None:
+    if run.jobs > 1 and len(stale) > 1:
+        _compute_parallel(run, stale)
         return
     for spec in stale:
-        key = keyed(spec, profile.name)  # the inputs as they were when the figure started
-        staging = store.staging()
+        key = keyed(spec, run.profile.name)  # the inputs as they were when the figure started
+        staging = run.store.staging()
         bar = None
         try:  # from here on, any interruption discards the staging folder
-            bar = progress_factory(spec) if progress_factory else None
-            outcome = workers.outcome(spec, staging, device, bar.update if bar is not None else None)
+            bar = run.progress_factory(spec) if run.progress_factory else None
+            outcome = workers.outcome(spec, staging, run.device, bar.update if bar is not None else None)
         except BaseException:
-            store.discard(staging)
+            run.store.discard(staging)
             raise
         finally:
             if bar is not None:
                 bar.close()
-        _settle(spec, key, staging, outcome, store, versions, report, entries, log)
+        _settle(run, spec, key, staging, outcome)
 
 
-def _compute_parallel(stale, store, versions, device, report, entries, log, progress_factory, jobs, previous):
-    """The stale figures on `jobs` worker processes, longest first (by the last build's times);
+def _compute_parallel(run: BuildRun, stale) -> None:
+    """The stale figures on `run.jobs` worker processes, longest first (by the last build's times);
     each result is committed as it arrives, and an interruption discards what is unfinished."""
     import torch
 
-    order = sorted(stale, key=lambda spec: -previous.get(spec.name, 1e6 if spec.heavy else 0.0))
+    order = sorted(stale, key=lambda spec: -run.previous.get(spec.name, 1e6 if spec.heavy else 0.0))
     by_name = {spec.name: spec for spec in order}
-    keys = {spec.name: keyed(spec, versions["profile"]) for spec in order}
-    staging = {spec.name: store.staging() for spec in order}
-    pool = workers.FigurePool(min(jobs, len(order)), torch.get_num_threads())
+    keys = {spec.name: keyed(spec, run.profile.name) for spec in order}
+    staging = {spec.name: run.store.staging() for spec in order}
+    pool = workers.FigurePool(min(run.jobs, len(order)), torch.get_num_threads())
     finished = False
     try:
-        for name, outcome in pool.outcomes([(spec, staging[spec.name], device) for spec in order]):
-            _settle(by_name[name], keys[name], staging.pop(name), outcome, store, versions, report, entries, log)
+        for name, outcome in pool.outcomes([(spec, staging[spec.name], run.device) for spec in order]):
+            _settle(run, by_name[name], keys[name], staging.pop(name), outcome)
         finished = True
     finally:
         pool.close(finished)
         for folder in staging.values():
-            store.discard(folder)
-    report.computed.sort(key=[spec.name for spec in stale].index)
+            run.store.discard(folder)
+    run.report.computed.sort(key=[spec.name for spec in stale].index)
 
 
-def _settle(spec, key, staging, outcome, store, versions, report, entries, log) -> None:
+def _settle(run: BuildRun, spec, key: str, staging: Path, outcome) -> None:
     """Commit a rendered figure, or discard its staging folder and record why it failed."""
     kind, *rest = outcome
     if kind == "ok":
-        _commit(spec, key, staging, *rest, store, versions, report, entries)
+        _commit(run, spec, key, staging, *rest)
     else:
-        store.discard(staging)
-        report.fail(spec.name, rest[0], log)
+        run.store.discard(staging)
+        run.report.fail(spec.name, rest[0], run.log)
 
 
-def _commit(spec, key, staging, files, numbers, seconds, store, versions, report, entries) -> None:
+def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, seconds) -> None:
     time_dependent = bool(numbers.pop("time_dependent", False))
-    meta = dict(versions, files=files, numbers=numbers, seconds=round(seconds, 3),
+    meta = dict(run.versions, files=files, numbers=numbers, seconds=round(seconds, 3),
                 name=spec.name, key=key, time_dependent=time_dependent)
     try:
-        store.commit(staging, key, meta)
+        run.store.commit(staging, key, meta)
     except BaseException:
-        store.discard(staging)
+        run.store.discard(staging)
         raise
-    entries[spec.name] = (key, store.get(key))  # as stored, so a later no-op build publishes the same bytes
-    report.computed.append(spec.name)
-    report.tell(spec.name, "computed", seconds)
+    run.entries[spec.name] = (key, run.store.get(key))  # as stored, so a later no-op build publishes the same bytes
+    run.report.computed.append(spec.name)
+    run.report.tell(spec.name, "computed", seconds)
 
 
 def previous_seconds(generated: Path) -> dict[str, float]:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from ..build.catalog import NAME_PATTERN, Entry, append_entry, load_catalog, public_domain_fault
 from ..common.errors import InputError
-from ..engine.images import atomic_write_bytes, read_image
+from ..common.files import atomic_write_bytes
+from ..engine.images import read_image
 
 STYLE_DIR = "styles"
 

@@ -71,6 +71,9 @@ class Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     from ..engine.settings import TransferSettings
     from ..figures.profiles import PROFILES
+    from .stylize import POOLINGS, StylizeOptions
+
+    default = StylizeOptions()
 
     p = Parser(prog="python -m generator",
            description="Neural style transfer figures for the site, and a one-image tool.")
@@ -91,38 +94,39 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("content", type=Path, help="the photo")
     s.add_argument("styles", type=Path, nargs="+", help="one or more paintings (their styles blend)")
     s.add_argument("-o", "--output", type=Path, required=True, help="result file (.jpg, .png or .webp)")
-    s.add_argument("--size", type=positive_int, default=512, help="long side in pixels (default 512)")
+    s.add_argument("--size", type=positive_int, default=default.size,
+                   help=f"long side in pixels (default {default.size})")
     s.add_argument("--steps", type=positive_int, default=None, help="loss evaluations (default: by size)")
     s.add_argument("--content-weight", type=non_negative_float, default=None, help="alpha")
     s.add_argument("--style-weight", type=non_negative_float, default=None, help="beta")
     s.add_argument("--tv-weight", type=non_negative_float, default=None, help="total variation weight")
-    s.add_argument("--init", choices=("content", "noise", "style"), default="content",
+    s.add_argument("--init", choices=("content", "noise", "style"), default=default.init,
                    help="starting canvas: the photo, noise or the (first) painting (default content)")
-    s.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
+    s.add_argument("--optimizer", choices=("lbfgs", "adam"), default=default.optimizer)
     s.add_argument("--learning-rate", type=positive_float, default=None,
                    help=f"Adam's step in 0-255 pixel units (default {TransferSettings.learning_rate:g}; "
                         "L-BFGS has none)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=default.seed)
     s.add_argument("--keep-colors", action="store_true",
                    help="the painting's texture in the photo's colours: transfer the luminance only, "
                         "then give back the photo's chrominance (YCbCr)")
-    s.add_argument("--style-scale", type=positive_float, default=1.0,
+    s.add_argument("--style-scale", type=positive_float, default=default.style_scale,
                    help="the painting's size relative to its default (the result's long side, at least "
                         "512 px): above 1 bigger strokes, below 1 smaller (default 1)")
     s.add_argument("--style-blend-weights", type=float_list, default=None, metavar="W1,W2,...",
                    help="one weight per painting when several are blended, e.g. 0.7,0.3 "
                         "(normalised to sum 1; default equal)")
-    s.add_argument("--pooling", choices=("max", "avg"), default="max",
+    s.add_argument("--pooling", choices=POOLINGS, default=default.pooling,
                    help="VGG19's pooling: max (the original network) or avg (Gatys et al.'s choice)")
     s.add_argument("--content-layers", type=name_list, default=None, metavar="LAYER,...",
                    help="VGG19 layers of the content loss, e.g. relu4_2 (default: printed at the end)")
     s.add_argument("--style-layers", type=name_list, default=None, metavar="LAYER,...",
                    help="VGG19 layers of the style loss, e.g. relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 "
                         "(equal weights; default: printed at the end)")
-    s.add_argument("--save-every", type=non_negative_int, default=0, metavar="N",
+    s.add_argument("--save-every", type=non_negative_int, default=default.save_every, metavar="N",
                    help="also write every N-th evaluation's result beside -o (resultado_0050.jpg; "
                         "coarse stages upsampled to the result's size; default 0: none)")
-    s.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    s.add_argument("--device", default=default.device, help="auto, cpu or cuda")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
     a = sub.add_parser("add-style", help="add a painting to the gallery")
@@ -180,16 +184,11 @@ def default_profile(device: str) -> str:
 
 def cmd_stylize(args) -> int:
     from ..engine.device import check_device
-    from .stylize import stylize
+    from .stylize import StylizeOptions, stylize
 
     check_device(args.device)
-    result, report = stylize(
-        args.content, args.styles, args.output, size=args.size, device=args.device, keep_colors=args.keep_colors,
-        show_progress=not args.quiet and sys.stderr.isatty(), steps=args.steps, content_weight=args.content_weight,
-        style_weight=args.style_weight, tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer,
-        seed=args.seed, learning_rate=args.learning_rate, pooling=args.pooling, content_layers=args.content_layers,
-        style_layers=args.style_layers, style_blend_weights=args.style_blend_weights, style_scale=args.style_scale,
-        save_every=args.save_every)
+    result, report = stylize(args.content, args.styles, args.output, StylizeOptions.from_args(args),
+                             show_progress=not args.quiet and sys.stderr.isatty())
     w, h = result.image.size
     print(f"wrote {args.output}: {w}x{h}, {len(result.history)} evaluations in {result.seconds:.1f} s, "
           f"final loss {result.final_loss:.4g}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ..common.errors import InputError
@@ -11,6 +11,48 @@ from ..engine.images import fit_long_side, read_image, resize_to, save_image
 from ..engine.settings import default_schedule
 
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
+POOLINGS = ("max", "avg")  # VGG19's pooling: the original network's, or Gatys et al.'s choice
+
+
+@dataclass(frozen=True)
+class StylizeOptions:
+    """stylize's options, one field per command-line option (--content-weight: content_weight).
+    Made once: from the command line (from_args) or by a Python caller; read by stylize and
+    transfer_settings. None keeps the default schedule's value. A bad value raises InputError
+    naming the option (the command line's own types refuse them first)."""
+    size: int = 512                              # the result's long side
+    device: str = "auto"
+    steps: int | None = None
+    content_weight: float | None = None
+    style_weight: float | None = None
+    tv_weight: float | None = None
+    init: str = "content"                        # content, noise or style
+    optimizer: str = "lbfgs"                     # lbfgs or adam
+    learning_rate: float | None = None           # Adam's
+    seed: int = 0
+    keep_colors: bool = False
+    style_scale: float = 1.0
+    style_blend_weights: tuple | None = None     # one per painting, normalised by transfer_settings
+    pooling: str = "max"                         # one of POOLINGS
+    content_layers: tuple | None = None          # VGG19 names, checked by transfer_settings
+    style_layers: tuple | None = None
+    save_every: int = 0                          # 0: no intermediate results
+
+    def __post_init__(self):
+        if not self.style_scale > 0 or self.style_scale == float("inf"):
+            raise InputError("--style-scale", f"must be a finite number > 0, not {self.style_scale}")
+        if self.save_every < 0:
+            raise InputError("--save-every",
+                             f"must be 0 (none) or a positive number of evaluations, not {self.save_every}")
+        if self.pooling not in POOLINGS:
+            raise InputError("--pooling", f"must be {' or '.join(POOLINGS)}, not {self.pooling!r}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise InputError("--learning-rate", f"must be positive, not {self.learning_rate}")
+
+    @classmethod
+    def from_args(cls, args) -> StylizeOptions:
+        """The options from the command line's parsed arguments (the same names)."""
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
 
 
 def check_layers(option: str, names) -> tuple:
@@ -40,31 +82,22 @@ def blend_weights(weights, n_paintings: int) -> tuple | None:
     return tuple(w / sum(weights) for w in weights)
 
 
-def transfer_settings(size: int, device: str, n_paintings: int = 1, *, steps=None, content_weight=None,
-                      style_weight=None, tv_weight=None, init="content", optimizer="lbfgs", seed=0,
-                      learning_rate=None, pooling="max", content_layers=None, style_layers=None,
-                      style_blend_weights=None, style_scale=1.0, save_every=0):
-    """stylize's TransferSettings: the default schedule for `size` on `device`, then the options
-    given (None keeps the default). Bad values raise InputError naming the option."""
+def transfer_settings(options: StylizeOptions, n_paintings: int = 1):
+    """stylize's TransferSettings: the default schedule for options.size on options.device (a
+    resolved device: cpu, cuda, ...), then the options given (None keeps the default). Bad layer
+    names or blend weights raise InputError naming the option."""
     from ..engine.settings import TransferSettings
 
-    if not style_scale > 0 or style_scale == float("inf"):
-        raise InputError("--style-scale", f"must be a finite number > 0, not {style_scale}")
-    if save_every < 0:
-        raise InputError("--save-every", f"must be 0 (none) or a positive number of evaluations, not {save_every}")
-    if pooling not in ("max", "avg"):
-        raise InputError("--pooling", f"must be max or avg, not {pooling!r}")
-    if learning_rate is not None and not learning_rate > 0:
-        raise InputError("--learning-rate", f"must be positive, not {learning_rate}")
-    options = dict(steps=steps, content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
-                   learning_rate=learning_rate,
-                   content_layers=None if content_layers is None else check_layers("--content-layers", content_layers),
-                   style_layers=None if style_layers is None else check_layers("--style-layers", style_layers),
-                   style_blend=blend_weights(style_blend_weights, n_paintings))
-    default = TransferSettings(**default_schedule(size, device))
-    settings = replace(default, **{k: v for k, v in options.items() if v is not None}, init=init,
-                       optimizer=optimizer, seed=seed, pooling=pooling, style_scale=style_scale,
-                       snapshot_every=save_every)
+    o = options
+    given = dict(steps=o.steps, content_weight=o.content_weight, style_weight=o.style_weight, tv_weight=o.tv_weight,
+                 learning_rate=o.learning_rate,
+                 content_layers=None if o.content_layers is None else check_layers("--content-layers", o.content_layers),
+                 style_layers=None if o.style_layers is None else check_layers("--style-layers", o.style_layers),
+                 style_blend=blend_weights(o.style_blend_weights, n_paintings))
+    default = TransferSettings(**default_schedule(o.size, o.device))
+    settings = replace(default, **{k: v for k, v in given.items() if v is not None}, init=o.init,
+                       optimizer=o.optimizer, seed=o.seed, pooling=o.pooling, style_scale=o.style_scale,
+                       snapshot_every=o.save_every)
     if settings.style_layers != default.style_layers and isinstance(settings.style_layer_weights, (tuple, list)):
         settings = replace(settings, style_layer_weights=None)  # the default's weights were for other layers
     return settings
@@ -103,12 +136,15 @@ def snapshot_path(output: Path, evaluation: int, steps: int) -> Path:
     return output.with_name(f"{output.stem}_{evaluation:0{max(4, len(str(steps)))}d}{output.suffix}")
 
 
-def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512, device="auto",
-            keep_colors=False, show_progress=True, **options):
+def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOptions | None = None, *,
+            show_progress=True, **option_values):
     """Write the stylised photo to `output` and, with save_every=N, every N-th evaluation's canvas
     beside it (snapshot_path, at the result's size); returns (TransferResult, report lines).
-    `options` are transfer_settings's. keep_colors: a luminance-only transfer given back the
-    photo's chrominance (colour.py; the site's colour figure)."""
+    `options`: a StylizeOptions, or its fields as keywords (size=256, steps=50, ...).
+    keep_colors: a luminance-only transfer given back the photo's chrominance (colour.py; the
+    site's colour figure)."""
+    if options is not None and option_values:
+        raise TypeError("stylize: give a StylizeOptions or its fields as keywords, not both")
     output = Path(output)
     if output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(output, f"unsupported output format (use {', '.join(OUTPUT_FORMATS)})")
@@ -118,9 +154,11 @@ def stylize(content: Path, styles: list[Path], output: Path, *, size: int = 512,
         raise InputError(output, f"folder {output.parent} does not exist")
     from ..engine.device import resolve_device
 
-    device = resolve_device(device)
-    settings = transfer_settings(size, device, len(styles), **options)  # bad options fail before reading images
-    photo = fit_long_side(read_image(content), size, allow_upscale=True)
+    options = options or StylizeOptions(**option_values)
+    options = replace(options, device=resolve_device(options.device))
+    device, keep_colors = options.device, options.keep_colors
+    settings = transfer_settings(options, len(styles))  # bad options fail before reading images
+    photo = fit_long_side(read_image(content), options.size, allow_upscale=True)
     paintings = [(Path(s), read_image(s)) for s in styles]  # a list: the same painting may come twice
     check_painting_scale(paintings, photo.size, settings)
     shown_sizes = [painting_sizes(photo.size, p.size, settings) for _, p in paintings]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..common.errors import InputError
+from ..common.files import atomic_write_bytes
 
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -86,20 +86,6 @@ def to_image(tensor) -> Image.Image:
     """Inverse of `to_tensor`, clamped to 0-255 and rounded."""
     arr = tensor.detach().float().cpu()[0].numpy().transpose(1, 2, 0) + np.float32(CAFFE_MEAN_BGR)
     return Image.fromarray(np.clip(np.rint(arr[:, :, ::-1]), 0, 255).astype(np.uint8), "RGB")
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def encode_image(img: Image.Image, fmt: str, quality: int = 90) -> bytes:

@@ -11,13 +11,13 @@ this module's and vgg.py's source; never downloaded.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from importlib import resources
 from pathlib import Path
 
 import torch
 
+from ..common.files import atomic_write_bytes
 from . import images
 from .vgg import VGG19, WEIGHTS_FILE, load_weights, mean_activations, rescaled_weights
 
@@ -53,11 +53,9 @@ def cached_means(pooling: str, paths, cache_dir: Path, side: int = RESCALE_SIDE)
     if file.exists():
         return torch.load(file, map_location="cpu", weights_only=True)
     means = compute_means(paths, pooling, side)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
-    os.close(fd)
-    torch.save(means, tmp)
-    os.replace(tmp, file)
+    buffer = io.BytesIO()
+    torch.save(means, buffer)
+    atomic_write_bytes(file, buffer.getvalue())
     return means
 
 

@@ -263,9 +263,6 @@ self.onmessage = async ({data}) => {
       post(finished ? "done" : "stopped", {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
     } else if (data.type === "stop") {
       stopRequested = true;
-    } else if (data.type === "release") {
-      disposeRun();
-      post("released", {memory: memory()});
     }
   } catch (err) {
     fail(err);
