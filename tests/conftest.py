@@ -23,98 +23,27 @@ Fixtures for everyone's tests (figures, pages, browser):
     Derive copies from tiny_site.root rather than ROOT when
     comparing with it: the live tree may have been edited since the session started.
 
+`second_build -> Path` (session scope)
+    A second copy of tiny_site's tree built from scratch with `--jobs 2`: two builds to compare
+    (determinism) and a parallel build to compare with the serial one. Read-only too.
+
 `built_site -> TinySite`
     tiny_site, but fails (with mkdocs's output) when there is no mkdocs.yml or the mkdocs build
     failed. Use it for tests that read site/.
 
-Plain helpers (module globals, importable in tests as `from conftest import run_generator`,
-since pytest puts tests/ on sys.path): ROOT, PY, copy_project, run_generator(cwd, *args, env=None),
-run_mkdocs(cwd), subprocess_env(**extra), skip_unless_ci(reason). Helpers that are not fixtures
-live in tests/helpers.py. Subprocesses and this process run torch with
-OMP_NUM_THREADS=1 unless the variable is already set (see below).
+Plain helpers (ROOT, PY, copy_project, run_generator, run_mkdocs, subprocess_env,
+skip_unless_ci, ...) live in tests/helpers.py: tests import them from there, never from this file.
 """
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
-SOURCE_DATE_EPOCH = "1700000000"
-EXCLUDE = {".venv", "node_modules", ".git", "site", ".cache", "__pycache__", ".pytest_cache",
-           "test-artifacts", ".whl", ".gl", ".hypothesis"}
-EXCLUDE_PATHS = {"docs/generated", "bench/results"}
-BUILD_OUTPUTS = (".cache", "docs/generated", "site")
-
-# One torch thread per process: the 2 cores are shared with other jobs, and two spinning OpenMP
-# threads under load were measured 10x slower than one. Set before anything imports torch.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-if str(ROOT) not in sys.path:  # `import generator` from the tree under test
-    sys.path.insert(0, str(ROOT))
-
-
-def subprocess_env(**extra) -> dict:
-    """The environment for generator/mkdocs subprocesses: reproducible, no stray PYTHONPATH."""
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    env.update(OMP_NUM_THREADS=os.environ["OMP_NUM_THREADS"], NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE="1",
-               PYTHONIOENCODING="utf-8")
-    env.update(extra)
-    return env
-
-
-def skip_unless_ci(reason: str) -> None:
-    """Skip a test whose tool is missing here, but fail it under CI=true: CI must not go green
-    without running it."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def run_generator(cwd: Path, *args, timeout: float = 600, check: bool = False,
-                  env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m generator ARGS` in the copy `cwd` (`env`: extra variables); returns the
-    CompletedProcess (text)."""
-    proc = subprocess.run([PY, "-m", "generator", *map(str, args)], cwd=cwd, env=subprocess_env(**(env or {})),
-                          capture_output=True, text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        pytest.fail(f"generator {' '.join(map(str, args))} exited {proc.returncode}\n"
-                    f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
-
-
-def run_mkdocs(cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "-m", "mkdocs", "build", "--strict", "-d", "site"], cwd=cwd,
-                          env=subprocess_env(), capture_output=True, text=True, timeout=timeout)
-
-
-def copy_project(target: Path, source: Path = ROOT, with_build: bool = False) -> Path:
-    """Copy `source` (the project or a copy of it) to `target`; see the module docstring."""
-    source = Path(source)
-
-    def ignore(folder, names):
-        rel = Path(folder).relative_to(source)
-        skipped = set()
-        for name in names:
-            path = (rel / name).as_posix()
-            if name in EXCLUDE or path in EXCLUDE_PATHS or name.endswith(".pyc"):
-                skipped.add(name)
-        return skipped
-
-    shutil.copytree(source, target, ignore=ignore, symlinks=True)
-    if with_build:
-        for rel in BUILD_OUTPUTS:
-            if (source / rel).exists():
-                shutil.copytree(source / rel, target / rel, symlinks=True)
-    return target
+from helpers import ROOT, copy_project, run_generator, run_mkdocs
 
 
 @pytest.fixture(scope="session")
@@ -152,6 +81,18 @@ def tiny_site(project_copy_factory) -> TinySite:
     manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
     mkdocs = run_mkdocs(root) if (root / "mkdocs.yml").exists() else None
     return TinySite(root=root, manifest=manifest, build=build, mkdocs=mkdocs)
+
+
+@pytest.fixture(scope="session")
+def second_build(tiny_site, project_copy_factory) -> Path:
+    """A second, independent build of the whole tiny site from the same tree, computed by two
+    worker processes (`build --jobs 2`): the determinism and parallel-build tests compare it with
+    tiny_site. Read-only, like tiny_site."""
+    root = project_copy_factory("second_build", source=tiny_site.root)
+    proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--device", "cpu", "--jobs", "2")
+    if proc.returncode != 0:
+        pytest.fail(f"second tiny build failed ({proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The tests' shared helpers (fixtures live in conftest.py): reading a build's outputs, comparing
+"""The tests' shared helpers (fixtures live in conftest.py): the project's root, copies of it and
+its subprocesses (`python -m generator`, mkdocs) run reproducibly; reading a build's outputs, comparing
 two trees byte for byte, a tiny site_src/ of its own (PHOTO, PAINTING, small_site_src), a smaller
 catalogue in a project copy, a build run in the background whose stderr is watched line by line, and
 checks that nothing half-made was left behind."""
@@ -7,17 +8,93 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import tomllib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
-from conftest import PY, subprocess_env
+# --- the project and its subprocesses -------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SOURCE_DATE_EPOCH = "1700000000"
+EXCLUDE = {".venv", "node_modules", ".git", "site", ".cache", "__pycache__", ".pytest_cache",
+           "test-artifacts", ".whl", ".gl", ".hypothesis"}
+EXCLUDE_PATHS = {"docs/generated", "bench/results"}
+BUILD_OUTPUTS = (".cache", "docs/generated", "site")
+
+# One torch thread per process: the 2 cores are shared with other jobs, and two spinning OpenMP
+# threads under load were measured 10x slower than one. Set before anything imports torch.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+if str(ROOT) not in sys.path:  # `import generator` from the tree under test
+    sys.path.insert(0, str(ROOT))
+
+
+def subprocess_env(**extra) -> dict:
+    """The environment for generator/mkdocs subprocesses: reproducible, no stray PYTHONPATH."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.update(OMP_NUM_THREADS=os.environ["OMP_NUM_THREADS"], NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE="1",
+               PYTHONIOENCODING="utf-8")
+    env.update(extra)
+    return env
+
+
+def skip_unless_ci(reason: str) -> None:
+    """Skip a test whose tool is missing here, but fail it under CI=true: CI must not go green
+    without running it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def run_generator(cwd: Path, *args, timeout: float = 600, check: bool = False,
+                  env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m generator ARGS` in the copy `cwd` (`env`: extra variables); returns the
+    CompletedProcess (text)."""
+    proc = subprocess.run([PY, "-m", "generator", *map(str, args)], cwd=cwd, env=subprocess_env(**(env or {})),
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        pytest.fail(f"generator {' '.join(map(str, args))} exited {proc.returncode}\n"
+                    f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def run_mkdocs(cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-m", "mkdocs", "build", "--strict", "-d", "site"], cwd=cwd,
+                          env=subprocess_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def copy_project(target: Path, source: Path = ROOT, with_build: bool = False) -> Path:
+    """Copy `source` (the project or a copy of it) to `target`; see the module docstring."""
+    source = Path(source)
+
+    def ignore(folder, names):
+        rel = Path(folder).relative_to(source)
+        skipped = set()
+        for name in names:
+            path = (rel / name).as_posix()
+            if name in EXCLUDE or path in EXCLUDE_PATHS or name.endswith(".pyc"):
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(source, target, ignore=ignore, symlinks=True)
+    if with_build:
+        for rel in BUILD_OUTPUTS:
+            if (source / rel).exists():
+                shutil.copytree(source / rel, target / rel, symlinks=True)
+    return target
+
 
 TMP_MARKERS = (".staging-", ".tmp")
 SUMMARY = re.compile(r"^build: (\d+) computed, (\d+) reused, (\d+) failed in (\d+\.\d) s$")  # build's stdout

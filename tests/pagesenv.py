@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mkdocs.config import load_config
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 @contextmanager

@@ -12,8 +12,16 @@ import zlib
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_generator
-from helpers import assert_nothing_partial, cache_entries, file_digests, manifest, one_line_error, trim_catalog
+from helpers import (
+    ROOT,
+    assert_nothing_partial,
+    cache_entries,
+    file_digests,
+    manifest,
+    one_line_error,
+    run_generator,
+    trim_catalog,
+)
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"

@@ -17,7 +17,6 @@ breaks 1e-4 by orders of magnitude.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +28,8 @@ from generator.engine.lbfgs import SyncFreeLBFGS
 from generator.engine.settings import TransferSettings
 from generator.engine.transfer import run_transfer
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SIZE_SIDE = 40
 STEPS = 5
 RTOL = 1e-4

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ROOT, run_generator, run_mkdocs, skip_unless_ci
+from helpers import ROOT, run_generator, run_mkdocs, skip_unless_ci
 
 pytestmark = pytest.mark.browser
 

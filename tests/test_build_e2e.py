@@ -6,8 +6,7 @@ import tomllib
 import numpy as np
 from PIL import Image
 
-from conftest import run_generator
-from helpers import SUMMARY, append_painting, cache_entries, manifest
+from helpers import SUMMARY, append_painting, cache_entries, manifest, run_generator
 from helpers import build_record as record
 
 

@@ -17,8 +17,7 @@ import pytest
 
 from generator.build.progress import BuildLog, figure_line
 
-from conftest import PY, subprocess_env
-from helpers import SUMMARY, append_painting, build_record, manifest, trim_catalog
+from helpers import PY, SUMMARY, append_painting, build_record, manifest, subprocess_env, trim_catalog
 
 FIGURE_LINE = re.compile(r"^(?P<name>[\w/.-]+): (?:computed in (?P<seconds>\d+\.\d) s|(?P<reused>reused)"
                          r"|failed: (?P<why>.+))$")

@@ -11,7 +11,7 @@ from generator.build.catalog import load_catalog
 from generator.figures.profiles import PROFILES
 from generator.figures.registry import all_specs, registry
 
-from conftest import PY, ROOT, subprocess_env
+from helpers import PY, ROOT, subprocess_env
 
 SITE_SRC = ROOT / "site_src"
 
@@ -140,8 +140,9 @@ def test_figures_using_the_context_have_the_engine_in_their_key():
     for name, kind in registry().items():
         source = cache.module_path(kind.module.__name__).read_text(encoding="utf-8")
         closure = cache.module_closure(kind.module.__name__)
-        if any(f"ctx.{use}(" in source for use in ("model", "tensor", "run_transfer")):
-            assert {"generator.figures.context", "generator.engine.vgg", "generator.engine.transfer"} <= set(closure), name
+        if any(f"ctx.{use}(" in source for use in ("model", "tensor", "run_transfer", "run_batch")):
+            assert {"generator.figures.context", "generator.engine.vgg", "generator.engine.transfer",
+                    "generator.engine.batched"} <= set(closure), name
 
 
 def test_closure_handles_relative_and_lazy_imports(tmp_path):

@@ -7,8 +7,7 @@ from PIL import Image
 from generator.build.catalog import Entry, append_entry, load_catalog
 from generator.common.errors import InputError
 
-from conftest import ROOT
-from helpers import PAINTING, PHOTO, small_site_src
+from helpers import PAINTING, PHOTO, ROOT, small_site_src
 
 
 @pytest.fixture

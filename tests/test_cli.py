@@ -2,8 +2,7 @@
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_generator
-from helpers import file_digests, one_line_error
+from helpers import ROOT, file_digests, one_line_error, run_generator
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"

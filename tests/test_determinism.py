@@ -1,29 +1,26 @@
 """Two CPU builds from the same tree give byte-identical images and pages, except what states a
 measured time: the build record, the plots against time (TIME_PLOTS) and the manifest's number keys
 that hold seconds. Every other generated image is compared byte for byte, the other images of a
-time-dependent figure included.
-
-The second build recomputes one figure of every figure module (each kind of figure's code path),
-every time-dependent figure and the hero; DETERMINISM_FULL=1 recomputes all of them instead."""
+time-dependent figure included. The second build (conftest's `second_build`) recomputes every
+figure, in two worker processes."""
 from __future__ import annotations
 
 import datetime
 import gzip
-import os
 import re
 import shutil
 import struct
-from pathlib import Path
 
-import pytest
-
-from generator.build.catalog import load_catalog
-from generator.build.manifest import HERO
-from generator.figures import registry
-from generator.figures.profiles import get_profile
-
-from conftest import SOURCE_DATE_EPOCH, run_generator, run_mkdocs
-from helpers import IMAGE_SUFFIXES, build_record, differences, file_digests, manifest, without_times
+from helpers import (
+    IMAGE_SUFFIXES,
+    SOURCE_DATE_EPOCH,
+    build_record,
+    differences,
+    file_digests,
+    manifest,
+    run_mkdocs,
+    without_times,
+)
 
 # The files whose bytes follow the clock: plots against measured time, by figure and file role.
 # A new one must be added here by hand: the test then fails until someone looks at it.
@@ -42,44 +39,16 @@ def time_plots(m: dict) -> set[str]:
     return found
 
 
-def chosen_figures(root: Path, m: dict) -> set[str]:
-    """One figure of each module, the time-dependent figures and the hero's transfer."""
-    site_src = root / "site_src"
-    specs = registry.all_specs(load_catalog(site_src), get_profile(m["profile"]), site_src)
-    built = [s for s in specs if s.name in m["figures"]]
-    chosen = {next(s.name for s in built if s.module == module)
-              for module in {s.module for s in built}}
-    time_files = set(m["time_dependent"]["files"])
-    chosen |= {name for name, entry in m["figures"].items() if set(entry["files"].values()) & time_files}
-    hero = HERO.figure
-    if hero in m["figures"]:
-        chosen.add(hero)
-    return chosen
-
-
-@pytest.fixture(scope="module")
-def second_build(tiny_site, project_copy_factory):
-    root = project_copy_factory("determinism_b", source=tiny_site.root, with_build=True)
-    m = tiny_site.manifest
-    redo = set(m["figures"]) if os.environ.get("DETERMINISM_FULL") else chosen_figures(tiny_site.root, m)
-    for name in redo:
-        shutil.rmtree(root / ".cache" / "figures" / m["figures"][name]["key"])
-    proc = run_generator(root, "build", "--profile", m["profile"], "--quiet", "--device", "cpu")
-    assert proc.returncode == 0, proc.stderr
-    assert set(build_record(root)["computed"]) == redo
-    return root, redo
-
-
 def test_generated_files_identical(tiny_site, second_build):
-    root, redo = second_build
+    root = second_build
     a, b = manifest(tiny_site.root), manifest(root)
     assert a["devices"] == b["devices"] == ["cpu"]
     assert "generated/build-record.json" in a["time_dependent"]["files"]
     assert "seconds" in a["time_dependent"]["numbers"]
     assert a["time_dependent"] == b["time_dependent"]
     assert differences(without_times(a), without_times(b)) == []
-    for name in redo:  # really recomputed: the measured time differs, the key does not
-        assert b["figures"][name]["key"] == a["figures"][name]["key"]
+    assert set(build_record(root)["computed"]) == set(a["figures"])  # every figure recomputed
+    assert {n: f["key"] for n, f in b["figures"].items()} == {n: f["key"] for n, f in a["figures"].items()}
 
     files_a, files_b = file_digests(tiny_site.generated), file_digests(root / "docs" / "generated")
     assert files_a.keys() == files_b.keys()
@@ -93,12 +62,12 @@ def test_generated_files_identical(tiny_site, second_build):
     assert any(rel in timed for rel in images), "no image of a time-dependent figure was compared"
 
 
-def test_pages_identical(built_site, second_build):
+def test_pages_identical(built_site, second_build, project_copy_factory):
     """Pages are made from docs/ and the manifest, whose only differences are the measured times
     (test above); given the first build's times (its manifest, build record and plots against time,
     and nothing else), the second build's site is byte-identical to the first's, sitemap, search
     index and every other image included. So pages differ only where they state a time."""
-    root, _ = second_build
+    root = project_copy_factory("pages_b", source=second_build, with_build=True)
     generated = root / "docs" / "generated"
 
     assert differences(without_times(manifest(root)), without_times(built_site.manifest)) == []

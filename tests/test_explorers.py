@@ -23,10 +23,10 @@ from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind
 from generator.figures.work_animation import curve_evaluations, measured_by
 from generator.figures.work_grid import depth_groups
-from macros.explorers import animation_data, grid_data, json_blob, layers_label
+from macros.explorers import grid_data, json_blob, layers_label
 from macros.pages import ManifestError, Pages
 
-from conftest import ROOT
+from helpers import ROOT
 from pagesenv import entry
 from pagesenv import manifest as small_manifest
 

@@ -18,7 +18,8 @@ from generator.figures.context import RenderContext
 from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SITE_SRC = ROOT / "site_src"
 MODULES = ("representations", "vgg_diagram", "feature_maps", "content_loss")
 

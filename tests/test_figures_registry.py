@@ -3,7 +3,6 @@ a declaration must cover every profile; a render must deliver what its declarati
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,8 @@ from generator.figures.context import RenderContext
 from generator.figures.profiles import PROFILES
 from generator.figures.registry import Kind, all_specs, registry, scan
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SITE_SRC = ROOT / "site_src"
 
 

@@ -3,7 +3,6 @@ rendered at the tiny profile with the real VGG19, and the pure statistics behind
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,8 @@ from generator.figures.context import RenderContext
 from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SITE_SRC = ROOT / "site_src"
 MODULES = ("texture_stats", "texture_tv", "limits")
 

@@ -3,7 +3,6 @@ VGG19), colour preservation, and the style_* / work_* figures rendered at the ti
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,8 @@ from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
 from generator.figures.style_gram import crop_to_multiple, position_blindness, shuffle_patches
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SITE_SRC = ROOT / "site_src"
 MODULES = ("style_gram", "style_reconstruction", "work_grid", "work_init", "work_colour", "work_blend",
            "work_optim", "work_animation")

@@ -6,7 +6,6 @@ specs (one render per figure serves both checks)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,8 @@ from generator.figures.context import RenderContext
 from generator.figures.profiles import PROFILES
 from generator.figures.registry import registry
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SITE_SRC = ROOT / "site_src"
 # Upper bounds for the sizes a full row names; everything else in the row (scales, ratios, rows,
 # layers) is the full profile's own.

@@ -13,13 +13,13 @@ import pytest
 import torch
 
 from generator.build.catalog import load_catalog
-from generator.engine import models, transfer
+from generator.engine import batched, models, transfer
 from generator.figures.context import RenderContext
 from generator.figures.registry import registry
 
+from helpers import ROOT
 from test_full_profile import TINY_FULL, assert_follows_its_schedule, shrink_full_profile
 
-ROOT = Path(__file__).resolve().parent.parent
 SITE_SRC = ROOT / "site_src"
 FIGURES = ROOT / "generator" / "figures"
 FAST_STYLE_SIDE = 64    # the painting's long side in the transfers (the engine's floor is 512 px)
@@ -47,7 +47,17 @@ def float64_network(monkeypatch):
         assert_follows_its_schedule(settings, result)
         return result
 
+    real_batch = batched.run_batch
+
+    def short_batch(problems, size, *args, **kwargs):
+        problems = [replace(p, settings=replace(p.settings, style_min_side=FAST_STYLE_SIDE)) for p in problems]
+        results = real_batch(problems, size, *args, **kwargs)
+        for problem, result in zip(problems, results):
+            assert_follows_its_schedule(problem.settings, result)
+        return results
+
     monkeypatch.setattr(models, "get_model", float64_model)
+    monkeypatch.setattr(batched, "run_batch", short_batch)
     monkeypatch.setattr(transfer, "get_model", real_get_model, raising=False)
     monkeypatch.setattr(transfer, "run_transfer", short_run)
     return copies
@@ -81,13 +91,28 @@ def test_a_tensor_made_outside_the_context_is_refused(float64_network):
 BYPASSES = {"get_model", "to_tensor", "run_transfer", "run_batch"}
 
 
-def test_no_figure_module_imports_a_way_around_the_context():
-    """The network, its input tensors and the transfer runner come from the context only."""
+def bypasses(source: str) -> list[str]:
+    """Where `source` reaches the network, its tensors or a transfer other than through `ctx`:
+    importing one of BYPASSES by name, or calling it as a module's attribute (images.to_tensor)."""
     found = []
-    for path in sorted(FIGURES.glob("*.py")):
-        if path.name == "context.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                found += [f"{path.name}:{node.lineno} {a.name}" for a in node.names if a.name in BYPASSES]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            found += [f"{node.lineno} {a.name}" for a in node.names if a.name in BYPASSES]
+        elif isinstance(node, ast.Attribute) and node.attr in BYPASSES:
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("ctx", "self")):
+                found.append(f"{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_bypass_check_sees_both_ways_around():
+    assert bypasses("from ..engine.images import to_tensor\n") == ["1 to_tensor"]
+    assert bypasses("from ..engine import images\nx = images.to_tensor(img)\n") == ["2 images.to_tensor"]
+    assert bypasses("import generator.engine.batched as b\nb.run_batch(p, s)\n") == ["2 b.run_batch"]
+    assert bypasses("x = ctx.run_batch(p, s)\ny = ctx.tensor(img)\n") == []
+
+
+def test_no_figure_module_imports_a_way_around_the_context():
+    """The network, its input tensors and the transfer runners come from the context only."""
+    found = [f"{path.name}:{where}" for path in sorted(FIGURES.glob("*.py")) if path.name != "context.py"
+             for where in bypasses(path.read_text(encoding="utf-8"))]
     assert found == []

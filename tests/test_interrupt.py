@@ -7,8 +7,16 @@ import signal
 
 import pytest
 
-from conftest import run_generator
-from helpers import Build, assert_nothing_partial, build_record, cache_entries, manifest, staging_dirs, trim_catalog
+from helpers import (
+    Build,
+    assert_nothing_partial,
+    build_record,
+    cache_entries,
+    manifest,
+    run_generator,
+    staging_dirs,
+    trim_catalog,
+)
 
 ARGS = ("--profile", "tiny", "--quiet", "--only", "gallery")
 

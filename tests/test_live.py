@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from test_browser import serve
 
-from conftest import ROOT
+from helpers import ROOT
 
 pytestmark = pytest.mark.browser
 

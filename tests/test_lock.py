@@ -7,8 +7,16 @@ import os
 import signal
 import subprocess
 
-from conftest import PY, run_generator, subprocess_env
-from helpers import Build, assert_nothing_partial, cache_entries, manifest, trim_catalog
+from helpers import (
+    PY,
+    Build,
+    assert_nothing_partial,
+    cache_entries,
+    manifest,
+    run_generator,
+    subprocess_env,
+    trim_catalog,
+)
 
 ARGS = ("--profile", "tiny", "--quiet")
 

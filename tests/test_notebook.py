@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 NOTEBOOK = ROOT / "docs" / "pruebalo.ipynb"
 

@@ -16,7 +16,8 @@ from generator.engine.settings import TransferSettings, paper_differences
 from generator.engine.transfer import run_transfer
 from generator.yardsticks import quality_score
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 SMALL = [ROOT / "site_src/content/rectoria2.jpg", ROOT / "site_src/styles/the_scream.jpg"]
 
 

@@ -18,7 +18,7 @@ from generator.figures.plotting import es_number
 from generator.figures.profiles import PROFILES
 from macros.method import PHRASES, paper_differences, plain_differences
 
-from conftest import ROOT
+from helpers import ROOT
 from pagesenv import page_env
 
 PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md"))

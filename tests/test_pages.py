@@ -15,7 +15,7 @@ from jinja2 import UndefinedError
 from macros.pages import ManifestError
 from macros.spanish import NNBSP, NotANumber, format_es
 
-from conftest import PY, subprocess_env
+from helpers import PY, subprocess_env
 from pagesenv import configured_plugin, entry, manifest, page_env
 
 # --------------------------------------------------------------------------- the formatter

@@ -6,8 +6,7 @@ from generator.build.catalog import load_catalog, public_domain_fault
 from generator.cli.add_style import add_style
 from generator.common.errors import InputError
 
-from conftest import ROOT
-from helpers import PAINTING, small_site_src
+from helpers import PAINTING, ROOT, small_site_src
 
 
 @pytest.fixture

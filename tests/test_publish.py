@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import PY, ROOT, subprocess_env
+from helpers import PY, ROOT, subprocess_env
 
 KATEX = "docs/vendor/katex/katex.min.js"
 

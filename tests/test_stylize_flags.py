@@ -20,8 +20,7 @@ from generator.engine.images import fit_long_side, read_image
 from generator.engine.transfer import style_side
 from generator.figures.work_colour import chroma_distance
 
-from conftest import ROOT, run_generator
-from helpers import one_line_error
+from helpers import ROOT, one_line_error, run_generator
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"

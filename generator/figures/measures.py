@@ -34,8 +34,8 @@ def style_layer_shares(ctx, canvas: Image.Image, painting: Image.Image, settings
     model = ctx.model(settings.pooling)
     layers = list(weights)
     with torch.no_grad():
-        x = images.to_tensor(canvas).to(ctx.device, next(model.parameters()).dtype)
-        a = images.to_tensor(images.fit_long_side(painting, side, allow_upscale=True)).to(x.device, x.dtype)
+        x = ctx.tensor(canvas)
+        a = ctx.tensor(images.fit_long_side(painting, side, allow_upscale=True))
         fx, fa = model(x, layers), model(a, layers)
         terms = {}
         for name in layers:
