@@ -163,15 +163,22 @@ def test_closure_handles_relative_and_lazy_imports(tmp_path):
 def test_closure_covers_what_importing_loads():
     """What `import generator.figures.X` actually loads is inside X's closure (for every figure module)."""
     script = ("import json, sys, importlib\n"
-              "m = sys.argv[1]\n"
-              "importlib.import_module(m)\n"
-              "print(json.dumps(sorted(n for n in sys.modules if n == 'generator' or n.startswith('generator.'))))\n")
-    for name in registry():
-        module = f"generator.figures.{name}"
-        out = subprocess.run([PY, "-c", script, module], cwd=ROOT, env=subprocess_env(),
-                             capture_output=True, text=True, check=True).stdout
-        loaded = set(json.loads(out))
-        assert loaded <= set(cache.module_closure(module)), (module, loaded - set(cache.module_closure(module)))
+              "loaded = {}\n"
+              "for m in sys.argv[1:]:\n"
+              "    for n in [n for n in sys.modules if n == 'generator' or n.startswith('generator.')]:\n"
+              "        del sys.modules[n]  # each figure module imported afresh, as in its own process\n"
+              "    importlib.import_module(m)\n"
+              "    loaded[m] = sorted(n for n in sys.modules if n == 'generator' or n.startswith('generator.'))\n"
+              "print(json.dumps(loaded))\n")
+    modules = [f"generator.figures.{name}" for name in registry()]
+    out = subprocess.run([PY, "-c", script, *modules], cwd=ROOT, env=subprocess_env(),
+                         capture_output=True, text=True, check=True).stdout
+    loaded = json.loads(out)
+    assert sorted(loaded) == sorted(modules)
+    for module in modules:
+        extra = set(loaded[module]) - set(cache.module_closure(module))
+        assert not extra, (module, extra)
+    assert any(len(found) > 5 for found in loaded.values())  # the modules' imports were seen
 
 
 def test_deciding_staleness_does_not_import_torch():
