@@ -177,6 +177,10 @@ class Pages:
             profile_text = "las versiones " + _and(parts) + " del sitio"
         return {"profiles": literal(profile_text), "devices": literal(_and([_device(d) for d in devices]))}
 
+    def device(self, name: str) -> Markup:
+        """Where a figure was computed, in a reader's sentence: "la CPU", "una GPU"."""
+        return literal(_device(self.fig(name).get("device", "?")))
+
     def figure_kinds(self) -> list[dict]:
         """Cómo se hizo: per kind of figure (the name up to its first "/"), the count, total
         seconds and slowest figure, slowest kind first."""
@@ -196,7 +200,7 @@ class Pages:
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
-            "result_size", "made_with", "figure_kinds")}
+            "result_size", "made_with", "device", "figure_kinds")}
 
 
 def _device(device: str) -> str:
@@ -224,6 +228,11 @@ def _and(parts: list[str]) -> str:
 def es(value: Any, spec: str = ".3g") -> Markup:
     """``<< x | es(",.0f") >>``: a number the Spanish way."""
     return Markup(format_es(value, spec))
+
+
+def device_label(device: str) -> Markup:
+    """A device in a table cell: "CPU", "GPU" (torch's "cpu", "cuda:0")."""
+    return literal("CPU" if device == "cpu" else "GPU" if device.startswith("cuda") else device)
 
 
 def profile_name(profile: str) -> Markup:

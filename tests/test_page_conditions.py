@@ -112,7 +112,7 @@ CASES = [
      "color queda entre los dos", "se parece mucho más"),
     ("variantes.md", lambda m: (_set(m, CO + ":chroma_distance_plain", 37.3),
                                 _set(m, CO + ":chroma_distance_matched", 4.5)),
-     "se aleja 37,3 niveles; la de colores igualados, 4,5;", None),
+     "se aleja 37.3 niveles; la de colores igualados, 4.5;", None),
     ("obra.md", lambda m: _anim_kept(m, 0.1), "el contenido se resiente poco", "se resiente bastante"),
     ("obra.md", lambda m: _anim_kept(m, 0.5), "el contenido se resiente bastante", "se resiente poco"),
     ("obra.md", lambda m: _anim_kept(m, 0.9), "casi tan lejos de la foto como el ruido", "se resiente"),

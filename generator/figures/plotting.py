@@ -44,7 +44,7 @@ def save_figure(fig, path: str | Path, dpi: int = 100, quality: int = 88) -> Non
 
 
 def es_number(x: float, digits: int = 2) -> str:
-    """A number for a plot label, the way the pages print it (decimal comma, 1,2 × 10⁹)."""
+    """A number for a plot label, the way the pages print it (decimal point, 1.2 × 10⁹)."""
     from ..common.spanish_numbers import format_es
 
     return format_es(x, f".{digits}g", "text")
@@ -79,11 +79,13 @@ def loss_plot(curves: dict, path: str | Path, xlabel: str, ylabel: str, title: s
     save_figure(fig, path)
 
 
-def decimal_comma(axis) -> None:
-    """Tick labels of a linear axis with a decimal comma (`ax.yaxis`, `ax.xaxis`)."""
+def spanish_ticks(axis) -> None:
+    """Tick labels of a linear axis the pages' way (`ax.yaxis`, `ax.xaxis`): format_es's "g"."""
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",").replace("-", "−")))
+    from ..common.spanish_numbers import format_es
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: format_es(float(v), "g", "text")))
 
 
 def image_row(images: list, titles: list[str], path: str | Path, cell: float = 2.6,
