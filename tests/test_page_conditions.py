@@ -228,7 +228,9 @@ def test_plot_labels_print_numbers_as_the_pages_do(value):
 
 # Words the pages avoid (README, "Readers' Spanish"): one variant, one term per idea.
 AVOIDED = [r"\bsólo\b", r"\bcompilación", r"\bactivaci[oó]n", r"\bcorre\b", r"\bordenador", r"\bvosotros\b",
-           r"\bdistancias? de (contenido|estilo)\b", r"\bcomo en el artículo: \$\\beta = 10\^4"]
+           r"\bdistancias? de (contenido|estilo)\b", r"\bcomo en el artículo: \$\\beta = 10\^4",
+           r"\bsetas\b", r"\bdesviaci[oó]n(es)? t[ií]picas?\b", r"\bponen? a cero\b", r"\bhacia delante\b",
+           r"\bdel del\b", r"\(cpu\)", r"\ben (la )?cpu\b", r"\bcanal \d"]
 
 
 def test_pages_keep_one_spanish(tmp_path, base):
