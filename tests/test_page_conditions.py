@@ -93,7 +93,7 @@ CASES = [
      "lo que pasa del cuadro es sobre todo su color", "sigue más cerca del de la foto"),
     ("obra.md", lambda m: (_set(m, GR + ":first_row_colour_to_painting", 60.0),
                            _set(m, GR + ":first_row_colour_to_photo", 5.0)),
-     "sigue más cerca del de la foto", "lo que pasa del cuadro es sobre todo su color"),
+     "sigue más cerca del color de la foto", "lo que pasa del cuadro es sobre todo su color"),
     ("obra.md", lambda m: _grid_kept(m, 0.2), "la fachada vuelve a distinguirse", "ni así llega a distinguirse"),
     ("obra.md", lambda m: _grid_kept(m, 0.9), "ni así llega a distinguirse", "la fachada vuelve a distinguirse"),
     ("obra.md", lambda m: _init_kept(m, "content", 0.2), "fachada sigue reconociéndose",
