@@ -55,7 +55,7 @@ def define_env(env) -> None:
     env.filter(explorers.json_blob)
     env.macro(lambda path: (docs / path).is_file(), "page_exists")  # links to pages other branches add
     env.macro(lambda only_different=True: method.paper_differences(manifest, only_different), "paper_differences")
-    for function in (pages.es, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):
+    for function in (pages.es, pages.device_label, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):
         env.filter(function)
 
 

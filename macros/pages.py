@@ -27,6 +27,13 @@ VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo p
                    "full": "imágenes grandes y optimizaciones largas"}
 
 
+# A coarse-to-fine stage's size, as a fraction of the result's, in a reader's words.
+SCALE_WORDS = {1.0: "a tamaño completo", 0.5: "a la mitad del tamaño", 0.25: "a un cuarto del tamaño",
+               0.125: "a un octavo del tamaño"}
+# Where a transfer's canvas starts (TransferSettings.init).
+INIT_WORDS = {"content": "partiendo de la foto", "noise": "partiendo de ruido", "style": "partiendo de la pintura"}
+
+
 class ManifestError(Exception):
     """A page asked for something the manifest does not have."""
 
@@ -177,6 +184,40 @@ class Pages:
             profile_text = "las versiones " + _and(parts) + " del sitio"
         return {"profiles": literal(profile_text), "devices": literal(_and([_device(d) for d in devices]))}
 
+    def gallery_settings(self) -> list[dict]:
+        """The settings of the gallery's transfers, read from the gallery figures' own numbers: one
+        dict per distinct set (a cached figure of a better profile may serve a lesser build), with
+        ``count`` (figures), ``content_weight``, ``style_weight``, ``init`` (words), ``evaluations``
+        (planned, all stages) and ``schedule`` ("90 a la mitad del tamaño y 30 a tamaño completo")."""
+        groups: dict = {}
+        for name, entry in self.figures().items():
+            n = entry.get("numbers", {})
+            if not name.startswith("gallery/") or "stages" not in n:
+                continue
+            stages = [(n[f"stage_{i}_scale"], n[f"stage_{i}_evaluations"]) for i in range(n["stages"])]
+            key = (n["content_weight"], n["style_weight"], n["init"], tuple(stages))
+            groups.setdefault(key, []).append(name)
+        out = []
+        for (alpha, beta, init, stages), names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            out.append({"count": len(names), "content_weight": alpha, "style_weight": beta,
+                        "init": literal(INIT_WORDS.get(init, init)),
+                        "evaluations": sum(e for _, e in stages), "schedule": schedule(stages)})
+        return out
+
+    def budget(self, profile: str) -> dict:
+        """What a gallery transfer uses at ``profile`` (``manifest.profile_budgets``): ``long_side``,
+        ``steps`` and ``schedule`` in words."""
+        budgets = self.manifest.get("profile_budgets") or {}
+        if profile not in budgets:
+            raise ManifestError(f"manifest has no profile_budgets.{profile} (rebuild the figures)")
+        b = budgets[profile]
+        return {"long_side": b["long_side"], "steps": b["steps"],
+                "schedule": schedule(list(zip(b["scales"], b["stage_steps"])))}
+
+    def device(self, name: str) -> Markup:
+        """Where a figure was computed, in a reader's sentence: "la CPU", "una GPU"."""
+        return literal(_device(self.fig(name).get("device", "?")))
+
     def figure_kinds(self) -> list[dict]:
         """Cómo se hizo: per kind of figure (the name up to its first "/"), the count, total
         seconds and slowest figure, slowest kind first."""
@@ -196,7 +237,20 @@ class Pages:
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
-            "result_size", "made_with", "figure_kinds")}
+            "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds")}
+
+
+def schedule(stages) -> Markup:
+    """[(scale, evaluations), …] in words: "todas a tamaño completo" for one stage, else
+    "90 a la mitad del tamaño y 30 a tamaño completo"."""
+    if len(stages) == 1:
+        return Markup("todas " + SCALE_WORDS[1.0]) if float(stages[0][0]) == 1.0 else Markup(
+            f"todas {_scale_words(stages[0][0])}")
+    return Markup(_and([f"{format_es(n, ',d')} {_scale_words(s)}" for s, n in stages]))
+
+
+def _scale_words(scale: float) -> str:
+    return SCALE_WORDS.get(float(scale)) or f"a {format_es(float(scale), '.3g')} del tamaño"
 
 
 def _device(device: str) -> str:
@@ -224,6 +278,11 @@ def _and(parts: list[str]) -> str:
 def es(value: Any, spec: str = ".3g") -> Markup:
     """``<< x | es(",.0f") >>``: a number the Spanish way."""
     return Markup(format_es(value, spec))
+
+
+def device_label(device: str) -> Markup:
+    """A device in a table cell: "CPU", "GPU" (torch's "cpu", "cuda:0")."""
+    return literal("CPU" if device == "cpu" else "GPU" if device.startswith("cuda") else device)
 
 
 def profile_name(profile: str) -> Markup:

@@ -25,13 +25,13 @@ def test_figure_times_groups_by_kind_slowest_first(tmp_path):
     summary = out.split("???")[0]
     rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [r.split("|")[1].strip() for r in rows] == ["gallery", "painting", "photo"]
-    assert "| 2 | 12,5 |" in rows[0]                      # two gallery figures, 10 + 2.5 s
-    assert "gallery/p/a&#95;b (10,0 s)" in rows[0]         # the slowest, escaped for Markdown
+    assert "| 2 | 12.5 |" in rows[0]                      # two gallery figures, 10 + 2.5 s
+    assert "gallery/p/a&#95;b (10.0 s)" in rows[0]         # the slowest, escaped for Markdown
     detail = out.split("???")[1]
     assert '"Las 4 figuras, una por una"' in detail
     assert all(line.startswith("    ") for line in detail.splitlines()[2:] if line)  # inside the block
-    assert "| gallery/p/c | completo | cuda | 2.13.0 | 2,5 |" in detail   # the profile in Spanish
-    assert "| painting/a | de vista previa | cpu | 2.13.0 | 0,2 |" in detail
+    assert "| gallery/p/c | completo | GPU | 2.13.0 | 2.5 |" in detail   # the profile in Spanish
+    assert "| painting/a | de vista previa | CPU | 2.13.0 | 0.2 |" in detail
 
 
 def test_figure_times_refuses_an_empty_manifest(tmp_path):

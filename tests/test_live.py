@@ -17,6 +17,8 @@ import pytest
 from PIL import Image
 from test_browser import serve
 
+from generator.common.spanish_numbers import format_es
+
 from helpers import ROOT
 
 pytestmark = pytest.mark.browser
@@ -245,8 +247,8 @@ def test_slider_starts_at_the_engines_ratio(browser_run):
     assert float(slider["min"]) <= exponent - 2 and exponent + 2 <= float(slider["max"])
     assert float(browser_run["first"]["defaultRatioExponent"]) == pytest.approx(exponent, abs=1e-12)
     assert browser_run["first_history_weights"] == pytest.approx(obj["style_weight"], rel=1e-9)
-    mantissa = f"{10 ** (exponent - math.floor(exponent)):.1f}".replace(".", ",")
-    assert slider["text"].startswith(f"α/β = {mantissa} × 10"), slider["text"]
+    assert slider["text"] == f"α/β = {format_es(10 ** exponent, '.1e', 'text')}", slider["text"]
+    assert "." in slider["text"] and "," not in slider["text"]
 
 
 def test_first_evaluation_matches_the_engine(browser_run, engine_run):

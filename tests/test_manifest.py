@@ -49,7 +49,9 @@ def test_round_trip(tmp_path):
 def test_the_json_keeps_the_pages_names(tmp_path):
     raw = json.loads(sample().to_json())
     assert list(raw) == ["profile", "hero", "catalog", "figures", "failed", "devices", "torch_versions",
-                         "time_dependent", "device", "torch", "profiles", "method"]
+                         "time_dependent", "device", "torch", "profiles", "method", "profile_budgets"]
+    budget = raw["profile_budgets"]["full"]                               # what Inicio states
+    assert sum(budget["stage_steps"]) == budget["steps"] and len(budget["scales"]) == len(budget["stage_steps"])
     assert raw["hero"] == {"content": HERO.content, "style": HERO.style}
     assert list(raw["figures"]) == sorted(raw["figures"])
     assert list(raw["figures"]["gallery/a/b"]) == ["numbers", "seconds", "profile", "device", "torch", "key", "files"]

@@ -93,7 +93,7 @@ CASES = [
      "lo que pasa del cuadro es sobre todo su color", "sigue más cerca del de la foto"),
     ("obra.md", lambda m: (_set(m, GR + ":first_row_colour_to_painting", 60.0),
                            _set(m, GR + ":first_row_colour_to_photo", 5.0)),
-     "sigue más cerca del de la foto", "lo que pasa del cuadro es sobre todo su color"),
+     "sigue más cerca del color de la foto", "lo que pasa del cuadro es sobre todo su color"),
     ("obra.md", lambda m: _grid_kept(m, 0.2), "la fachada vuelve a distinguirse", "ni así llega a distinguirse"),
     ("obra.md", lambda m: _grid_kept(m, 0.9), "ni así llega a distinguirse", "la fachada vuelve a distinguirse"),
     ("obra.md", lambda m: _init_kept(m, "content", 0.2), "fachada sigue reconociéndose",
@@ -112,7 +112,7 @@ CASES = [
      "color queda entre los dos", "se parece mucho más"),
     ("variantes.md", lambda m: (_set(m, CO + ":chroma_distance_plain", 37.3),
                                 _set(m, CO + ":chroma_distance_matched", 4.5)),
-     "se aleja 37,3 niveles; la de colores igualados, 4,5;", None),
+     "se aleja 37.3 niveles; la de colores igualados, 4.5;", None),
     ("obra.md", lambda m: _anim_kept(m, 0.1), "el contenido se resiente poco", "se resiente bastante"),
     ("obra.md", lambda m: _anim_kept(m, 0.5), "el contenido se resiente bastante", "se resiente poco"),
     ("obra.md", lambda m: _anim_kept(m, 0.9), "casi tan lejos de la foto como el ruido", "se resiente"),
@@ -228,7 +228,9 @@ def test_plot_labels_print_numbers_as_the_pages_do(value):
 
 # Words the pages avoid (CONTRIBUTING.md, "Readers' Spanish"): one variant, one term per idea.
 AVOIDED = [r"\bsólo\b", r"\bcompilación", r"\bactivaci[oó]n", r"\bcorre\b", r"\bordenador", r"\bvosotros\b",
-           r"\bdistancias? de (contenido|estilo)\b", r"\bcomo en el artículo: \$\\beta = 10\^4"]
+           r"\bdistancias? de (contenido|estilo)\b", r"\bcomo en el artículo: \$\\beta = 10\^4",
+           r"\bsetas\b", r"\bdesviaci[oó]n(es)? t[ií]picas?\b", r"\bponen? a cero\b", r"\bhacia delante\b",
+           r"\bdel del\b", r"\(cpu\)", r"\ben (la )?cpu\b", r"\bcanal \d"]
 
 
 def test_pages_keep_one_spanish(tmp_path, base):

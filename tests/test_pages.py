@@ -24,14 +24,17 @@ from pagesenv import configured_plugin, entry, manifest, page_env
 @pytest.mark.parametrize("value, spec, style, expected", [
     (1234, ",d", "html", "1234"),                                   # four digits: no group
     (12345, ",d", "html", f"12{NNBSP}345"),
-    (1234567.85, ",.1f", "html", f"1{NNBSP}234{NNBSP}567,9"),
-    (0.5, ".2f", "html", "0,50"),
-    (1.2e9, ".2g", "html", f"1,2{NNBSP}×{NNBSP}10<sup>9</sup>"),
-    (-3.5e-7, ".2g", "html", f"\u22123,5{NNBSP}×{NNBSP}10<sup>\u22127</sup>"),
+    (1234567.85, ",.1f", "html", f"1{NNBSP}234{NNBSP}567.9"),
+    (0.5, ".2f", "html", "0.50"),
+    (1.2e9, ".2g", "html", f"1.2{NNBSP}×{NNBSP}10<sup>9</sup>"),
+    (-3.5e-7, ".2g", "html", f"\u22123.5{NNBSP}×{NNBSP}10<sup>\u22127</sup>"),
     (1e-3, ".0e", "tex", "1 \\times 10^{-3}"),
-    (2.5, ".1f", "tex", "2{,}5"),
-    (12345.6, ",.1f", "text", f"12{NNBSP}345,6"),
-    (1.6e-7, ".2g", "text", f"1,6{NNBSP}×{NNBSP}10⁻⁷"),
+    (2.5, ".1f", "tex", "2.5"),
+    (12345.5, ",.1f", "tex", "12\\,345.5"),
+    (0.85, ".0%", "tex", "85~\\%"),
+    (0.85, ".0%", "html", "85\u00a0%"),
+    (12345.6, ",.1f", "text", f"12{NNBSP}345.6"),
+    (1.6e-7, ".2g", "text", f"1.6{NNBSP}×{NNBSP}10⁻⁷"),
 ])
 def test_spanish_numbers(value, spec, style, expected):
     assert format_es(value, spec, style) == expected
@@ -60,10 +63,10 @@ def render(tmp_path):
 
 
 def test_numbers_from_the_manifest(render):
-    assert render('<< num("gallery/p/a:loss", ".2g") >>') == f"1,5{NNBSP}×{NNBSP}10<sup>9</sup>"
-    assert render('$<< num("gallery/p/a:loss", ".1e", tex=True) >>$') == "$1{,}5 \\times 10^{9}$"
-    assert render('<< num("gallery/p/a:seconds", ".1f") >>') == "2,0"           # an entry field
-    assert render("<% set x = 12345.5 %><< x >>") == "12345,5"                  # a bare number
+    assert render('<< num("gallery/p/a:loss", ".2g") >>') == f"1.5{NNBSP}×{NNBSP}10<sup>9</sup>"
+    assert render('$<< num("gallery/p/a:loss", ".1e", tex=True) >>$') == "$1.5 \\times 10^{9}$"
+    assert render('<< num("gallery/p/a:seconds", ".1f") >>') == "2.0"           # an entry field
+    assert render("<% set x = 12345.5 %><< x >>") == "12345.5"                  # a bare number
 
 
 @pytest.mark.parametrize("source, fault", [
@@ -97,7 +100,7 @@ def test_the_figure_macro(render):
                  '<< figure("generated/x.png", "Un \\"alt\\"", "Pie " ~ num("gallery/p/a:loss", ".2g"), fill=true) >>')
     assert out == ('<figure class="st-figure" style="width:100%;margin:0"><img src="generated/x.png" '
                    'alt="Un &#34;alt&#34;" style="width:100%" loading="lazy">'
-                   f'<figcaption>Pie 1,5{NNBSP}×{NNBSP}10<sup>9</sup></figcaption></figure>')
+                   f'<figcaption>Pie 1.5{NNBSP}×{NNBSP}10<sup>9</sup></figcaption></figure>')
     assert "\n" not in out
 
 

@@ -10,7 +10,9 @@
     if (!box) return;
     var v = Number(range.value);
     box.style.setProperty("--pos", v + "%");
-    range.setAttribute("aria-valuetext", v + " % fotografía, " + (100 - v) + " % resultado");
+    var percent = window.SiteNumbers.formatEs;   // numbers.js, loaded before this script
+    range.setAttribute("aria-valuetext", percent(v / 100, ".0%", "text") + " fotografía, "
+      + percent((100 - v) / 100, ".0%", "text") + " resultado");
   }
 
   function syncAll() {

@@ -4,9 +4,12 @@
 // build's manifest), numbers already written the Spanish way, and shows the chosen image and
 // numbers. Without JavaScript the explorers stay hidden and the static figures remain.
 // A classic script, not a module: the site also opens from the file system, where browsers refuse
-// module scripts.
+// module scripts. Numbers it writes itself go through numbers.js (SiteNumbers), loaded before it.
 (function () {
   "use strict";
+
+  var formatEs = window.SiteNumbers.formatEs;
+  var power = window.SiteNumbers.power;
 
   var SVG = "http://www.w3.org/2000/svg";
   var PLOT = {width: 480, height: 260, left: 58, right: 12, top: 12, bottom: 40};
@@ -15,8 +18,6 @@
     {key: "content", label: "contenido (α·L)", cls: "st-explorer__line--content"},
     {key: "total", label: "total", cls: "st-explorer__line--total"},
   ];
-  var SUPERSCRIPT = {"-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶",
-    "7": "⁷", "8": "⁸", "9": "⁹"};
 
   function data(root) {
     return JSON.parse(root.querySelector(".st-explorer__data").textContent);
@@ -69,10 +70,6 @@
     return e;
   }
 
-  function power(exponent) {
-    return "10" + String(exponent).split("").map(function (ch) { return SUPERSCRIPT[ch] || ch; }).join("");
-  }
-
   // Scales of the curve: x linear in evaluations, y logarithmic when the positive losses span
   // more than a decade (else linear). Non-positive values (the content loss of the photo itself)
   // have no place on a log scale and are left out of the lines.
@@ -110,7 +107,7 @@
       }
     }
     [sc.x0, sc.x1].forEach(function (e) {
-      el("text", {x: sc.x(e), y: bottom + 16, "text-anchor": "middle"}, axes).textContent = String(e);
+      el("text", {x: sc.x(e), y: bottom + 16, "text-anchor": "middle"}, axes).textContent = formatEs(e, ",d", "text");
     });
     el("text", {x: PLOT.left + (PLOT.width - PLOT.left - PLOT.right) / 2, y: PLOT.height - 6,
       "text-anchor": "middle"}, axes).textContent = "evaluación";
@@ -144,7 +141,7 @@
 
   function frameText(frame, d) {
     return frame.evaluation === 0 ? "el lienzo inicial, el que mide la evaluación 1"
-      : "evaluación " + frame.evaluation + " de " + d.evaluations;
+      : "evaluación " + formatEs(frame.evaluation, ",d", "text") + " de " + formatEs(d.evaluations, ",d", "text");
   }
 
   function initAnimation(root) {

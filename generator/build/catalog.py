@@ -13,7 +13,8 @@ from ..common.files import atomic_write_bytes
 CATALOG_FILE = "catalog.toml"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 FIELDS = {
-    "content": {"required": ("name", "file", "title"), "optional": ("source", "license", "note")},
+    # A photo's `artist` is its photographer ("No consta" when its source does not say).
+    "content": {"required": ("name", "file", "title"), "optional": ("artist", "source", "license", "note")},
     "style": {"required": ("name", "file", "title", "artist", "year"),
               "optional": ("source", "license", "note", "public_domain")},
 }

@@ -81,6 +81,9 @@ class Manifest:
     torch: str
     profiles: list = field(default_factory=list)   # profiles of the figures present, lowest rank first
     method: dict = field(default_factory=dict)     # generator.build.method.method_entry: settings vs the paper
+    # Every profile's gallery transfer, whatever this build computed: {name: {"long_side", "steps",
+    # "scales", "stage_steps"}}, so a page can say what the other versions of the site use.
+    profile_budgets: dict = field(default_factory=dict)
 
     def profiles_of(self, prefix: str = "") -> list[str]:
         """The profiles of the figures whose name starts with `prefix` ("gallery/"), lowest first."""
@@ -102,6 +105,16 @@ def _by_rank(names) -> list[str]:
     return sorted(names, key=lambda n: (PROFILES[n].rank if n in PROFILES else math.inf, n))
 
 
+def profile_budgets() -> dict:
+    """{profile: its gallery transfer's long side, evaluations, coarse-to-fine scales and the
+    evaluations planned at each (for a photo large enough to keep every scale)}."""
+    from ..engine.transfer import stage_steps
+
+    return {name: {"long_side": p.long_side, "steps": p.steps, "scales": list(p.scales),
+                   "stage_steps": stage_steps(p.steps, len(p.scales), p.final_share)}
+            for name, p in sorted(PROFILES.items(), key=lambda kv: kv[1].rank)}
+
+
 def make_manifest(profile: str, catalog: dict, figures: dict, failed: dict, time_dependent: TimeDependent,
                   hero: Hero = HERO, method: dict | None = None) -> Manifest:
     """The manifest of a build: the summaries (devices, torch versions, profiles) from its figures."""
@@ -111,7 +124,8 @@ def make_manifest(profile: str, catalog: dict, figures: dict, failed: dict, time
     return Manifest(profile=profile, hero=hero, catalog=catalog, figures=figures, failed=dict(failed),
                     devices=devices, torch_versions=versions, time_dependent=time_dependent,
                     device=", ".join(devices), torch=", ".join(versions),
-                    profiles=_by_rank({f.profile for f in figures.values()}), method=dict(method or {}))
+                    profiles=_by_rank({f.profile for f in figures.values()}), method=dict(method or {}),
+                    profile_budgets=profile_budgets())
 
 
 def write_manifest(path: Path, manifest: Manifest) -> bool:
@@ -142,7 +156,8 @@ def load_manifest(path) -> Manifest:
                         time_dependent=_entry(TimeDependent, raw.get("time_dependent"), "time_dependent"),
                         device=_field(raw, "device", str), torch=_field(raw, "torch", str),
                         profiles=list(raw.get("profiles") or _by_rank({f.profile for f in figures.values()})),
-                        method=dict(raw.get("method") or {}))
+                        method=dict(raw.get("method") or {}),
+                        profile_budgets=dict(raw.get("profile_budgets") or profile_budgets()))
     except _Fault as fault:
         raise InputError(path, str(fault)) from None
 

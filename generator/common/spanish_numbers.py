@@ -1,10 +1,19 @@
 """The site's one Spanish number formatter: pages (macros/spanish.py), the Pruébalo notebook and
-plot labels (plotting.es_number) all print numbers through `format_es`."""
+plot labels (plotting.es_number) all print numbers through `format_es`; the browser's scripts use
+its port, docs/javascripts/numbers.js, and tests/number_cases.json holds the cases both must pass.
+
+The rule (Mexico; RAE, *Ortografía* 2010; the SI allows it): a decimal **point**, a narrow
+no-break space between thousands groups when the integer part has more than four digits
+(12 500, but 1250), a no-break space before the percent sign (85 %), powers of ten as 1.2 × 10⁹
+and a true minus sign (−3).
+"""
 from __future__ import annotations
 
 import math
 
-NNBSP = "\u202f"  # narrow no-break space: Spanish thousands separator and unit spacing
+NNBSP = "\u202f"  # narrow no-break space: thousands groups and the space around ×
+NBSP = "\u00a0"   # no-break space: before %
+MINUS = "\u2212"
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 STYLES = ("html", "tex", "text")
 
@@ -14,12 +23,13 @@ class NotANumber(ValueError):
 
 
 def format_es(x: float | int, spec: str = ".3g", style: str = "html") -> str:
-    """Format a number the Spanish way (RAE): ``1234567.8`` -> ``1 234 567,8``, ``1234`` ->
-    ``1234`` (four digits are not grouped), ``1.2e9`` -> ``1,2 × 10⁹``.
+    """Format a number for the site's readers: ``1234567.8`` -> ``1 234 567.8`` (narrow
+    no-break spaces), ``1234`` -> ``1234`` (four digits are not grouped), ``1.2e9`` ->
+    ``1.2 × 10⁹``, ``0.85`` with ``".0%"`` -> ``85 %`` (a no-break space).
 
     ``spec`` is a Python format spec (``","`` asks for thousands groups). ``style`` says where the
-    number goes: ``"html"`` (exponent in ``<sup>``), ``"tex"`` (inside ``\\( \\)``: ``{,}`` and
-    ``\\times 10^{n}``) or ``"text"`` (plain Unicode: superscript digits).
+    number goes: ``"html"`` (exponent in ``<sup>``), ``"tex"`` (inside ``\\( \\)``: ``\\,`` groups,
+    ``\\times 10^{n}``, ``~\\%``) or ``"text"`` (plain Unicode: superscript digits).
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, not {style!r}")
@@ -28,7 +38,9 @@ def format_es(x: float | int, spec: str = ".3g", style: str = "html") -> str:
     if isinstance(x, float) and not math.isfinite(x):
         raise NotANumber(f"not a finite number: {x!r}")
     tex = style == "tex"
-    mantissa, _, exponent = format(x, spec).lower().partition("e")
+    formatted = format(x, spec).lower()
+    percent = formatted.endswith("%")
+    mantissa, _, exponent = formatted.rstrip("%").partition("e")
     negative = mantissa.startswith("-")
     intpart, dot, frac = mantissa.lstrip("+-").partition(".")
     digits = intpart.replace(",", "")
@@ -36,15 +48,17 @@ def format_es(x: float | int, spec: str = ".3g", style: str = "html") -> str:
         intpart = ("\\," if tex else NNBSP).join(intpart.split(","))
     else:
         intpart = digits
-    body = intpart + (("{,}" if tex else ",") + frac if dot else "")
+    body = intpart + ("." + frac if dot else "")
     if exponent:
         exp = int(exponent)
         if tex:
             body = f"{body} \\times 10^{{{exp}}}"
         elif style == "html":
-            body = f"{body}{NNBSP}×{NNBSP}10<sup>{str(exp).replace('-', chr(0x2212))}</sup>"
+            body = f"{body}{NNBSP}×{NNBSP}10<sup>{str(exp).replace('-', MINUS)}</sup>"
         else:
             body = f"{body}{NNBSP}×{NNBSP}10{str(exp).translate(_SUPERSCRIPTS)}"
+    if percent:
+        body += "~\\%" if tex else f"{NBSP}%"
     if negative:
-        body = ("-" if tex else "\u2212") + body
+        body = ("-" if tex else MINUS) + body
     return body

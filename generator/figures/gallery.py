@@ -8,7 +8,10 @@ from .picks import settings as make_settings
 
 FIGURE = Figure(order=20, outputs=("image", "photo", "thumb"),  # sizes: the profile's long_side, steps, thumb_side
                 numbers=("width", "height", "evaluations", "final_loss", "content_loss", "style_loss",
-                         "transfer_seconds", "content_weight", "style_weight"))
+                         "transfer_seconds", "content_weight", "style_weight",
+                         # the settings a reader is told (Galería): the start and each
+                         # coarse-to-fine stage's scale (of the result's size) and evaluations
+                         "init", "stages", "stage_*_scale", "stage_*_evaluations"))
 
 
 def specs(catalog, profile, site_src):
@@ -25,6 +28,8 @@ def specs(catalog, profile, site_src):
 
 
 def render(spec, ctx: RenderContext):
+    from ..engine.transfer import effective_scales, plan_stages
+
     content, style = (read_image(p) for p in spec.inputs)
     photo = fit_long_side(content, spec.params["long_side"])
     settings = make_settings(spec.params["settings"])
@@ -33,8 +38,13 @@ def render(spec, ctx: RenderContext):
     save_image(photo, ctx.out / "photo.jpg")
     save_image(fit_long_side(result.image, spec.params["thumb_side"] * 2), ctx.out / "thumb.jpg")
     last = result.history[-1]
+    stages = plan_stages(photo.size, settings.scales, settings.steps, settings.final_share)
+    plan = {"init": settings.init, "stages": len(stages)}
+    for stage, scale in zip(stages, effective_scales(photo.size, settings.scales), strict=True):
+        plan[f"stage_{stage.index}_scale"] = scale
+        plan[f"stage_{stage.index}_evaluations"] = stage.steps
     return ({"image": "image.jpg", "photo": "photo.jpg", "thumb": "thumb.jpg"},
             {"width": photo.width, "height": photo.height, "evaluations": len(result.history),
              "final_loss": last["total"], "content_loss": last["content"], "style_loss": last["style"],
              "transfer_seconds": round(result.seconds, 3),
-             "content_weight": settings.content_weight, "style_weight": settings.style_weight})
+             "content_weight": settings.content_weight, "style_weight": settings.style_weight, **plan})

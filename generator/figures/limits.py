@@ -8,6 +8,7 @@ before its Gram matrices are taken (single scale, so each run sees one painting 
 """
 from __future__ import annotations
 
+from ..common.spanish_numbers import format_es
 from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
@@ -102,7 +103,7 @@ def render(spec, ctx: RenderContext):
     details = [square_crop(r, *p["detail"]).resize((zoom, zoom), Image.NEAREST) for r in results]
     image_row(details, titles, ctx.out / "detail.jpg", cell=3.0)
     last = results[-1]
-    flat_title = f"el {p['flat_share']:.0%} más liso de la foto, en magenta".replace("%", " %")
+    flat_title = f"el {format_es(p['flat_share'], '.0%', 'text')} más liso de la foto, en magenta"
     image_row([tint(content, flat), last], [flat_title, "resultado"], ctx.out / "flat.jpg", cell=3.4)
     files.update(image="image.jpg", detail="detail.jpg", flat="flat.jpg",
                  **{key: f"{key}.png" for key in p["runs"]})

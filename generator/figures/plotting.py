@@ -27,8 +27,10 @@ def pyplot():
 
 def save_figure(fig, path: str | Path, dpi: int = 100, quality: int = 88) -> None:
     """Save a figure without timestamps or software tags, atomically, and close it: PNG, or JPEG
-    (smaller, for figures made of photographs) when `path` ends in .jpg."""
+    (smaller, for figures made of photographs) when `path` ends in .jpg. Linear axes left with
+    matplotlib's default tick labels (colour bars included) get the pages' numbers first."""
     plt = pyplot()
+    _spanish_linear_axes(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08,
                 metadata={"Software": None}, facecolor="white")
@@ -44,7 +46,7 @@ def save_figure(fig, path: str | Path, dpi: int = 100, quality: int = 88) -> Non
 
 
 def es_number(x: float, digits: int = 2) -> str:
-    """A number for a plot label, the way the pages print it (decimal comma, 1,2 × 10⁹)."""
+    """A number for a plot label, the way the pages print it (decimal point, 1.2 × 10⁹)."""
     from ..common.spanish_numbers import format_es
 
     return format_es(x, f".{digits}g", "text")
@@ -79,11 +81,24 @@ def loss_plot(curves: dict, path: str | Path, xlabel: str, ylabel: str, title: s
     save_figure(fig, path)
 
 
-def decimal_comma(axis) -> None:
-    """Tick labels of a linear axis with a decimal comma (`ax.yaxis`, `ax.xaxis`)."""
+def spanish_ticks(axis) -> None:
+    """Tick labels of a linear axis the pages' way (`ax.yaxis`, `ax.xaxis`): format_es's ",g"
+    (0.5, 2500, 400 000, 1 × 10⁶, −3)."""
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",").replace("-", "−")))
+    from ..common.spanish_numbers import format_es
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: format_es(float(v) + 0.0, ",g", "text")))
+
+
+def _spanish_linear_axes(fig) -> None:
+    """spanish_ticks on every linear axis of `fig` that still has matplotlib's ScalarFormatter."""
+    from matplotlib.ticker import ScalarFormatter
+
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "linear" and isinstance(axis.get_major_formatter(), ScalarFormatter):
+                spanish_ticks(axis)
 
 
 def image_row(images: list, titles: list[str], path: str | Path, cell: float = 2.6,

@@ -140,7 +140,7 @@ def _plot_heatmaps(grams: dict, channels: dict, path) -> None:
 
 
 def _plot_shuffle(img, shuffled, change: dict, path) -> None:
-    from .plotting import decimal_comma, pyplot, save_figure
+    from .plotting import pyplot, save_figure, spanish_ticks
 
     plt = pyplot()
     fig = plt.figure(figsize=(12, 3.6))
@@ -157,7 +157,7 @@ def _plot_shuffle(img, shuffled, change: dict, path) -> None:
     ax.bar(x + 0.2, [change[n]["gram"] for n in names], 0.4, label="matriz de Gram $G^l$", color="#ffb300")
     ax.set_xticks(x, names, rotation=30)
     ax.set_ylabel("cambio relativo")
-    decimal_comma(ax.yaxis)
+    spanish_ticks(ax.yaxis)
     ax.set_title("Cambio al barajar las teselas")
     ax.set_ylim(0, max(max(c["response"], c["gram"]) for c in change.values()) * 1.3)
     ax.legend(frameon=False, loc="upper center", ncols=2, fontsize=9)

@@ -3,6 +3,7 @@ with its style-loss curve. The target Gram matrices come from the painting at fu
 (the engine's style_side, at least 512 px), as in the gallery; the canvas is the size shown."""
 from __future__ import annotations
 
+from ..common.spanish_numbers import format_es
 from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
@@ -36,7 +37,7 @@ def scale_marks(settings) -> dict:
     from ..engine.transfer import stage_steps
 
     steps, scales = stage_steps(settings.steps, len(settings.scales), settings.final_share), settings.scales
-    return {sum(steps[:i]) + 0.5: f"resolución ×{scales[i] / scales[i - 1]:g}".replace(".", ",")
+    return {sum(steps[:i]) + 0.5: f"resolución ×{format_es(scales[i] / scales[i - 1], 'g', 'text')}"
             for i in range(1, len(steps))}
 
 

@@ -2,6 +2,9 @@
 // runs in worker.js. Nothing is sent anywhere: the only requests are the site's own files.
 import {ImageError, decode, fitLongSide, pixels, preview} from "./images.js";
 import {drawPlot} from "./plot.js";
+import "../numbers.js";   // a classic script: defines globalThis.SiteNumbers, the site's formatter
+
+const {formatEs, power} = globalThis.SiteNumbers;
 
 const $ = id => document.getElementById(id);
 const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512];
@@ -32,9 +35,7 @@ window.liveRun = page;   // for curious readers and the tests: history, objectiv
 
 const PLAIN = new Intl.NumberFormat("en-US", {useGrouping: false, maximumSignificantDigits: 17});
 const plain = v => PLAIN.format(v);
-const spanish = (v, digits = 1) => v.toFixed(digits).replace(".", ",");
-const SUP = {"-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹", ".": "·", ",": "·"};
-const power = e => `10${String(e).replace(".", ",").split("").map(c => SUP[c] || c).join("")}`;
+const fixed = (v, digits = 1) => formatEs(v, `.${digits}f`, "text");
 
 function setState(values) {
   for (const [k, v] of Object.entries(values)) ui.state.dataset[k] = v;
@@ -133,10 +134,11 @@ function setRatioRange(exponent) {
   setRatio(exponent);
 }
 
+// 10^exponent as "10⁻⁷" when the exponent is whole, else "2.0 × 10⁻⁷" (the formatter carries a
+// mantissa that rounds up to 10 into the exponent).
 function scientific(exponent) {
-  const whole = Math.floor(exponent + 1e-9);
-  const mantissa = 10 ** (exponent - whole);
-  return Math.abs(mantissa - 1) < 1e-6 ? power(whole) : `${spanish(mantissa, 1)} × ${power(whole)}`;
+  const whole = Math.round(exponent);
+  return Math.abs(exponent - whole) < 1e-9 ? power(whole) : formatEs(10 ** exponent, ".1e", "text");
 }
 
 function showRatio() {
@@ -249,15 +251,15 @@ function onProgress(m) {
   const rate = m.evaluation / m.seconds;
   setState({evaluations: m.evaluation, contentLoss: plain(m.content), styleLoss: plain(m.style),
     totalLoss: plain(m.total), evaluationsPerSecond: plain(rate)});
-  status(`Evaluación ${m.evaluation} de ${page.plannedEvaluations} · ${spanish(rate, 2)} evaluaciones por segundo`
-    + ` · pérdida total ${m.total.toExponential(3).replace(".", ",")}`);
+  status(`Evaluación ${m.evaluation} de ${page.plannedEvaluations} · ${fixed(rate, 2)} evaluaciones por segundo`
+    + ` · pérdida total ${formatEs(m.total, ".3e", "text")}`);
   showBackend(rate);
 }
 
 function showBackend(rate = null) {
   const skipped = page.skipped && page.skipped.length ? `; no hay uno más rápido (${page.skipped.join("; ")})` : "";
   const threads = page.backend === "wasm" ? `, ${page.threads} hilo${page.threads === 1 ? "" : "s"}` : "";
-  const speed = rate ? ` · ${spanish(rate, 2)} evaluaciones por segundo` : "";
+  const speed = rate ? ` · ${fixed(rate, 2)} evaluaciones por segundo` : "";
   ui.backend.textContent = `Motor de cálculo: ${BACKEND_NAMES[page.backend] || page.backend}${threads}${skipped}${speed}.`;
 }
 
@@ -266,7 +268,7 @@ function finished(m, kind) {
   setState({status: kind === "error" ? "error" : "done", tensors: m.memory ? m.memory.numTensors : "",
     bytes: m.memory ? m.memory.numBytes : ""});
   if (kind === "done") {
-    status(`Listo: ${m.evaluations} evaluaciones en ${spanish(m.seconds)} s (${spanish(m.evaluations / m.seconds, 2)} por segundo).`);
+    status(`Listo: ${m.evaluations} evaluaciones en ${fixed(m.seconds)} s (${fixed(m.evaluations / m.seconds, 2)} por segundo).`);
   } else if (kind === "stopped") {
     status(`Detenido tras ${m.evaluations} evaluaciones; puedes continuar o descargar la imagen.`);
   }
@@ -317,7 +319,7 @@ function applyQuery(params, errors) {
     const e = Math.log10(Number(ab));
     if (Number.isFinite(e) && e >= Number(ui.ratio.min) && e <= Number(ui.ratio.max)) {
       setRatio(e);
-    } else errors.push(`α/β = «${ab}» no vale: debe ir de ${power(ui.ratio.min)} a ${power(ui.ratio.max)}.`);
+    } else errors.push(`α/β = «${ab}» no vale: debe ir de ${power(Number(ui.ratio.min))} a ${power(Number(ui.ratio.max))}.`);
   }
   const capas = params.get("capas");
   if (capas !== null) {
@@ -355,7 +357,7 @@ function startWorker() {
   page.calibrating = !page.sizeChosen;
   page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: page.calibrating});
   const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
-  status(`Cargando TensorFlow.js y la red VGG19 (${spanish(megabytes)} MB)…`);
+  status(`Cargando TensorFlow.js y la red VGG19 (${fixed(megabytes)} MB)…`);
 }
 
 // --- start-up ------------------------------------------------------------------------------
@@ -380,7 +382,7 @@ function onWorkerMessage({data: m}) {
     const side = chooseDefaultSize(m.perEvaluation);
     if (!page.sizeChosen) ui.size.value = String(side);
     setState({defaultSize: side, secondsPerEvaluation64: plain(m.perEvaluation), tensors: m.memory.numTensors, ready: "1"});
-    status(`Listo: ${spanish(1 / m.perEvaluation, 1)} evaluaciones por segundo a 64 px en este dispositivo; `
+    status(`Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a 64 px en este dispositivo; `
       + `tamaño sugerido ${side} px (una pintura de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
     maybeAuto();
   } else if (m.type === "started") {
@@ -422,7 +424,7 @@ async function init() {
     if (!objResponse.ok) throw new Error(`HTTP ${objResponse.status}`);
     page.objective = await objResponse.json();
   } catch (err) {
-    say(`Esta construcción del sitio no trae la red para el navegador (${err.message}): reconstruye con make site.`);
+    say(`Esta versión del sitio no incluye la red para el navegador (${err.message}), así que la página en vivo no puede funcionar aquí.`);
     setState({status: "error"});
     return;
   }

@@ -1,5 +1,8 @@
 // The loss plot: the weighted content term, the weighted style term and their total per
 // evaluation, on a logarithmic axis, redrawn as they fall. Plain SVG, no library.
+import "../numbers.js";   // a classic script: defines globalThis.SiteNumbers, the site's formatter
+
+const {formatEs, power} = globalThis.SiteNumbers;
 const NS = "http://www.w3.org/2000/svg";
 const SERIES = [   // total last and dashed: it is on top of whichever term dominates
   {key: "content", label: "α · contenido", colour: "#ef8f00"},
@@ -15,10 +18,6 @@ function el(name, attrs = {}, text = null) {
   return node;
 }
 
-function superscript(n) {
-  const digits = {"-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹"};
-  return String(n).split("").map(c => digits[c]).join("");
-}
 
 export function drawPlot(svg, history) {
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
@@ -37,10 +36,10 @@ export function drawPlot(svg, history) {
   const step = Math.max(1, Math.ceil((hi - lo) / 6));
   for (let e = lo; e <= hi; e += step) {
     svg.append(el("line", {x1: LEFT, x2: W - RIGHT, y1: y(10 ** e), y2: y(10 ** e), class: "st-live__grid"}));
-    svg.append(el("text", {x: LEFT - 6, y: y(10 ** e) + 4, "text-anchor": "end", class: "st-live__tick"}, `10${superscript(e)}`));
+    svg.append(el("text", {x: LEFT - 6, y: y(10 ** e) + 4, "text-anchor": "end", class: "st-live__tick"}, power(e)));
   }
   svg.append(el("text", {x: (LEFT + W) / 2, y: H - 6, "text-anchor": "middle", class: "st-live__tick"},
-    `evaluación (1–${history.length})`));
+    `evaluación (1–${formatEs(history.length, ",d", "text")})`));
   SERIES.forEach((s, k) => {
     const pts = history.map((h, i) => (h[s.key] > 0 ? `${x(i).toFixed(1)},${y(h[s.key]).toFixed(1)}` : null)).filter(Boolean);
     const line = {points: pts.join(" "), fill: "none", stroke: s.colour, "stroke-width": 2};

@@ -3,6 +3,9 @@
 // ready, progress, done, stopped, error (Spanish text for the reader), calibrated.
 import {Network, Problem, dequantise, paintingGrams, toInput, toRGBA} from "./objective.js";
 import {makeOptimizer} from "./optim.js";
+import "../numbers.js";   // a classic script: defines self.SiteNumbers, the site's formatter
+
+const {formatEs} = globalThis.SiteNumbers;
 
 const VENDOR = new URL("../../vendor/tfjs/", import.meta.url);
 const MANIFEST = new URL("../../generated/manifest.json", import.meta.url);
@@ -25,7 +28,7 @@ async function loadTf() {
     await import(new URL("tf-backend-wasm.min.js", VENDOR).href);
     await import(new URL("tf-backend-webgpu.min.js", VENDOR).href);
   } catch (err) {
-    throw new ReaderError("No se pudo cargar TensorFlow.js (vendor/tfjs/): reconstruye el sitio con make site.");
+    throw new ReaderError("No se pudo cargar TensorFlow.js (vendor/tfjs/), que esta página necesita: falta en esta versión del sitio.");
   }
   tf = self.tf;
   tf.wasm.setWasmPaths(VENDOR.href);
@@ -90,7 +93,7 @@ async function fetchOk(url, what) {
     throw new ReaderError(`No se pudo leer ${what} (${url.pathname}): ${err.message}.`);
   }
   if (!response.ok) {
-    throw new ReaderError(`Falta ${what} en el sitio (${url.pathname}, HTTP ${response.status}): reconstruye el sitio con make site.`);
+    throw new ReaderError(`Falta ${what} en el sitio (${url.pathname}, HTTP ${response.status}). Vuelve a cargar la página; si sigue igual, esta versión del sitio no trae lo que la página en vivo necesita.`);
   }
   return response;
 }
@@ -107,14 +110,14 @@ async function sha256(buffer) {
 async function loadNetwork() {
   const manifest = await (await fetchOk(MANIFEST, "el manifiesto de la construcción")).json();
   const figure = manifest.figures && manifest.figures[FIGURE];
-  if (!figure) throw new ReaderError("Esta construcción del sitio no incluye la red para el navegador (live/network): reconstruye con make site.");
+  if (!figure) throw new ReaderError("Esta versión del sitio no incluye la red para el navegador (live/network), así que la página en vivo no puede funcionar aquí.");
   const base = new URL("../../", import.meta.url);
   objective = await (await fetchOk(new URL(figure.files.objective, base), "la definición del objetivo")).json();
   const buffer = await (await fetchOk(new URL(figure.files.weights, base), "el archivo de pesos de la red")).arrayBuffer();
   const expected = figure.numbers.sha256;
   const got = await sha256(buffer);
   if (got !== expected || got !== objective.network.sha256) {
-    throw new ReaderError(`El archivo de pesos de la red está dañado o incompleto (${buffer.byteLength} bytes; su SHA-256 no coincide con el de la construcción). Vuelve a cargar la página; si sigue igual, reconstruye el sitio.`);
+    throw new ReaderError(`El archivo de pesos de la red está dañado o incompleto (${formatEs(buffer.byteLength, ",d", "text")} bytes; su SHA-256 no coincide con el de la construcción). Vuelve a cargar la página.`);
   }
   net = new Network(tf, objective, dequantise(buffer, objective.network));
   return {bytes: buffer.byteLength};
