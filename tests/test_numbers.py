@@ -14,7 +14,7 @@ import pytest
 
 from generator.common.spanish_numbers import format_es
 
-from conftest import ROOT, skip_unless_ci
+from helpers import ROOT, skip_unless_ci
 
 CASES = json.loads((ROOT / "tests" / "number_cases.json").read_text(encoding="utf-8"))
 COMMA_DECIMAL = re.compile(r"\d,\d")

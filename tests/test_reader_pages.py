@@ -11,7 +11,7 @@ import pytest
 from generator.build.catalog import load_catalog
 from macros.pages import Pages, schedule
 
-from conftest import ROOT
+from helpers import ROOT
 from pagesenv import entry, manifest, page_env
 
 NNBSP = "\u202f"
