@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 CONTENT_LAYERS = ("conv4_2",)
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+FINAL_SHARE = 0.8  # coarse-to-fine: the final stage's share of the evaluations
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class TransferSettings:
     seed: int = 0
     snapshot_every: int = 0          # 0: no snapshots
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
-    final_share: float = 0.8         # coarse-to-fine: the final stage's share of the evaluations
+    final_share: float = FINAL_SHARE
     style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
     style_scale: float = 1.0         # the painting's size relative to that default (stylize --style-scale)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
@@ -65,8 +66,8 @@ class TransferSettings:
 
 
 # stylize's default on a CPU above 256 px, and the preview gallery's: 120 evaluations, a quarter of
-# them at full size (90 at half size + 30 at 512 px). They cost about as much as the former 12 + 48,
-# and the coarse stage is where the balanced objective moves the painting's large shapes in cheaply
+# them at full size (90 at half size + 30 at 512 px): the coarse stage is where the balanced
+# objective moves the painting's large shapes in cheaply
 # (README, quality: wins all three neural-style pairs within the 60 s budget on 2 cores).
 CPU_STEPS = 120
 CPU_FINAL_SHARE = 0.25
@@ -80,7 +81,7 @@ def default_schedule(size: int, device: str) -> dict:
     if size <= 256:
         return {"steps": 200, "scales": (1.0,), "precision": "bfloat16"}
     steps = CPU_STEPS if cpu else 300
-    share = CPU_FINAL_SHARE if cpu else 0.8
+    share = CPU_FINAL_SHARE if cpu else FINAL_SHARE
     if size <= 768:
         scales = (0.5, 1.0)
     elif size <= 1536:
