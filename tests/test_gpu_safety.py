@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from generator.build.catalog import load_catalog
-from generator.engine import models, transfer
+from generator.engine import models, runtime, transfer
 from generator.figures.context import RenderContext
 from generator.figures.registry import registry
 
@@ -48,7 +48,7 @@ def float64_network(monkeypatch):
         return result
 
     monkeypatch.setattr(models, "get_model", float64_model)
-    monkeypatch.setattr(transfer, "get_model", real_get_model, raising=False)
+    monkeypatch.setattr(runtime, "get_model", real_get_model)
     monkeypatch.setattr(transfer, "run_transfer", short_run)
     return copies
 
