@@ -176,6 +176,15 @@ def test_run_transfer_refuses_before_any_work(pair, monkeypatch):
     assert calls == []
 
 
+@pytest.mark.parametrize("name, value", [("precision", "float16"), ("optimizer", "sgd")])
+def test_an_unknown_precision_or_optimizer_is_refused_before_any_work(pair, name, value):
+    content, style = pair
+    calls = []
+    with pytest.raises(ValueError, match=f"unknown {name} '{value}'"):
+        run_transfer(content, [style], TransferSettings(steps=3, **{name: value}), content.size, progress=calls.append)
+    assert calls == []
+
+
 def test_stylize_refuses_a_size_that_would_not_fit(tmp_path, monkeypatch):
     from generator.cli.stylize import stylize
 

@@ -33,10 +33,13 @@ STOP_CHECK_CUDA = 10
 
 def check_schedule(precision: str, optimizer: str) -> None:
     """Refuse an unknown precision or optimiser before any work."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r} ({' or '.join(PRECISIONS)})")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r} ({' or '.join(OPTIMIZERS)})")
+    _check_choice("precision", precision, PRECISIONS)
+    _check_choice("optimizer", optimizer, OPTIMIZERS)
+
+
+def _check_choice(what: str, value: str, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r} ({' or '.join(allowed)})")
 
 
 _FAST_MODELS: dict = {}
@@ -128,6 +131,7 @@ def optimise(canvas: torch.Tensor, evaluate, steps: int, optimizer: str = "lbfgs
     if `reached(i, total)` says so. `evaluate(i)` returns the loss of each canvas ((K,), or a
     scalar for one); their sum's gradient with respect to canvas k is canvas k's own, as no loss
     reads two canvases."""
+    _check_choice("optimizer", optimizer, OPTIMIZERS)
     if optimizer == "lbfgs":
         opt = LBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
         for i in range(steps):
@@ -137,7 +141,7 @@ def optimise(canvas: torch.Tensor, evaluate, steps: int, optimizer: str = "lbfgs
             if i < steps - 1:  # like torch.optim.LBFGS, end on an evaluation of the final canvas
                 grad, = torch.autograd.grad(total.sum(), canvas)
                 opt.step(grad)
-    elif optimizer == "adam":
+    else:
         opt = torch.optim.Adam([canvas], lr=learning_rate)
         for i in range(steps):
             opt.zero_grad(set_to_none=True)
@@ -146,5 +150,3 @@ def optimise(canvas: torch.Tensor, evaluate, steps: int, optimizer: str = "lbfgs
                 return
             total.sum().backward()
             opt.step()
-    else:
-        raise ValueError(f"unknown optimizer {optimizer!r} ({' or '.join(OPTIMIZERS)})")
