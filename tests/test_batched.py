@@ -23,8 +23,8 @@ import pytest
 import torch
 
 from generator.engine import batched, images
-from generator.engine.batched import BatchedLBFGS, Problem, run_batch
-from generator.engine.lbfgs import SyncFreeLBFGS
+from generator.engine.batched import Problem, run_batch
+from generator.engine.lbfgs import LBFGS
 from generator.engine.settings import TransferSettings
 from generator.engine.transfer import run_transfer
 
@@ -87,29 +87,48 @@ def _bowl(x, scales=SCALES):  # one smooth, non-quadratic value per row of x; mi
     return (scales * ((x - 1) ** 2 + 0.1 * (x - 1) ** 4 * torch.arange(1, x.shape[1] + 1))).sum(1)
 
 
-def test_batched_lbfgs_is_one_lbfgs_per_row():
-    """Rows whose gradients differ by 1e4 (the first step's rule and h_diag per row) follow their
-    own SyncFreeLBFGS to float64 rounding."""
-    start = torch.tensor([[-1.2, 1.0, 0.5, -0.3], [2.0, 1.5, -0.7, 0.2], [3.0, -2.0, 1.0, 5.0]],
-                         dtype=torch.float64)
-    evaluations = 15
-    alone = []
-    for k, row in enumerate(start):
-        x = row.clone().requires_grad_(True)
-        opt = SyncFreeLBFGS(x, history=5, min_first_move=0.1)
-        for i in range(evaluations):
-            g, = torch.autograd.grad(_bowl(x[None], SCALES[k:k + 1]).sum(), x)
-            if i < evaluations - 1:
-                opt.step(g)
-        alone.append(x.detach())
+def _lbfgs_run(start, loss, evaluations=15):
+    """LBFGS (history 5, first move 0.1) on the rows of `start` for `evaluations` evaluations of
+    `loss(x) -> (K,)`; returns the final rows and the optimiser."""
     x = start.clone().requires_grad_(True)
-    opt = BatchedLBFGS(x, history=5, min_first_move=0.1)
+    opt = LBFGS(x, history=5, min_first_move=0.1)
     for i in range(evaluations):
-        g, = torch.autograd.grad(_bowl(x).sum(), x)
+        g, = torch.autograd.grad(loss(x).sum(), x)
         if i < evaluations - 1:
             opt.step(g)
-    assert torch.allclose(x.detach(), torch.stack(alone), rtol=1e-12, atol=1e-12)
-    assert (_bowl(x.detach()) < _bowl(start) / 100).all()  # and each row did optimise
+    return x.detach(), opt
+
+
+START = torch.tensor([[-1.2, 1.0, 0.5, -0.3], [2.0, 1.5, -0.7, 0.2], [3.0, -2.0, 1.0, 5.0]], dtype=torch.float64)
+
+
+def test_batched_lbfgs_is_one_lbfgs_per_row():
+    """K rows whose gradients differ by 1e4 (the first step's rule and h_diag per row) end where
+    K runs of one row each (K = 1) end, to float64 rounding."""
+    together, _ = _lbfgs_run(START, _bowl)
+    alone = [_lbfgs_run(START[k:k + 1], lambda x, k=k: _bowl(x, SCALES[k:k + 1]))[0][0] for k in range(len(START))]
+    assert torch.allclose(together, torch.stack(alone), rtol=1e-12, atol=1e-12)
+    assert (_bowl(together) < _bowl(START) / 100).all()  # and each row did optimise
+
+
+def test_a_rejected_curvature_pair_stays_in_its_row():
+    """A row whose loss is linear (y = 0: every curvature pair rejected, rho = 0) keeps its first
+    step's scale as h_diag and walks down its constant gradient, while the other rows' pairs are
+    accepted and they end exactly where they end without it."""
+    slope = torch.tensor([0.5, -1.0, 2.0, 0.25], dtype=torch.float64)
+
+    def mixed(x):  # rows 0 and 2: the bowl; row 1: a plane
+        bowl = _bowl(x, SCALES)
+        return torch.stack([bowl[0], (x[1] * slope).sum(), bowl[2]])
+
+    together, opt = _lbfgs_run(START, mixed)
+    without, _ = _lbfgs_run(START[[0, 2]], lambda x: _bowl(x, SCALES[[0, 2]]))
+    assert torch.allclose(together[[0, 2]], without, rtol=1e-12, atol=1e-12)
+    assert (opt.rho[:, 1] == 0).all() and (opt.rho[:, 2] > 0).any()  # rejected in its row only
+    first = max(min(1.0, 1 / slope.abs().sum()), 0.1 / slope.abs().max())   # the first step's rule
+    assert opt.h_diag[1] == first
+    steps = 14   # every step of the plane's row is -h_diag * slope
+    assert torch.allclose(together[1], START[1] - steps * first * slope, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("objective", list(OBJECTIVES))
@@ -137,7 +156,7 @@ def test_coupled_canvases_would_fail_the_tolerance(pictures, monkeypatch):
     canvases far beyond RTOL from their own runs, so the equality above does detect coupling."""
     problems = _problems(pictures, steps=4)[1:3]
     size = pictures[0].size
-    step = BatchedLBFGS.step
+    step = LBFGS.step
 
     def coupled(self, g):
         step(self, g)
@@ -146,7 +165,7 @@ def test_coupled_canvases_would_fail_the_tolerance(pictures, monkeypatch):
             self.t = self.t.min().expand_as(self.t).clone()                   # take a shared one
             self.h_diag = self.t.clone()
             self.x.data.view(len(self.t), -1).add_(self.t[:, None] * self.d)
-    monkeypatch.setattr(BatchedLBFGS, "step", coupled)
+    monkeypatch.setattr(LBFGS, "step", coupled)
     results = run_batch(problems, size)
     worst = max(np.abs(_totals(r) / _totals(run_transfer(p.content, list(p.styles), p.settings, size)) - 1).max()
                 for p, r in zip(problems, results))
@@ -188,3 +207,21 @@ def test_batch_must_share_the_schedule(pictures):
         run_batch([problems[0], other], pictures[0].size)
     assert run_batch([], pictures[0].size) == []
     assert batched._depth(problems[0].settings) < batched._depth(problems[1].settings)
+
+
+def test_a_batch_is_refused_before_any_work_when_its_canvases_would_not_fit(pictures, monkeypatch):
+    """The memory check counts each canvas's activations and the network's weights once: room for
+    two canvases refuses four, naming them, before any evaluation."""
+    from generator.common.errors import InputError
+    from generator.engine import memory, transfer
+
+    problems = _problems(pictures)[1:2] * 4
+    size = pictures[0].size
+    one = transfer.check_fits(problems[:1], size, "cpu")
+    room = (2 * one - memory.WEIGHTS_BYTES) / memory.SAFETY + 1
+    monkeypatch.setattr(memory, "available_bytes", lambda device: room)
+    assert transfer.check_fits(problems[:2], size, "cpu") == 2 * one - memory.WEIGHTS_BYTES
+    calls = []
+    with pytest.raises(InputError, match=r"--size: 4 canvases of \d+x\d+ px need ~.*\(use fewer or smaller canvases\)"):
+        run_batch(problems, size, progress=calls.append)
+    assert calls == []

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from generator.build.catalog import load_catalog
-from generator.engine import batched, models, transfer
+from generator.engine import batched, models, runtime, transfer
 from generator.figures.context import RenderContext
 from generator.figures.registry import registry
 
@@ -58,7 +58,7 @@ def float64_network(monkeypatch):
 
     monkeypatch.setattr(models, "get_model", float64_model)
     monkeypatch.setattr(batched, "run_batch", short_batch)
-    monkeypatch.setattr(transfer, "get_model", real_get_model, raising=False)
+    monkeypatch.setattr(runtime, "get_model", real_get_model)
     monkeypatch.setattr(transfer, "run_transfer", short_run)
     return copies
 

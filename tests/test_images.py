@@ -10,7 +10,7 @@ from PIL import Image, features
 
 from generator.common.errors import InputError
 from generator.common.files import atomic_write_bytes
-from generator.engine.images import encode_image, fit_long_side, read_image, to_image, to_tensor
+from generator.engine.images import encode_image, fit_long_side, fit_size, read_image, to_image, to_tensor
 
 
 def halves(w=40, h=20, left=(255, 0, 0), right=(0, 0, 255)) -> Image.Image:
@@ -201,6 +201,15 @@ def test_fit_long_side():
     assert fit_long_side(img, 100).size == (100, 25)
     assert fit_long_side(img, 800).size == (400, 100)
     assert fit_long_side(img, 800, allow_upscale=True).size == (800, 200)
+
+
+@pytest.mark.parametrize("size, side", [((401, 99), 100), ((97, 333), 512), ((3, 1000), 64), ((512, 340), 256)])
+def test_fit_size_is_the_size_fit_long_side_gives(size, side):
+    """One formula for the engine's resizing and for stylize's report of the painting's sizes."""
+    from generator.cli.stylize import fit_long_side_size
+
+    expected = fit_long_side(Image.new("RGB", size), side, allow_upscale=True).size
+    assert fit_size(size, side) == expected == fit_long_side_size(size, side)
 
 
 @pytest.mark.parametrize("fmt", ["jpg", "png", "webp"])

@@ -114,8 +114,9 @@ def painting_sizes(size: tuple[int, int], painting_size: tuple[int, int], settin
 
 def fit_long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     """The size `images.fit_long_side(..., allow_upscale=True)` gives an image of `size`."""
-    scale = long_side / max(size)
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+    from ..engine.images import fit_size
+
+    return fit_size(size, long_side)
 
 
 def check_painting_scale(paintings, size: tuple[int, int], settings) -> None:

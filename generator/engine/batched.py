@@ -11,61 +11,30 @@ canvas's last layer (a slice of the batch, no copy), so a conv1_2 reconstruction
 conv5_2; a term with weight zero is not computed for that canvas. The losses are the project's
 own (`losses.*`) mapped over the batch with `torch.func.vmap` (Gram matrices as one batched
 matmul per layer); each canvas's L-BFGS has its own step sizes, dot products, curvature pairs and
-first-step rule (BatchedLBFGS, the per-canvas form of lbfgs.SyncFreeLBFGS); Adam is elementwise,
-so one Adam over the batch is K independent ones. What the batch must share: the settings in
-SHARED (one schedule of stages, evaluations and precisions for all).
+first-step rule (lbfgs.LBFGS); Adam is elementwise, so one Adam over the batch is K independent
+ones. What the batch must share: the settings in transfer.SHARED (one schedule of stages,
+evaluations and precisions for all). The loop itself is transfer.run_canvases, run_transfer's.
 
-When it pays (python -m generator.bench.batched; 2 shared, loaded cores, 1 thread): on a CPU the
-convolutions cost the same per pixel at any batch size, so float32 batches gain ~0-15 % per
-evaluation (20 grid cells, 3 init runs), plus the targets computed once per shared image (3 init
-runs, 6 evaluations: 22 s against 35 s); bfloat16 batches of same-depth canvases gain 1.4-2x
-(the grid's 20 cells at 128 and 192 px). Canvases of all different depths (the reconstructions)
-share little and lose ~20 % to the narrowing's copies: run those one by one on a CPU.
+A batch pays when its canvases share work (one depth, bfloat16, a photo or painting): otherwise run them one by one.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from PIL import Image
 
-from ..common.errors import InputError
-from . import images, losses
-from .lbfgs import CURVATURE_EPS
-from .memory import GIB, SAFETY, WEIGHTS_BYTES, available_bytes, estimate_bytes
+from . import losses
+from .runtime import features
 from .settings import TransferSettings
-from .transfer import (
-    FIRST_MOVE,
-    LBFGS_HISTORY,
-    PRECISIONS,
+from .transfer import (  # noqa: F401  (Problem, SHARED: a batch's problem and what it shares)
+    SHARED,
+    Problem,
     TransferResult,
-    _Clock,
-    _fast_math,
-    _features,
-    _network,
     active_terms,
     content_term,
-    initial_canvas,
-    plan_stages,
-    stage_precision,
-    stage_targets,
+    run_canvases,
 )
 from .vgg import LAYERS
-
-# Settings every canvas of a batch must share: they fix the schedule (stages, evaluations per
-# stage, precision per evaluation), the network and the optimiser's update.
-SHARED = ("steps", "scales", "final_share", "precision", "optimizer", "learning_rate", "pooling",
-          "rescale_weights")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One canvas's transfer: the photo, the painting(s) and its settings (as for run_transfer)."""
-    content: Image.Image
-    styles: tuple
-    settings: TransferSettings
 
 
 def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=None,
@@ -77,92 +46,35 @@ def run_batch(problems, size: tuple[int, int], device: str = "cpu", progress=Non
     problems = list(problems)
     if not problems:
         return []
-    shared = _shared_settings(problems)
     depths = [_depth(p.settings) for p in problems]
     order = sorted(range(len(problems)), key=lambda k: -depths[k])  # deepest first: the batch narrows
-    batch = [problems[k] for k in order]
-    _check_fits(batch, size, device, shared)
-    torch.manual_seed(batch[0].settings.seed)
-    model = _network(shared.pooling, device, shared.precision, shared.rescale_weights)
-    network = _Narrowing(model, [depths[k] for k in order])
-    targets_model = _Memo(model)
-    results = [TransferResult(image=p.content) for p in batch]
-    clock = _Clock(device)
-    records: list[torch.Tensor] = []   # (K, 4) per evaluation: total, content, style, tv
-    stages: list[tuple] = []
-    canvas = None
-    with _fast_math(device, shared.precision):
-        for stage in plan_stages(size, shared.scales, shared.steps, shared.final_share):
-            per_canvas = [stage_targets(targets_model, p.content, list(p.styles), p.settings, stage.size, size, device)
-                          for p in batch]
-            if canvas is None:
-                canvas = torch.cat([initial_canvas(p.settings.init, t[0], t[1][0], p.settings.seed)
-                                    for p, t in zip(batch, per_canvas)])
-            else:
-                canvas = F.interpolate(canvas, size=per_canvas[0][0].shape[-2:], mode="bilinear", align_corners=False)
-            canvas = canvas.detach().contiguous().requires_grad_(True)
-            terms = _Terms(batch, per_canvas, device)
-
-            def evaluate(i, canvas=canvas, terms=terms, stage=stage.index):
-                precision = stage_precision(i, shared.precision)
-                feats = _features(network, canvas, terms.layers, precision)
-                parts = terms.losses(feats, canvas)
-                records.append(torch.stack(parts, 1).detach())
-                stages.append((stage, precision))
-                clock.tick()
-                n = len(records)
-                for k, p in enumerate(batch):
-                    if p.settings.snapshot_every and n % p.settings.snapshot_every == 0:
-                        results[k].snapshots.append((n, images.to_image(canvas[k:k + 1])))
-                        if on_snapshot:
-                            on_snapshot(order[k], *results[k].snapshots[-1])
-                if progress:
-                    progress(len(batch))
-                return parts[0]
-
-            _optimise(canvas, evaluate, stage.steps, shared)
-    seconds, times = clock.read()
-    values = torch.stack(records).double().cpu().tolist() if records else []  # [evaluation][canvas][term]
-    for k, result in enumerate(results):
-        result.image = images.to_image(canvas[k:k + 1])
-        result.seconds = seconds
-        result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],
-                           "tv": row[k][3], "seconds": sec, "stage": st, "precision": pr}
-                          for i, (row, sec, (st, pr)) in enumerate(zip(values, times, stages))]
+    snapshot = on_snapshot and (lambda k, n, image: on_snapshot(order[k], n, image))
+    results = run_canvases([problems[k] for k in order], size, device, _Batch, progress, snapshot)
     back = [None] * len(results)
     for k, result in zip(order, results):
         back[k] = result
     return back
 
 
-def _shared_settings(problems) -> TransferSettings:
-    first = problems[0].settings
-    if first.precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {first.precision!r} ({' or '.join(PRECISIONS)})")
-    if first.optimizer not in ("lbfgs", "adam"):
-        raise ValueError(f"unknown optimizer {first.optimizer!r} (lbfgs or adam)")
-    for p in problems[1:]:
-        for name in SHARED:
-            if getattr(p.settings, name) != getattr(first, name):
-                raise ValueError(f"a batch shares {name}: {getattr(first, name)!r} != {getattr(p.settings, name)!r}")
-    return first
+class _Batch:
+    """run_canvases' objective for a batch sorted deepest-first: the network narrows past each
+    canvas's last layer (_Narrowing), the targets of a shared photo or painting are computed once
+    (_Memo), and the losses of each stage are its _Terms."""
+
+    def __init__(self, model, problems, device):
+        self.problems, self.device = problems, device
+        self.network = _Narrowing(model, [_depth(p.settings) for p in problems])
+        self.targets_model = _Memo(model)
+
+    def stage(self, targets):
+        terms = _Terms(self.problems, targets, self.device)
+        return lambda canvas, precision: terms.losses(features(self.network, canvas, terms.layers, precision), canvas)
 
 
 def _depth(settings: TransferSettings) -> int:
     """Index in LAYERS of the deepest layer the canvas's computed terms read (-1: none)."""
     content_layers, style_w = active_terms(settings)
     return max((LAYERS.index(n) for n in (*content_layers, *style_w)), default=-1)
-
-
-def _check_fits(batch, size, device, shared) -> None:
-    """memory.check_fits for the whole batch: each canvas's estimate, the weights counted once."""
-    history = LBFGS_HISTORY if shared.optimizer == "lbfgs" else 0
-    need = sum(estimate_bytes(size, LAYERS[max(_depth(p.settings), 0)], shared.precision, history) - WEIGHTS_BYTES
-               for p in batch) + WEIGHTS_BYTES
-    have = available_bytes(device)
-    if have is not None and need > have * SAFETY:
-        raise InputError("--size", f"{len(batch)} canvases of {size[0]}x{size[1]} px need ~{need / GIB:.1f} GiB on "
-                                   f"{device}, only {have / GIB:.1f} GiB available (use fewer or smaller canvases)")
 
 
 class _Narrowing:
@@ -235,18 +147,18 @@ class _Terms:
     def __init__(self, batch, per_canvas, device):
         k = len(batch)
         self.content, self.style = {}, {}   # (layer, normalise) or layer -> (index, span, targets, weights)
-        for pos, (p, (_, _, content_targets, grams, stage_w, _)) in enumerate(zip(batch, per_canvas)):
+        for pos, (p, t) in enumerate(zip(batch, per_canvas)):
             content_layers, _ = active_terms(p.settings)
             for name in content_layers:
                 key = (name, p.settings.content_normalise)
-                self.content.setdefault(key, []).append((pos, content_targets[name][0], 1.0))
-            for name, w in stage_w.items():
-                self.style.setdefault(name, []).append((pos, grams[name][0], w))
+                self.content.setdefault(key, []).append((pos, t.content_targets[name][0], 1.0))
+            for name, w in t.style_weights.items():
+                self.style.setdefault(name, []).append((pos, t.grams[name][0], w))
         self.content = {key: _stack(rows, device) for key, rows in self.content.items()}
         self.style = {n: _stack(rows, device) for n, rows in self.style.items()}
         self.layers = sorted({n for n, _ in self.content} | self.style.keys(), key=LAYERS.index)
         vector = lambda values: torch.tensor(values, dtype=torch.float32, device=device)  # noqa: E731
-        self.content_weight = vector([t[5] for t in per_canvas])
+        self.content_weight = vector([t.content_weight for t in per_canvas])
         self.style_weight = vector([p.settings.style_weight for p in batch])
         self.tv_weight = vector([p.settings.tv_weight for p in batch])
         self.tv_index = torch.tensor([pos for pos, p in enumerate(batch) if p.settings.tv_weight],
@@ -278,11 +190,11 @@ def _stack(rows, device) -> tuple:
     return index, span, torch.stack([r[1] for r in rows]), weights
 
 
-def _select(features: torch.Tensor, index: torch.Tensor, span) -> torch.Tensor:
+def _select(feats: torch.Tensor, index: torch.Tensor, span) -> torch.Tensor:
     """The rows `index` of a batch of features (a view when they are consecutive)."""
     if span is None:
-        return features.index_select(0, index)
-    return features if span == (0, features.shape[0]) else _Rows.apply(features, *span)
+        return feats.index_select(0, index)
+    return feats if span == (0, feats.shape[0]) else _Rows.apply(feats, *span)
 
 
 # The project's losses, per canvas over a batch (each takes one image as a batch of one).
@@ -293,86 +205,3 @@ def _content(normalise: str):
 
 _STYLE = torch.func.vmap(lambda x, a: losses.style_layer_loss(x[None], a[None]))
 _TV = torch.func.vmap(lambda x: losses.total_variation(x[None]))
-
-
-class BatchedLBFGS:
-    """lbfgs.SyncFreeLBFGS for K canvases at once: x is (K, ...) and every scalar of the single
-    version (step size, dot products, rho, the initial Hessian scale, the acceptance of a pair)
-    is a (K,) vector, so each canvas follows its own L-BFGS. Slot order is shared: every canvas
-    takes a step at every iteration."""
-
-    def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 50, min_first_move: float = 0.0):
-        self.x, self.lr, self.m, self.min_first_move = x, lr, history, min_first_move
-        k, n = x.shape[0], x[0].numel()
-        self.dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-        self.S = x.new_zeros((history, k, n), dtype=self.dtype)
-        self.Y = x.new_zeros((history, k, n), dtype=self.dtype)
-        self.rho = x.new_zeros((history, k), dtype=self.dtype)
-        self.h_diag = x.new_ones(k, dtype=self.dtype)
-        self.iteration = 0
-        self.prev_g = self.d = self.t = None
-
-    def _direction(self, g: torch.Tensor) -> torch.Tensor:
-        """-H_k g_k for every canvas, by the two-loop recursion over the filled slots, newest first."""
-        filled = min(self.iteration - 1, self.m)
-        order = [(self.iteration - 2 - i) % self.m for i in range(filled)]
-        q = -g
-        alphas = []
-        for j in order:
-            a = self.rho[j] * _rowdot(self.S[j], q)
-            q = q - a[:, None] * self.Y[j]
-            alphas.append(a)
-        r = q * self.h_diag[:, None]
-        for j, a in zip(reversed(order), reversed(alphas)):
-            b = self.rho[j] * _rowdot(self.Y[j], r)
-            r = r + (a - b)[:, None] * self.S[j]
-        return r
-
-    def step(self, g: torch.Tensor) -> None:
-        """One iteration given the gradients at the current x, (K, n)."""
-        g = g.reshape(self.x.shape[0], -1).to(self.dtype)
-        self.iteration += 1
-        if self.iteration == 1:
-            d = -g
-            t = torch.clamp(1.0 / g.abs().sum(1), max=1.0) * self.lr
-            if self.min_first_move:
-                t = torch.maximum(t, self.min_first_move / g.abs().amax(1).clamp_min(1e-30))
-            self.h_diag = t.detach().clone()
-        else:
-            y = g - self.prev_g
-            s = self.d * self.t[:, None]
-            ys = _rowdot(y, s)
-            ok = ys > CURVATURE_EPS
-            slot = (self.iteration - 2) % self.m
-            self.Y[slot] = y
-            self.S[slot] = s
-            self.rho[slot] = torch.where(ok, 1.0 / torch.where(ok, ys, 1.0), 0.0)
-            self.h_diag = torch.where(ok, ys / _rowdot(y, y).clamp_min(1e-30), self.h_diag)
-            d = self._direction(g)
-            t = torch.full_like(ys, self.lr)
-        self.prev_g, self.d, self.t = g, d, t
-        with torch.no_grad():
-            self.x.view(self.x.shape[0], -1).add_((t[:, None] * d).to(self.x.dtype))
-
-
-def _rowdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Dot product of each row of a with the same row of b: (K, n), (K, n) -> (K,)."""
-    return torch.bmm(a.unsqueeze(1), b.unsqueeze(2)).view(-1)
-
-
-def _optimise(canvas, evaluate, steps: int, shared: TransferSettings) -> None:
-    """transfer._optimise for a batch: the canvases' losses summed, whose gradient with respect to
-    canvas k is canvas k's own (no term reads two canvases)."""
-    if shared.optimizer == "lbfgs":
-        opt = BatchedLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
-        for i in range(steps):
-            total = evaluate(i)
-            if i < steps - 1:  # the last evaluation only reads the final canvas's losses
-                grad, = torch.autograd.grad(total.sum(), canvas)
-                opt.step(grad)
-    else:
-        opt = torch.optim.Adam([canvas], lr=shared.learning_rate)
-        for i in range(steps):
-            opt.zero_grad(set_to_none=True)
-            evaluate(i).sum().backward()
-            opt.step()

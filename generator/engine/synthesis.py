@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 
 from . import images, losses, stats_losses
-from .lbfgs import SyncFreeLBFGS
+from .runtime import optimise
 from .settings import STYLE_LAYERS
-from .transfer import FIRST_MOVE, LBFGS_HISTORY, initial_canvas
+from .transfer import initial_canvas
 
 STATISTICS = ("gram", "mean_std")
 
@@ -57,16 +57,16 @@ def synthesise(model, texture: torch.Tensor, statistic: str, layers=STYLE_LAYERS
         targets = stats_losses.mean_std_targets(feats)
         loss_fn = lambda f: stats_losses.mean_std_loss(f, targets, weights)  # noqa: E731
     canvas = initial_canvas("noise", texture, texture, seed).contiguous().requires_grad_(True)
-    opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
     recorded = []
-    for i in range(steps):
+
+    def evaluate(i):
         loss = loss_fn(model(canvas, list(layers)))
         recorded.append(loss.detach())
         if progress:
             progress(1)
-        grad, = torch.autograd.grad(loss, canvas)
-        if i < steps - 1:  # end on an evaluation of the final canvas
-            opt.step(grad.reshape(-1))
+        return loss
+
+    optimise(canvas, evaluate, steps)
     values = torch.stack(recorded).double().cpu().tolist()
     bad = [i + 1 for i, v in enumerate(values) if not math.isfinite(v)]
     if bad:

@@ -1,43 +1,43 @@
 """The optimisation of Gatys et al.: pixels of a canvas move to match a photo's content
 features and a painting's Gram matrices. Reconstructions are transfers with one weight at zero.
 
-Speed (see README, performance): the network runs only as deep as the losses need, with frozen
-weights; the optimiser is a synchronisation-free L-BFGS (lbfgs.py) and the loop records losses
-as device tensors, read once at the end; precision "bfloat16" runs the network under autocast
-in channels-last (the first evaluations of each stage stay in float32, see WARMUP_FLOAT32);
-coarse-to-fine (settings.scales) optimises small first and refines. memory.py refuses, before
-any work, a canvas that would not fit.
+One driver (run_canvases) runs K canvases of one size through the same schedule: coarse-to-fine
+(settings.scales) optimises small first and refines, each stage with its own targets
+(stage_targets). run_transfer is one canvas with the losses written as in the paper;
+batched.run_batch is several, their losses mapped over the batch. memory.py refuses, before any
+work, canvases that would not fit; runtime.py holds the network, precision and optimiser loop.
 """
 from __future__ import annotations
 
-import copy
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import images, losses
-from .lbfgs import SyncFreeLBFGS
-from .memory import check_fits
-from .models import get_model
-from .settings import TransferSettings
+from ..common.errors import InputError
+from . import images, losses, memory
+from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, read from here)
+    FIRST_MOVE,
+    LBFGS_HISTORY,
+    Clock,
+    check_schedule,
+    fast_math,
+    features,
+    loss_reached,
+    network,
+    optimise,
+    stage_precision,
+)
+from .settings import FINAL_SHARE, TransferSettings
 from .vgg import LAYERS, tap
 
-# torch.optim.LBFGS's first step, t = 1/|g|_1, moves pixels by ~1e-4 at these loss scales: below
-# bfloat16's resolution (the second gradient equals the first, no curvature pair forms, the next
-# step of size |g| ~ 1e9 overflows) and at float32's rounding level. So the first step moves the
-# largest pixel change to FIRST_MOVE (0-255 units), and each stage's first evaluations, which form
-# the first curvature pair, run in float32.
-FIRST_MOVE = 1.0
-WARMUP_FLOAT32 = 2
-LBFGS_HISTORY = 50
-PRECISIONS = ("float32", "bfloat16")
-MIN_STAGE_SIDE = 64
-STOP_CHECK_CUDA = 10
-FINAL_SHARE = 0.8  # coarse-to-fine: the final stage's share of the evaluations
+MIN_STAGE_SIDE = 64     # a coarse stage's short side at least (VGG19 pools four times before conv5_1)
+MIN_CANVAS_SIDE = 16    # every stage's sides at least: one position left at conv5_1 after four poolings
+# Settings every canvas of a run must share: they fix the schedule (stages, evaluations per stage,
+# precision per evaluation), the network and the optimiser's update.
+SHARED = ("steps", "scales", "final_share", "precision", "optimizer", "learning_rate", "pooling",
+          "rescale_weights")
 
 
 @dataclass
@@ -53,8 +53,8 @@ class TransferResult:
 
 
 def stage_sizes(size: tuple[int, int], scales) -> list[tuple[int, int]]:
-    """Canvas size (w, h) at each coarse-to-fine stage; each side at least 16 px."""
-    return [(max(16, round(size[0] * s)), max(16, round(size[1] * s))) for s in scales]
+    """Canvas size (w, h) at each coarse-to-fine stage; each side at least MIN_CANVAS_SIDE."""
+    return [(max(MIN_CANVAS_SIDE, round(size[0] * s)), max(MIN_CANVAS_SIDE, round(size[1] * s))) for s in scales]
 
 
 def effective_scales(size: tuple[int, int], scales, min_side: int = MIN_STAGE_SIDE) -> tuple:
@@ -168,11 +168,22 @@ def active_terms(settings: TransferSettings) -> tuple[tuple, dict]:
     return content_layers, style_w
 
 
+@dataclass
+class StageTargets:
+    """One coarse-to-fine stage's problem for one canvas: the photo and painting tensors at the
+    stage's size, the content targets P^l, the target Gram matrices, the stage's style weights w_l
+    (balanced against the photo when asked) and its content weight."""
+    content: torch.Tensor
+    styles: list
+    content_targets: dict
+    grams: dict
+    style_weights: dict
+    content_weight: float
+
+
 def stage_targets(model, content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
-                  stage_size: tuple[int, int], size: tuple[int, int], device: str) -> tuple:
-    """One coarse-to-fine stage's problem for a canvas of `stage_size` whose final size is `size`:
-    (photo tensor, painting tensors, content targets P^l, target Gram matrices, the stage's style
-    weights w_l (balanced against the photo when asked), content weight)."""
+                  stage_size: tuple[int, int], size: tuple[int, int], device: str) -> StageTargets:
+    """The StageTargets of a canvas of `stage_size` whose final size is `size`."""
     content_layers, style_w = active_terms(settings)
     content_t = images.to_tensor(images.resize_to(content, stage_size)).to(device)
     painting_side = style_side(stage_size, settings.style_min_side, settings.style_scale)
@@ -195,7 +206,7 @@ def stage_targets(model, content: Image.Image, styles: list[Image.Image], settin
     content_weight = settings.content_weight
     if settings.content_normalise == "sum":
         content_weight *= (size[0] * size[1]) / (stage_size[0] * stage_size[1])
-    return content_t, style_ts, content_targets, grams, stage_w, content_weight
+    return StageTargets(content_t, style_ts, content_targets, grams, stage_w, content_weight)
 
 
 def deepest_layer(settings: TransferSettings) -> str:
@@ -203,6 +214,130 @@ def deepest_layer(settings: TransferSettings) -> str:
         set(settings.style_layers if settings.style_weight else ())
     deepest = max(used or set(settings.content_layers) | set(settings.style_layers), key=LAYERS.index)
     return tap(deepest, settings.taps)
+
+
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One canvas's transfer: the photo, the painting(s) and its settings."""
+    content: Image.Image
+    styles: tuple
+    settings: TransferSettings
+
+
+def shared_settings(problems) -> TransferSettings:
+    """The settings the canvases of one run share (SHARED), checked: the first canvas's."""
+    first = problems[0].settings
+    check_schedule(first.precision, first.optimizer)
+    for p in problems[1:]:
+        for name in SHARED:
+            if getattr(p.settings, name) != getattr(first, name):
+                raise ValueError(f"a batch shares {name}: {getattr(first, name)!r} != {getattr(p.settings, name)!r}")
+    return first
+
+
+def check_fits(problems, size: tuple[int, int], device: str) -> int:
+    """Raise InputError('--size', ...) if the canvases' estimated peak memory (memory.estimate_bytes
+    each, the network's weights counted once) exceeds what `device` has free; return the estimate."""
+    shared = problems[0].settings
+    history = LBFGS_HISTORY if shared.optimizer == "lbfgs" else 0
+    weights = memory.WEIGHTS_BYTES
+    need = sum(memory.estimate_bytes(size, deepest_layer(p.settings), shared.precision, history) - weights
+               for p in problems) + weights
+    have = memory.available_bytes(device)
+    if have is not None and need > have * memory.SAFETY:
+        what, advice = ((f"{size[0]}x{size[1]} px needs", "use a smaller --size") if len(problems) == 1 else
+                        (f"{len(problems)} canvases of {size[0]}x{size[1]} px need", "use fewer or smaller canvases"))
+        raise InputError("--size", f"{what} ~{need / memory.GIB:.1f} GiB on {device}, only {have / memory.GIB:.1f} GiB "
+                                   f"available ({advice})")
+    return need
+
+
+def run_canvases(problems, size: tuple[int, int], device: str, objective, progress=None, on_snapshot=None,
+                 on_evaluation=None, stop_below: float | None = None) -> list[TransferResult]:
+    """Optimise one canvas of `size` (w, h) per problem, all in the same passes (the driver of
+    run_transfer and batched.run_batch). `objective(model, problems, device)` gives the losses: an
+    object with `targets_model` (the network stage_targets reads) and `stage(targets)` -> a function
+    (canvas, precision) -> (total, content, style, tv), each a (K,) tensor or, for one canvas, a
+    scalar. Callbacks as run_transfer's, `on_snapshot` with the problem's index first."""
+    shared = shared_settings(problems)
+    check_fits(problems, size, device)
+    torch.manual_seed(shared.seed)
+    model = network(shared.pooling, device, shared.precision, shared.rescale_weights)
+    objective = objective(model, problems, device)
+    results = [TransferResult(image=p.content) for p in problems]
+    clock = Clock(device)
+    records: list[torch.Tensor] = []   # (K, 4) per evaluation: total, content, style, tv
+    stages: list[tuple] = []           # (coarse-to-fine stage, precision) of each evaluation
+    canvas = None
+    with fast_math(device, shared.precision):
+        for stage in plan_stages(size, shared.scales, shared.steps, shared.final_share):
+            targets = [stage_targets(objective.targets_model, p.content, list(p.styles), p.settings, stage.size,
+                                     size, device) for p in problems]
+            if canvas is None:
+                canvas = torch.cat([initial_canvas(p.settings.init, t.content, t.styles[0], p.settings.seed)
+                                    for p, t in zip(problems, targets)])
+            else:
+                canvas = F.interpolate(canvas, size=targets[0].content.shape[-2:], mode="bilinear", align_corners=False)
+            canvas = canvas.detach().contiguous().requires_grad_(True)
+            losses_of = objective.stage(targets)
+
+            def evaluate(i, canvas=canvas, losses_of=losses_of, stage=stage.index):
+                precision = stage_precision(i, shared.precision)
+                parts = losses_of(canvas, precision)
+                records.append(torch.stack([part.detach().reshape(-1) for part in parts], 1))
+                stages.append((stage, precision))
+                clock.tick()
+                n = len(records)
+                if on_evaluation:
+                    on_evaluation(n, canvas.detach(), parts[0].detach())
+                for k, p in enumerate(problems):
+                    if p.settings.snapshot_every and n % p.settings.snapshot_every == 0:
+                        results[k].snapshots.append((n, images.to_image(canvas[k:k + 1])))  # synchronises
+                        if on_snapshot:
+                            on_snapshot(k, *results[k].snapshots[-1])
+                if progress:
+                    progress(len(problems))
+                return parts[0]
+
+            reached = loss_reached(stop_below, device) if stage.final else None
+            optimise(canvas, evaluate, stage.steps, shared.optimizer, shared.learning_rate, reached)
+    seconds, times = clock.read()
+    values = torch.stack(records).double().cpu().tolist() if records else []  # [evaluation][canvas][term]
+    for k, result in enumerate(results):
+        result.image = images.to_image(canvas[k:k + 1])
+        result.seconds = seconds
+        result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],
+                           "tv": row[k][3], "seconds": sec, "stage": st, "precision": pr}
+                          for i, (row, sec, (st, pr)) in enumerate(zip(values, times, stages))]
+    return results
+
+
+class OneCanvas:
+    """run_canvases' objective for one canvas: Gatys et al.'s losses on its features."""
+
+    def __init__(self, model, problems, device):
+        (problem,) = problems
+        self.model = self.targets_model = model
+        self.settings = problem.settings
+        self.content_layers, style_w = active_terms(self.settings)
+        self.layers = sorted(set(self.content_layers) | set(style_w), key=LAYERS.index)
+
+    def stage(self, targets):
+        (t,) = targets
+        settings = self.settings
+
+        def losses_of(canvas, precision):
+            feats = features(self.model, canvas, self.layers, precision)
+            zero = canvas.new_zeros(())
+            c = sum((content_term(feats[n], t.content_targets[n], settings.content_normalise)
+                     for n in self.content_layers), zero)
+            s = losses.style_loss(feats, t.grams, t.style_weights) if t.style_weights else zero
+            tv = losses.total_variation(canvas) if settings.tv_weight else zero
+            total = t.content_weight * c + settings.style_weight * s + settings.tv_weight * tv
+            return total, c, s, tv
+        return losses_of
 
 
 def run_transfer(content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
@@ -214,166 +349,8 @@ def run_transfer(content: Image.Image, styles: list[Image.Image], settings: Tran
     (the benchmark keeps candidates to score them exactly afterwards; the canvas changes in place).
     `stop_below` (the benchmark's time-to-loss) ends the final stage at its first evaluation whose
     reported total loss (bfloat16 readings included) is at most that value; it reads the loss, so
-    a GPU synchronises every STOP_CHECK_CUDA evaluations."""
-    if settings.precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {settings.precision!r} ({' or '.join(PRECISIONS)})")
-    check_fits(size, deepest_layer(settings), device, settings.precision,
-               LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)
-    torch.manual_seed(settings.seed)
-    model = _network(settings.pooling, device, settings.precision, settings.rescale_weights)
-    content_layers, style_w = active_terms(settings)
-    all_layers = sorted(set(content_layers) | set(style_w), key=LAYERS.index)
-    result = TransferResult(image=content)
-    clock = _Clock(device)
-    records: list[tuple] = []
-    stages: list[tuple] = []  # (coarse-to-fine stage, precision) of each evaluation
-    canvas = None
-    with _fast_math(device, settings.precision):
-        for stage in plan_stages(size, settings.scales, settings.steps, settings.final_share):
-            content_t, style_ts, content_targets, grams, stage_w, content_weight = stage_targets(
-                model, content, styles, settings, stage.size, size, device)
-            if canvas is None:
-                canvas = initial_canvas(settings.init, content_t, style_ts[0], settings.seed)
-            else:
-                canvas = F.interpolate(canvas, size=content_t.shape[-2:], mode="bilinear", align_corners=False)
-            canvas = canvas.detach().contiguous().requires_grad_(True)
-
-            def evaluate(i, canvas=canvas, content_targets=content_targets, grams=grams,
-                         content_weight=content_weight, stage_w=stage_w, stage=stage.index):
-                precision = stage_precision(i, settings.precision)
-                feats = _features(model, canvas, all_layers, precision)
-                zero = canvas.new_zeros(())
-                c = sum((content_term(feats[n], content_targets[n], settings.content_normalise)
-                         for n in content_layers), zero)
-                s = losses.style_loss(feats, grams, stage_w) if stage_w else zero
-                tv = losses.total_variation(canvas) if settings.tv_weight else zero
-                total = content_weight * c + settings.style_weight * s + settings.tv_weight * tv
-                records.append((total.detach(), c.detach(), s.detach(), tv.detach()))
-                stages.append((stage, precision))
-                clock.tick()
-                n = len(records)
-                if on_evaluation:
-                    on_evaluation(n, canvas.detach(), total.detach())
-                if settings.snapshot_every and n % settings.snapshot_every == 0:
-                    result.snapshots.append((n, images.to_image(canvas)))  # synchronises; only when asked
-                    if on_snapshot:
-                        on_snapshot(*result.snapshots[-1])
-                if progress:
-                    progress(1)
-                return total
-
-            reached = _loss_reached(stop_below, device) if stage.final else None
-            _optimise(canvas, evaluate, stage.steps, settings, reached)
-    result.image = images.to_image(canvas)
-    result.seconds, times = clock.read()
-    values = torch.stack([torch.stack(r) for r in records]).double().cpu().tolist() if records else []
-    result.history = [{"evaluation": i + 1, "total": t, "content": c, "style": s, "tv": v, "seconds": sec,
-                       "stage": st, "precision": pr}
-                      for i, ((t, c, s, v), sec, (st, pr)) in enumerate(zip(values, times, stages))]
+    a GPU synchronises every runtime.STOP_CHECK_CUDA evaluations."""
+    snapshot = on_snapshot and (lambda _, n, image: on_snapshot(n, image))
+    result, = run_canvases([Problem(content, tuple(styles), settings)], size, device, OneCanvas, progress,
+                           snapshot, on_evaluation, stop_below)
     return result
-
-
-_FAST_MODELS: dict = {}
-
-
-def _network(pooling: str, device: str, precision: str, rescale: bool = False):
-    """The shared VGG19, or for bfloat16 a channels-last copy of it (convolutions in NHWC)."""
-    model = get_model(pooling, device, rescale)
-    if precision == "float32":
-        return model
-    key = (pooling, str(device), bool(rescale))
-    if key not in _FAST_MODELS:
-        _FAST_MODELS[key] = copy.deepcopy(model).to(memory_format=torch.channels_last)
-    return _FAST_MODELS[key]
-
-
-def _features(model, canvas, layers, precision: str) -> dict:
-    """Network activations, in float32 or under bfloat16 autocast (channels-last, bfloat16 out).
-    The losses promote bfloat16 features to float32 (losses.gram_matrix, the content difference), so
-    Gram matrices and losses are always summed in float32."""
-    if precision == "float32":
-        return model(canvas, layers)
-    x = canvas.contiguous(memory_format=torch.channels_last)  # the parameter itself stays NCHW
-    with torch.autocast(canvas.device.type, dtype=torch.bfloat16):
-        return model(x, layers)
-
-
-@contextmanager
-def _fast_math(device: str, precision: str):
-    """TF32 matmuls/convolutions on CUDA for the bfloat16 path (float32 stays exact)."""
-    if not str(device).startswith("cuda") or precision == "float32":
-        yield
-        return
-    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    torch.backends.cudnn.benchmark = True
-    try:
-        yield
-    finally:
-        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-         torch.backends.cudnn.benchmark) = saved
-
-
-class _Clock:
-    """Seconds since the start at each evaluation: CUDA events on a GPU (no host waits until
-    read()), the host clock on a CPU."""
-
-    def __init__(self, device: str):
-        self.cuda = str(device).startswith("cuda")
-        self.start = time.perf_counter()
-        self.marks: list = []
-        if self.cuda:
-            self.first = torch.cuda.Event(enable_timing=True)
-            self.first.record()
-
-    def tick(self) -> None:
-        if self.cuda:
-            event = torch.cuda.Event(enable_timing=True)
-            event.record()
-            self.marks.append(event)
-        else:
-            self.marks.append(time.perf_counter() - self.start)
-
-    def read(self) -> tuple[float, list[float]]:
-        if self.cuda:
-            torch.cuda.synchronize()
-            self.marks = [self.first.elapsed_time(e) / 1000.0 for e in self.marks]
-        return time.perf_counter() - self.start, self.marks
-
-
-def stage_precision(i: int, precision: str) -> str:
-    """The precision of a stage's i-th evaluation: float32 for the warm-up."""
-    return "float32" if i < WARMUP_FLOAT32 else precision
-
-
-def _loss_reached(target: float | None, device: str):
-    """A test `(i, total) -> bool` for stop_below, or None. A bfloat16 evaluation reads the loss
-    ~1.5 % low at 512 px (measured): the benchmark stops below its target and rescores in float32."""
-    if target is None:
-        return None
-    every = STOP_CHECK_CUDA if str(device).startswith("cuda") else 1
-    return lambda i, total: i >= WARMUP_FLOAT32 and (i + 1) % every == 0 and total.item() <= target
-
-
-def _optimise(canvas, evaluate, steps: int, settings: TransferSettings, reached=None) -> None:
-    """Spend one stage's `steps` evaluations with the chosen optimiser (fewer if `reached`)."""
-    if settings.optimizer == "lbfgs":
-        opt = SyncFreeLBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
-        for i in range(steps):
-            total = evaluate(i)
-            if reached and reached(i, total):
-                return
-            grad, = torch.autograd.grad(total, canvas)
-            if i < steps - 1:  # like torch.optim.LBFGS, end on an evaluation of the final canvas
-                opt.step(grad.reshape(-1))
-    elif settings.optimizer == "adam":
-        opt = torch.optim.Adam([canvas], lr=settings.learning_rate)
-        for i in range(steps):
-            opt.zero_grad(set_to_none=True)
-            total = evaluate(i)
-            if reached and reached(i, total):
-                return
-            total.backward()
-            opt.step()
-    else:
-        raise ValueError(f"unknown optimizer {settings.optimizer!r} (lbfgs or adam)")
