@@ -321,7 +321,7 @@ def test_one_full_differences_table_and_notes_that_link_to_it(tmp_path, base):
     for page in ("obra.md", "variantes.md", "contenido.md", "estilo.md"):
         text = render_page(tmp_path / page, manifest, page)
         assert 'como-se-hizo.html#diferencias-con-el-articulo' in text, page
-        assert "en el artículo," not in text, page  # the note names the points; the table compares them
+        assert "<li><strong>" not in text, page  # the note names the points; the table compares them
     assert str(PHRASES["precision"][0]) in render_page(tmp_path / "c", manifest, "contenido.md")
 
 
