@@ -46,7 +46,14 @@ PHRASES: dict[str, tuple[str, dict]] = {
     "optimizer": ("Optimizador", {"lbfgs": "L-BFGS", "adam": "Adam"}),
     "line_search": ("Búsqueda de línea", {
         "unstated": "no se detalla (solo dice L-BFGS)",
-        "none": "ninguna: cada paso tiene tamaño fijo y cuesta exactamente una evaluación",
+        "none": "ninguna: se da el paso que propone L-BFGS tal cual, sin probar otros más cortos o más "
+                "largos (su longitud cambia de un paso a otro, según los gradientes), así que cada paso "
+                "cuesta exactamente una evaluación",
+    }),
+    "scales": ("Resolución durante la optimización", {
+        "single": "toda la optimización al tamaño final",
+        "coarse_to_fine": "de lo grueso a lo fino: primero a menor resolución, luego al tamaño final, "
+                          "partiendo cada vez del resultado anterior ampliado",
     }),
     "precision": ("Precisión de los cálculos", {
         "float32": "32 bits (<i>float32</i>)",
@@ -59,16 +66,32 @@ PHRASES: dict[str, tuple[str, dict]] = {
 }
 
 
-def _phrase(name: str, value) -> Markup:
+FRACTIONS = {0.5: "la mitad", 0.25: "un cuarto", 0.125: "un octavo"}
+
+
+def _stages(scales) -> str:
+    """'a la mitad y después a tamaño completo' for (0.5, 1.0): the coarse-to-fine stages in words."""
+    words = [FRACTIONS.get(float(s), f"{100 * float(s):.0f} %") for s in scales[:-1]]
+    if not words:
+        return ""
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " y " + words[-1]
+    return f" (aquí, {listed} del tamaño final antes del tamaño completo)"
+
+
+def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     phrases = PHRASES.get(name, ("", {}))[1]
     if value in phrases:
-        return Markup(phrases[value])
+        text = phrases[value]
+        if name == "scales" and value == "coarse_to_fine" and (settings or {}).get("scales"):
+            text += _stages(settings["scales"])
+        return Markup(text)
     return escape(str(value))
 
 
 def paper_differences(manifest: dict, only_different: bool = True) -> list[dict]:
     """Rows {name, topic, paper, ours, same} of the build's method entry, in the order above."""
     rows = manifest.get("method", {}).get("differences", {})
+    settings = manifest.get("method", {}).get("settings", {})
     names = [n for n in PHRASES if n in rows] + [n for n in rows if n not in PHRASES]
     out = []
     for name in names:
@@ -77,7 +100,7 @@ def paper_differences(manifest: dict, only_different: bool = True) -> list[dict]
             continue
         topic = PHRASES[name][0] if name in PHRASES else name
         out.append({"name": name, "topic": Markup(topic), "paper": _phrase(name, row["paper"]),
-                    "ours": _phrase(name, row["ours"]), "same": bool(row.get("same"))})
+                    "ours": _phrase(name, row["ours"], settings), "same": bool(row.get("same"))})
     return out
 
 

@@ -60,11 +60,41 @@ def test_tv_per_pixel():
     assert stats_losses.tv_per_pixel(torch.full((1, 3, 4, 4), 7.0)) == 0.0
 
 
-def test_stroke_length_is_the_wavelength_of_a_sinusoid():
-    for wavelength in (16, 32, 64):  # finite differences read 8 px as 8.2
-        x = np.arange(256)
-        luma = 100 + 50 * np.sin(2 * np.pi * x / wavelength)[None, :].repeat(64, axis=0)
-        assert stats_losses.stroke_length(luma) == pytest.approx(wavelength, rel=0.02)
+def _strokes(width: int, side: int, seed: int = 0) -> np.ndarray:
+    """Square strokes `width` px wide with unrelated brightnesses, at a random offset."""
+    rng = np.random.default_rng(seed)
+    n = side // width + 2
+    img = np.kron(rng.uniform(0, 255, (n, n)), np.ones((width, width)))
+    oy, ox = rng.integers(0, width, 2)
+    return img[oy:oy + side, ox:ox + side]
+
+
+@pytest.mark.parametrize("width", [3, 6, 12])
+def test_stroke_width_reads_the_width_of_synthetic_strokes(width):
+    luma = _strokes(width, 288)
+    assert stats_losses.stroke_width(luma) == pytest.approx(width, rel=0.1)
+    # grain that is unrelated between neighbouring pixels does not make the strokes look thinner
+    grain = np.random.default_rng(1).normal(0, 60, luma.shape)
+    assert stats_losses.stroke_width(luma + grain) == pytest.approx(width, rel=0.15)
+
+
+def test_stroke_width_grows_with_the_image():
+    """The same strokes enlarged three times read about three times wider (the old gradient-based
+    length grew as the square root of the width for sharp edges, and fell when grain appeared)."""
+    small = _strokes(4, 96, seed=2)
+    large = np.kron(small, np.ones((3, 3)))
+    assert stats_losses.stroke_width(large) / stats_losses.stroke_width(small) == pytest.approx(3.0, rel=0.15)
+
+
+def test_below_skyline_keeps_the_building_and_drops_the_sky():
+    detail = np.zeros((40, 40))
+    detail[15:, :] = 20.0                     # a building from row 15 down
+    detail[15, :] = 30.0                      # its busy roof line
+    detail[25:35, 5:15] = 0.0                 # a bare wall on it
+    scene = stats_losses.below_skyline(detail)
+    assert not scene[:15].any() and scene[15:].all()
+    flat = stats_losses.flattest(detail, 0.25, within=scene)
+    assert flat[25:35, 5:15].all() and not flat[:15].any()
 
 
 def test_local_detail_and_flattest():
@@ -126,5 +156,5 @@ def test_limits_use_two_painting_sizes_and_measure_the_flat_quarter(rendered):
     _, files, n = rendered["limits"]
     assert {"detail", "flat"} <= set(files)
     assert n["painting_side_1"] == pytest.approx(3 * n["painting_side_0"], rel=0.01)
-    assert n["painting_stroke_length_1"] > n["painting_stroke_length_0"]  # a bigger painting, longer strokes
+    assert n["painting_stroke_width_1"] > n["painting_stroke_width_0"]  # a bigger painting, longer strokes
     assert n["photo_flat_detail"] < n["photo_busy_detail"]

@@ -81,6 +81,16 @@ def _init_kept(m, start, fraction):
     n[f"{start}_content_loss"] = fraction * n["noise_start_content_loss"]
 
 
+LI, TV = "limits/scales", "texture/tv"
+
+
+def _tv(m, with_tv, without_tv, photo_tv, with_content):
+    """The TV figure's measures; `with_content` as a share of the seeded noise's content loss."""
+    n = m["figures"][TV]["numbers"]
+    n.update(with_tv=with_tv, without_tv=without_tv, photo_tv=photo_tv, tv_ratio=with_tv / without_tv,
+             tv_to_photo=with_tv / photo_tv, with_content_loss=with_content * n["noise_start_content_loss"])
+
+
 def _anim_kept(m, fraction):
     n = m["figures"][AN]["numbers"]
     n["final_content_loss"] = fraction * n["noise_start_content_loss"]
@@ -96,12 +106,12 @@ CASES = [
      "sigue más cerca del color de la foto", "lo que pasa del cuadro es sobre todo su color"),
     ("obra.md", lambda m: _grid_kept(m, 0.2), "la fachada vuelve a distinguirse", "ni así llega a distinguirse"),
     ("obra.md", lambda m: _grid_kept(m, 0.9), "ni así llega a distinguirse", "la fachada vuelve a distinguirse"),
-    ("obra.md", lambda m: _init_kept(m, "content", 0.2), "fachada sigue reconociéndose",
-     "ni siquiera partiendo de la foto"),
-    ("obra.md", lambda m: _init_kept(m, "content", 0.9), "ni siquiera partiendo de la foto",
-     "fachada sigue reconociéndose"),
-    ("obra.md", lambda m: _init_kept(m, "noise", 0.2), "el edificio llega a construirse", "apenas se insinúa"),
-    ("obra.md", lambda m: _init_kept(m, "noise", 0.9), "apenas se insinúa", "el edificio llega a construirse"),
+    ("obra.md", lambda m: (_init_kept(m, "content", 0.48), _init_kept(m, "noise", 0.54)),
+     "Las dos primeras están cerca", "Partir de la foto conserva más"),
+    ("obra.md", lambda m: (_init_kept(m, "content", 0.2), _init_kept(m, "noise", 0.9)),
+     "Partir de la foto conserva más de la escena", "están cerca"),
+    ("obra.md", lambda m: (_init_kept(m, "content", 0.9), _init_kept(m, "noise", 0.2)),
+     "partir de ruido terminó más cerca de la foto", "están cerca"),
     ("variantes.md", lambda m: _set(m, BL + ":ends_colour_distance", 1.0), "en color los tres apenas se distinguen",
      "se parece mucho más"),
     ("variantes.md", lambda m: (_set(m, BL + ":mix_colour_to_first", 5.0), _set(m, BL + ":mix_colour_to_second", 50.0)),
@@ -120,8 +130,29 @@ CASES = [
      "parte de ruido, como el artículo"),
     ("obra.md", lambda m: _set(m, "method.settings.init", "noise"), "parte de ruido, como el artículo",
      "Al principio la pérdida de contenido es nula"),
-    ("obra.md", lambda m: _set(m, "method.settings.content_normalise", "mean"),
-     "las dos están normalizadas por el número de posiciones", "suma sobre todas las posiciones"),
+    ("obra.md", lambda m: _set(m, GR + ":paper_losses", 1), "Esta rejilla usa las del artículo",
+     "no usa las pérdidas del artículo"),
+    ("obra.md", lambda m: _set(m, GR + ":paper_losses", 0), "no usa las pérdidas del artículo",
+     "Esta rejilla usa las del artículo"),
+    ("obra.md", lambda m: (_set(m, "method.settings.content_normalise", "mean"),
+                           _set(m, "method.settings.style_balance", "photo")),
+     "La galería usa otras definiciones", None),
+    ("obra.md", lambda m: _set(m, "method.settings.style_balance", "none"), None,
+     "La galería usa otras definiciones"),
+    ("limites.md", lambda m: (_set(m, LI + ":stroke_ratio", 2.0), _set(m, LI + ":painting_stroke_ratio", 2.2)),
+     "los trazos del resultado siguen el tamaño", "**bajó**"),
+    ("limites.md", lambda m: (_set(m, LI + ":stroke_ratio", 0.7), _set(m, LI + ":painting_stroke_ratio", 2.2)),
+     "el ancho típico del resultado **bajó**", "los trazos del resultado siguen el tamaño"),
+    ("limites.md", lambda m: (_set(m, LI + ":stroke_ratio", 1.0), _set(m, LI + ":painting_stroke_ratio", 1.0)),
+     "apenas cambió", "los trazos del resultado siguen el tamaño"),
+    ("limites.md", lambda m: _tv(m, with_tv=0.7, without_tv=1250.0, photo_tv=740.0, with_content=0.9),
+     "el término borró la escena junto con el grano", "la escena sigue ahí"),
+    ("limites.md", lambda m: _tv(m, with_tv=0.7, without_tv=1250.0, photo_tv=740.0, with_content=0.9),
+     "a menos del 0", None),
+    ("limites.md", lambda m: _tv(m, with_tv=800.0, without_tv=1250.0, photo_tv=740.0, with_content=0.5),
+     "y la escena sigue ahí", "borró la escena"),
+    ("limites.md", lambda m: _tv(m, with_tv=1300.0, without_tv=1250.0, photo_tv=740.0, with_content=0.5),
+     "el término no bajó la variación total", "la escena sigue ahí"),
     ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 30.0), "la foto reaparece casi entera",
      "llega a ser fiel"),
     ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 12.0), "llega a ser fiel",
@@ -279,3 +310,29 @@ def test_every_difference_the_build_states_has_a_spanish_phrase(profile):
             assert name in PHRASES, name
             for side in ("paper", "ours"):
                 assert row[side] in PHRASES[name][1], (name, side, row[side])
+
+
+def test_one_full_differences_table_and_notes_that_link_to_it(tmp_path, base):
+    manifest = copy.deepcopy(base)
+    manifest["method"] = method_entry(PROFILES["preview"])
+    rows = manifest["method"]["differences"]
+    table = render_page(tmp_path / "a", manifest, "como-se-hizo.md")
+    assert "{#diferencias-con-el-articulo}" in table
+    for name in rows:  # every choice, the same ones too
+        assert _flat(str(PHRASES[name][0])) in table, name
+    for page in ("obra.md", "variantes.md", "contenido.md", "estilo.md"):
+        text = render_page(tmp_path / page, manifest, page)
+        assert 'como-se-hizo.html#diferencias-con-el-articulo' in text, page
+        assert "<li><strong>" not in text, page  # the note names the points; the table compares them
+    assert str(PHRASES["precision"][0]) in render_page(tmp_path / "c", manifest, "contenido.md")
+
+
+def test_the_step_and_the_scales_are_stated():
+    preview = differences(PROFILES["preview"].transfer())
+    assert preview["scales"] == {"paper": "single", "ours": "coarse_to_fine", "same": False}
+    assert differences(replace(TransferSettings(), scales=(1.0,)))["scales"]["same"]
+    line = next(x for x in plain_differences(preview) if x.startswith("Búsqueda de línea"))
+    assert "tamaño fijo" not in line and "su longitud cambia" in line
+    rows = paper_differences({"method": method_entry(PROFILES["preview"])})
+    scales = next(r for r in rows if r["name"] == "scales")
+    assert "la mitad del tamaño final" in str(scales["ours"])

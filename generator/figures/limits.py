@@ -1,10 +1,10 @@
 """Where the method fails, measured on one pair of transfers that differ only in the painting's size
 before its Gram matrices are taken (single scale, so each run sees one painting size):
 
-- "scales": the two results and a magnified detail of each, with a typical stroke length measured
+- "scales": the two results and a magnified detail of each, with a typical stroke width measured
   on each result and on the painting at each size;
-- "flat": the photo's flattest quarter of pixels (a clear sky, a bare wall) and how much detail the
-  transfer puts there, against the detail it puts on the rest of the photo.
+- "flat": the flattest quarter of the photo's pixels under its sky (the building's bare walls) and
+  how much detail the transfer puts there, against the detail it puts on the rest under the sky.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from .picks import painting, photo
 
 FIGURE = Figure(
     order=146, outputs=("image", "detail", "flat", "x1", "x3"),
-    numbers=("width", "height", "flat_share", "detail_window", "photo_stroke_length", "photo_flat_detail",
+    numbers=("width", "height", "flat_share", "detail_window", "photo_stroke_width", "photo_flat_detail",
              "photo_busy_detail", "photo_flat_to_busy", "evaluations", "stroke_ratio", "painting_stroke_ratio",
-             "painting_side_*", "stroke_length_*", "painting_stroke_length_*", "painting_detail_*",
+             "painting_side_*", "stroke_width_*", "painting_stroke_width_*", "painting_detail_*",
              "flat_detail_*", "busy_detail_*", "flat_to_busy_*", "flat_gain_*"),
     sizes={
     "tiny": {"long_side": 48, "steps": 6},
@@ -26,7 +26,7 @@ FIGURE = Figure(
     "full": {"long_side": 512, "steps": 400},
 })
 PAINTING_FACTORS = (1.0, 3.0)   # the painting's long side, in multiples of the canvas's
-FLAT_SHARE = 0.25               # the photo's flattest quarter
+FLAT_SHARE = 0.25               # the flattest quarter of the photo under its sky
 DETAIL_RADIUS = 3               # local detail: luminance std in a 7 x 7 window
 DETAIL = (0.5, 0.3, 0.3)
 FLAT_TINT = (255, 0, 200)
@@ -57,7 +57,7 @@ def render(spec, ctx: RenderContext):
     from PIL import Image
 
     from ..engine.colour import luminance
-    from ..engine.stats_losses import flattest, local_detail, stroke_length
+    from ..engine.stats_losses import below_skyline, flattest, local_detail, stroke_width
     from ..engine.transfer import style_side
     from .picks import settings as make_settings
     from .plotting import image_row
@@ -67,12 +67,16 @@ def render(spec, ctx: RenderContext):
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, p["long_side"])
     photo_detail = local_detail(luminance(content), DETAIL_RADIUS)
-    flat = flattest(photo_detail, p["flat_share"])
+    scene = below_skyline(photo_detail)
+    flat = flattest(photo_detail, p["flat_share"], within=scene)
+    busy = scene & ~flat   # the rest under the sky: the sky itself is neither
+    if not busy.any():     # a photo too small to have a sky and walls
+        busy = ~flat
     numbers = {"width": content.width, "height": content.height, "flat_share": p["flat_share"],
                "detail_window": 2 * DETAIL_RADIUS + 1,
-               "photo_stroke_length": stroke_length(luminance(content)),
+               "photo_stroke_width": stroke_width(luminance(content)),
                "photo_flat_detail": float(photo_detail[flat].mean()),
-               "photo_busy_detail": float(photo_detail[~flat].mean())}
+               "photo_busy_detail": float(photo_detail[busy].mean())}
     numbers["photo_flat_to_busy"] = numbers["photo_flat_detail"] / max(numbers["photo_busy_detail"], 1e-9)
     results, titles = [], []
     for i, (key, d) in enumerate(p["runs"].items()):
@@ -86,24 +90,24 @@ def render(spec, ctx: RenderContext):
                       else f"pintura a {side} px de alto")
         detail = local_detail(luminance(result.image), DETAIL_RADIUS)
         numbers.update({f"painting_side_{i}": side, "evaluations": len(result.history),
-                        f"stroke_length_{i}": stroke_length(luminance(result.image)),
-                        f"painting_stroke_length_{i}": stroke_length(luminance(shown_painting)),
+                        f"stroke_width_{i}": stroke_width(luminance(result.image)),
+                        f"painting_stroke_width_{i}": stroke_width(luminance(shown_painting)),
                         f"painting_detail_{i}": float(local_detail(luminance(shown_painting), DETAIL_RADIUS).mean()),
                         f"flat_detail_{i}": float(detail[flat].mean()),
-                        f"busy_detail_{i}": float(detail[~flat].mean())})
+                        f"busy_detail_{i}": float(detail[busy].mean())})
         # The detail the transfer added in the photo's flat areas, as a share of the detail it
         # leaves elsewhere: near 1, the texture is spread evenly whatever the photo has there.
         numbers[f"flat_to_busy_{i}"] = numbers[f"flat_detail_{i}"] / max(numbers[f"busy_detail_{i}"], 1e-9)
         numbers[f"flat_gain_{i}"] = numbers[f"flat_detail_{i}"] / max(numbers["photo_flat_detail"], 1e-9)
-    numbers["stroke_ratio"] = numbers["stroke_length_1"] / max(numbers["stroke_length_0"], 1e-9)
-    numbers["painting_stroke_ratio"] = numbers["painting_stroke_length_1"] / max(numbers["painting_stroke_length_0"], 1e-9)
+    numbers["stroke_ratio"] = numbers["stroke_width_1"] / max(numbers["stroke_width_0"], 1e-9)
+    numbers["painting_stroke_ratio"] = numbers["painting_stroke_width_1"] / max(numbers["painting_stroke_width_0"], 1e-9)
     files = {}
     image_row(results, titles, ctx.out / "image.jpg", cell=3.4)
     zoom = 3 * max(16, round(min(content.size) * p["detail"][2]))
     details = [square_crop(r, *p["detail"]).resize((zoom, zoom), Image.NEAREST) for r in results]
     image_row(details, titles, ctx.out / "detail.jpg", cell=3.0)
     last = results[-1]
-    flat_title = f"el {format_es(p['flat_share'], '.0%', 'text')} más liso de la foto, en magenta"
+    flat_title = "las paredes más lisas de la foto, en magenta"
     image_row([tint(content, flat), last], [flat_title, "resultado"], ctx.out / "flat.jpg", cell=3.4)
     files.update(image="image.jpg", detail="detail.jpg", flat="flat.jpg",
                  **{key: f"{key}.png" for key in p["runs"]})

@@ -20,7 +20,8 @@ INIT = "noise"
 STYLE_WEIGHT = 1e4  # beta; alpha = ratio * beta
 FIGURE = Figure(
     order=90, outputs=("image", "cell_*"),     # one cell_<row>_<column> per cell
-    numbers=("width", "height", "rows", "columns", "evaluations", "style_weight", "init_noise", "transfer_seconds",
+    numbers=("width", "height", "rows", "columns", "evaluations", "style_weight", "init_noise", "paper_losses",
+             "transfer_seconds",
              "ratio_*", "style_loss_*", "content_loss_*", "noise_start_content_loss",
              "first_row_colour_to_painting", "first_row_colour_to_photo",
              "row_layers_*", "cell_content_loss_*", "cell_style_loss_*"),
@@ -90,6 +91,9 @@ def render(spec, ctx: RenderContext):
     numbers = {"width": content.width, "height": content.height, "rows": len(rows),
                "columns": len(ratios), "evaluations": len(results[0].history),
                "style_weight": STYLE_WEIGHT, "init_noise": int(p["init"] == "noise"),
+               # 1 when every cell uses the paper's loss definitions (its alpha/beta compare with his)
+               "paper_losses": int(all(s.content_normalise == "sum" and s.style_balance == "none"
+                                       for s in settings)),
                "transfer_seconds": round(batch_seconds, 3)}
     for i, ratio in enumerate(ratios):
         numbers[f"ratio_{i}"] = ratio
