@@ -8,7 +8,6 @@ before its Gram matrices are taken (single scale, so each run sees one painting 
 """
 from __future__ import annotations
 
-from ..common.spanish_numbers import format_es
 from ..engine.images import fit_long_side, read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
