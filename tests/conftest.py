@@ -27,6 +27,12 @@ Fixtures for everyone's tests (figures, pages, browser):
     A second copy of tiny_site's tree built from scratch with `--jobs 2`: two builds to compare
     (determinism) and a parallel build to compare with the serial one. Read-only too.
 
+`bare_project -> Path` (session scope)
+    One copy of the project without any build, shared by the command-line tests whose commands
+    must fail or only write under their own tmp_path (stylize's -o): treat it as read-only. At
+    the session's end it must hold exactly the files it was made with, unchanged, or its
+    teardown fails.
+
 `built_site -> TinySite`
     tiny_site, but fails (with mkdocs's output) when there is no mkdocs.yml or the mkdocs build
     failed. Use it for tests that read site/.
@@ -43,7 +49,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, copy_project, run_generator, run_mkdocs
+from helpers import ROOT, copy_project, file_digests, run_generator, run_mkdocs
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +99,22 @@ def second_build(tiny_site, project_copy_factory) -> Path:
     if proc.returncode != 0:
         pytest.fail(f"second tiny build failed ({proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return root
+
+
+@pytest.fixture(scope="session")
+def bare_project(project_copy_factory):
+    """An unbuilt copy of the project, read-only (see the module docstring)."""
+    root = project_copy_factory("bare_project")
+
+    def state():
+        folders = {p.relative_to(root).as_posix(): "folder" for p in root.rglob("*") if p.is_dir()}
+        return {**folders, **file_digests(root, mtimes=True)}
+
+    before = state()
+    yield root
+    after = state()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"a test wrote into the shared bare_project copy: {changed}"
 
 
 @pytest.fixture(scope="session")

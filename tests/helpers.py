@@ -2,10 +2,13 @@
 its subprocesses (`python -m generator`, mkdocs) run reproducibly; reading a build's outputs, comparing
 two trees byte for byte, a tiny site_src/ of its own (PHOTO, PAINTING, small_site_src), a smaller
 catalogue in a project copy, a build run in the background whose stderr is watched line by line, and
-checks that nothing half-made was left behind."""
+checks that nothing half-made was left behind. `run_cli` runs the command line in this process (or,
+asked to, as the real `python -m generator`) and returns what a user would see."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import math
 import os
@@ -17,7 +20,10 @@ import subprocess
 import sys
 import threading
 import tomllib
+import traceback
+import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from PIL import Image
@@ -68,6 +74,70 @@ def run_generator(cwd: Path, *args, timeout: float = 600, check: bool = False,
         pytest.fail(f"generator {' '.join(map(str, args))} exited {proc.returncode}\n"
                     f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
+
+
+class CliResult(NamedTuple):
+    """What `python -m generator ARGS` showed: (code, out, err), also readable as a
+    CompletedProcess's returncode, stdout and stderr (so one_line_error takes either)."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+# Python's default warning filters (no -W, no PYTHONWARNINGS): what a user's terminal would show.
+DEFAULT_WARNING_FILTERS = (("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, ""),
+                           ("ignore", PendingDeprecationWarning, ""), ("ignore", ImportWarning, ""),
+                           ("ignore", ResourceWarning, ""))
+
+
+def run_cli(args, cwd: Path, process: bool = False, timeout: float = 600) -> CliResult:
+    """`python -m generator ARGS` in the project copy `cwd`, as a user would see it: (exit code,
+    stdout, stderr).
+
+    In this process by default: generator.cli.main.main(ARGS) with the working directory and the
+    project root (`Paths()`, where the catalogue, the cache and docs/generated/ are) moved to `cwd`,
+    as a process started there (whose `-m` imports the copy's package) has them. argparse's exits
+    give their code; an uncaught exception gives its traceback on stderr and code 1, and a warning
+    its line under Python's default filters, as the real entry point would print them; SIGTERM's
+    handler, set by main(), is put back. `process=True` runs the real entry point in a subprocess
+    instead (run_generator), for the tests that must see it and the process's exit status."""
+    args = [str(a) for a in args]
+    if process:
+        proc = run_generator(cwd, *args, timeout=timeout)
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    from generator.cli.main import main
+    from generator.common.paths import Paths
+
+    out, err = io.StringIO(), io.StringIO()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        err.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    where, term, root = os.getcwd(), signal.getsignal(signal.SIGTERM), Paths.__init__.__defaults__
+    os.chdir(cwd)
+    Paths.__init__.__defaults__ = (Path(cwd).resolve(),)  # Paths(): the project root is the copy
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category, module in reversed(DEFAULT_WARNING_FILTERS):
+                warnings.filterwarnings(action, category=category, module=module)
+            warnings.showwarning = show
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse: --help (0) and bad arguments (2)
+                code = exc.code
+                if code is not None and not isinstance(code, int):
+                    print(code, file=sys.stderr)
+                    code = 1
+            except Exception:  # noqa: BLE001  (what `raise SystemExit(main())` would print and return)
+                traceback.print_exc()
+                code = 1
+    finally:
+        Paths.__init__.__defaults__ = root
+        signal.signal(signal.SIGTERM, term)
+        os.chdir(where)
+    return CliResult(0 if code is None else code, out.getvalue(), err.getvalue())
 
 
 def run_mkdocs(cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:

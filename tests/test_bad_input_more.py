@@ -1,5 +1,7 @@
 """Bad input where it enters the build (catalogue and its images) and the command line: one line
-naming the input and the fault, a non-zero exit, nothing lost. (tests/test_cli.py has the basics.)"""
+naming the input and the fault, a non-zero exit, nothing lost. (tests/test_cli.py has the basics and
+the real `python -m generator`.) Builds that compute run as subprocesses; commands that fail before
+computing run main() in this process (helpers.run_cli)."""
 from __future__ import annotations
 
 import io
@@ -19,6 +21,7 @@ from helpers import (
     file_digests,
     manifest,
     one_line_error,
+    run_cli,
     run_generator,
     trim_catalog,
 )
@@ -74,12 +77,6 @@ def paintings_built(project_copy_factory):
     proc = run_generator(root, *ONLY_PAINTINGS)
     assert proc.returncode == 0, proc.stderr
     return root, [e["name"] for e in kept["style"]], [e["file"] for e in kept["style"]]
-
-
-@pytest.fixture(scope="module")
-def bare(project_copy_factory):
-    """An unbuilt copy for commands that must fail without writing anything."""
-    return project_copy_factory("bad_input_cli")
 
 
 @pytest.fixture
@@ -169,7 +166,7 @@ def test_bad_metadata_in_build(copy_built, fault):
     path.write_bytes(data)
     generated = root / "docs" / "generated"
     before, cached = file_digests(generated), cache_entries(root)
-    proc = run_generator(root, *ONLY_PAINTINGS)
+    proc = run_cli(ONLY_PAINTINGS, root)  # refused while reading the catalogue, before any figure
     line = one_line_error(proc)
     assert "catalog.toml" in line and fragment in line, line
     assert proc.stdout == ""
@@ -192,25 +189,25 @@ def test_markup_in_title_is_kept_as_text(copy_built):
 # --- images given on the command line ------------------------------------------------------------
 
 @pytest.mark.parametrize("fault", ["truncated", "bomb"])
-def test_stylize_bad_image(bare, tmp_path, fault):
-    root = bare
+def test_stylize_bad_image(bare_project, tmp_path, fault):
+    root = bare_project
     content = tmp_path / "foto.jpg"
     shutil.copy(CONTENT, content)
     fragment = break_file(content, fault, None)
     output = tmp_path / "salida.jpg"
-    line = one_line_error(run_generator(root, "stylize", content, STYLE, "-o", output, "--size", "32", "--quiet"))
+    line = one_line_error(run_cli(["stylize", content, STYLE, "-o", output, "--size", "32", "--quiet"], root))
     assert str(content) in line and fragment in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foto.jpg"]
 
 
 @pytest.mark.parametrize("fault", ["empty", "truncated", "directory", "bomb"])
-def test_add_style_bad_image(bare, tmp_path, fault):
-    root = bare
+def test_add_style_bad_image(bare_project, tmp_path, fault):
+    root = bare_project
     image = tmp_path / "cuadro.jpg"
     shutil.copy(STYLE, image)
     fragment = break_file(image, fault, None)
     before = file_digests(root / "site_src")
-    line = one_line_error(run_generator(root, "add-style", image, "--title", "T", "--artist", "A", "--year", "1900"))
+    line = one_line_error(run_cli(["add-style", image, "--title", "T", "--artist", "A", "--year", "1900"], root))
     assert str(image) in line and fragment in line
     assert file_digests(root / "site_src") == before
 
@@ -225,25 +222,25 @@ def test_add_style_bad_image(bare, tmp_path, fault):
     (["--device", "tpu"], "--device: unknown device 'tpu'"),
     (["--device", "cuda:x"], "--device: unknown device 'cuda:x'"),
 ])
-def test_stylize_bad_arguments(bare, tmp_path, args, fragment):
-    root = bare
+def test_stylize_bad_arguments(bare_project, tmp_path, args, fragment):
+    root = bare_project
     output = tmp_path / "salida.jpg"
-    line = one_line_error(run_generator(root, "stylize", CONTENT, STYLE, "-o", output, "--quiet", *args))
+    line = one_line_error(run_cli(["stylize", CONTENT, STYLE, "-o", output, "--quiet", *args], root))
     assert fragment in line, line
     assert not output.exists()
 
 
 @pytest.mark.parametrize("command", ["build", "stylize"])
-def test_cuda_asked_for_where_none_exists(bare, tmp_path, command):
+def test_cuda_asked_for_where_none_exists(bare_project, tmp_path, command):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the test is for machines without it")
-    root = bare
+    root = bare_project
     if command == "build":
-        proc = run_generator(root, "build", "--device", "cuda", "--quiet")
+        proc = run_cli(["build", "--device", "cuda", "--quiet"], root)
     else:
-        proc = run_generator(root, "stylize", CONTENT, STYLE, "-o", tmp_path / "o.jpg", "--device", "cuda:0")
+        proc = run_cli(["stylize", CONTENT, STYLE, "-o", tmp_path / "o.jpg", "--device", "cuda:0"], root)
     line = one_line_error(proc)
     assert "--device" in line and "no CUDA device is available" in line, line
     assert not (root / "docs" / "generated").exists() and not (root / ".cache").exists()

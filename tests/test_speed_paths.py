@@ -207,24 +207,48 @@ def test_default_schedule_goes_coarse_to_fine_above_256():
 def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
     from generator.bench import speed as bench
 
+    steps = 4  # stylize's default schedule in the equal-time and memory tables, 4 evaluations, not its 200
     assert bench.main(["--device", "cpu", "--sizes", "48", "--evals", "6", "--memory-sizes", "48,64",
-                       "--quality", "skip", "--out", str(tmp_path)]) == 0
+                       "--stylize-steps", str(steps), "--quality", "skip", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "latest-cpu.json").read_text())
     rows = report["rows"]
     assert [r["variant"] for r in rows] == ["reference", "engine float32", "engine bfloat16", "engine default"]
     assert all(r["evals_per_s"] > 0 and r["peak_bytes"] for r in rows)
+    reached = 0
     for r in rows[1:]:
         assert r["evaluations"] <= r["budget"]
         if r["time_to_reference_loss"] is not None:  # reached: its canvas there scored under the loss
             assert r["evaluations_to_reference_loss"] <= r["evaluations"]
             assert r["exact_loss_there"] <= rows[0]["final_loss"]
+            assert r["speedup"] == pytest.approx(rows[0]["seconds"] / r["time_to_reference_loss"])
+            reached += 1
+        else:  # never reached within its budget: nothing to time
+            assert r["evaluations_to_reference_loss"] is None and r["speedup"] is None
+    # the engine passes the reference's loss within 1.5x its evaluations here (all three variants at
+    # its 6th), so the checks on a reached row above ran
+    assert reached >= 1
     same_time, = report["stylize_equal_time"]
-    assert same_time["evaluations"] == 200 and same_time["final_loss"] > 0  # stylize's default at <= 256 px
+    assert same_time["evaluations"] == steps and same_time["final_loss"] > 0
+    assert same_time["precision"] == "bfloat16" and same_time["scales"] == [1.0]  # stylize's at <= 256 px
     memory = report["stylize_memory"]
     assert [max(r["size"]) for r in memory] == [48, 64]
-    assert all(r["peak_bytes"] and r["estimate_bytes"] > 0 and r["evaluations"] == 200 for r in memory)
+    assert all(r["peak_bytes"] and r["estimate_bytes"] > 0 and r["evaluations"] == steps for r in memory)
     out = capsys.readouterr().out
     assert "speedup" in out and "same time" in out and "pre-flight" in out
+
+
+def test_bench_stylize_steps_default_to_stylizes_own():
+    """Without --stylize-steps the equal-time and memory tables run stylize's default schedule
+    unchanged (200 evaluations at <= 256 px); with it, only the evaluations change."""
+    from generator.bench import speed as bench
+    from generator.engine.settings import default_schedule
+
+    for side in (48, 512, 1024):
+        assert bench.stylize_schedule(side, "cpu") == default_schedule(side, "cpu")
+        assert bench.stylize_schedule(side, "cpu", 4) == {**default_schedule(side, "cpu"), "steps": 4}
+    assert bench.stylize_schedule(48, "cpu")["steps"] == 200
+    with pytest.raises(SystemExit):
+        bench.main(["--stylize-steps", "0"])
 
 
 def test_bench_engine_default_is_stylizes_default_schedule():

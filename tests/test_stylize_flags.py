@@ -1,5 +1,6 @@
 """stylize's neural-style options: each one validated, in --help, and shown to change the result
-(the real VGG19 at tiny sizes: 48-192 px, a few evaluations)."""
+(the real VGG19 at tiny sizes: 48-192 px, a few evaluations). The command line runs in this process
+(helpers.run_cli); tests/test_cli.py runs the real `python -m generator`."""
 import numpy as np
 import pytest
 from PIL import Image
@@ -20,7 +21,7 @@ from generator.engine.images import fit_long_side, read_image
 from generator.engine.transfer import style_side
 from generator.figures.work_colour import chroma_distance
 
-from helpers import ROOT, one_line_error, run_generator
+from helpers import ROOT, one_line_error, run_cli
 
 CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"
@@ -36,6 +37,12 @@ def run(tmp_path, name="out.png", styles=(STYLE,), size=48, steps=3, style_scale
     result, report = stylize(CONTENT, list(styles), output, size=size, device="cpu", show_progress=False,
                              steps=steps, **options)
     return np.asarray(Image.open(output), dtype=np.float64), report
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """run()'s defaults, computed once for the tests that compare an option's result with them."""
+    return run(tmp_path_factory.mktemp("default_run"))
 
 
 def settings_for(size, n_paintings=1, **options):
@@ -178,15 +185,15 @@ def test_save_every_writes_the_intermediate_results_at_the_results_size(tmp_path
     assert "stage 1: 96x64" in "\n".join(report) and "intermediate results: 3" in "\n".join(report)
 
 
-def test_pooling_avg_changes_the_result(tmp_path):
-    a, _ = run(tmp_path, "max.png")
+def test_pooling_avg_changes_the_result(tmp_path, default_run):
+    a, _ = default_run  # pooling max
     b, report = run(tmp_path, "avg.png", pooling="avg")
     assert np.abs(a - b).mean() > 0.5
     assert "pooling avg" in "\n".join(report)
 
 
-def test_style_scale_changes_the_painting_and_the_result(tmp_path):
-    a, _ = run(tmp_path, "quarter.png", style_scale=0.25)
+def test_style_scale_changes_the_painting_and_the_result(tmp_path, default_run):
+    a, _ = default_run  # style_scale 0.25
     b, report = run(tmp_path, "half.png", style_scale=0.5)
     assert np.abs(a - b).mean() > 0.5
     # the painting's long side is 0.5 x max(48, 512) = 256 px, its short side in proportion
@@ -195,8 +202,8 @@ def test_style_scale_changes_the_painting_and_the_result(tmp_path):
     assert f"painting {expected[0]}x{expected[1]}" in "\n".join(report)
 
 
-def test_blend_weights_choose_between_paintings(tmp_path):
-    only_first, _ = run(tmp_path, "first.png")
+def test_blend_weights_choose_between_paintings(tmp_path, default_run):
+    only_first, _ = default_run  # STYLE alone
     blend_10, report = run(tmp_path, "b10.png", styles=(STYLE, STYLE2), style_blend_weights=(1, 0))
     blend_01, _ = run(tmp_path, "b01.png", styles=(STYLE, STYLE2), style_blend_weights=(0, 1))
     assert np.abs(blend_10 - only_first).max() == 0  # a zero weight adds nothing to the target Grams
@@ -207,8 +214,8 @@ def test_blend_weights_choose_between_paintings(tmp_path):
     assert np.abs(twice - only_first).mean() < 0.5
 
 
-def test_layers_change_the_result(tmp_path):
-    a, _ = run(tmp_path, "default.png")
+def test_layers_change_the_result(tmp_path, default_run):
+    a, _ = default_run
     b, report = run(tmp_path, "shallow.png", content_layers=["relu2_2"], style_layers=["relu1_1", "relu2_1"])
     assert np.abs(a - b).mean() > 0.5
     assert f"content {settings_for(48).content_weight:g} at relu2_2;" in report[0]
@@ -224,23 +231,18 @@ def test_learning_rate_changes_adams_steps(tmp_path):
 
 # --- the command line -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def bare_copy(project_copy_factory):
-    return project_copy_factory("stylize_flags")
-
-
-def test_help_lists_every_flag(bare_copy):
-    proc = run_generator(bare_copy, "stylize", "--help")
+def test_help_lists_every_flag(bare_project):
+    proc = run_cli(["stylize", "--help"], bare_project)
     assert proc.returncode == 0
     for flag in FLAGS:
         assert flag in proc.stdout, flag
 
 
-def test_cli_prints_the_weights_and_schedule(bare_copy, tmp_path):
+def test_cli_prints_the_weights_and_schedule(bare_project, tmp_path):
     output = tmp_path / "resultado.png"
-    proc = run_generator(bare_copy, "stylize", CONTENT, STYLE, STYLE2, "-o", output, "--size", "48", "--steps", "4",
-                         "--quiet", "--device", "cpu", "--style-layers", "relu1_1,relu3_1", "--save-every", "2",
-                         "--style-blend-weights", "0.7,0.3", "--keep-colors", "--pooling", "avg")
+    proc = run_cli(["stylize", CONTENT, STYLE, STYLE2, "-o", output, "--size", "48", "--steps", "4",
+                    "--quiet", "--device", "cpu", "--style-layers", "relu1_1,relu3_1", "--save-every", "2",
+                    "--style-blend-weights", "0.7,0.3", "--keep-colors", "--pooling", "avg"], bare_project)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.startswith(f"wrote {output}: 48x32, 4 evaluations")
@@ -262,15 +264,15 @@ def test_cli_prints_the_weights_and_schedule(bare_copy, tmp_path):
     (["--save-every", "-1"], "argument --save-every: must be 0 or more, not -1"),
     (["--pooling", "min"], "argument --pooling: invalid choice"),
 ])
-def test_cli_bad_values(bare_copy, tmp_path, args, fragment):
+def test_cli_bad_values(bare_project, tmp_path, args, fragment):
     output = tmp_path / "salida.jpg"
-    proc = run_generator(bare_copy, "stylize", CONTENT, STYLE, "-o", output, "--size", "48", "--steps", "2",
-                         "--quiet", "--device", "cpu", *args)
+    proc = run_cli(["stylize", CONTENT, STYLE, "-o", output, "--size", "48", "--steps", "2",
+                    "--quiet", "--device", "cpu", *args], bare_project)
     one_line_error(proc, fragment)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_option_errors_come_before_reading_the_images(bare_copy, tmp_path):
-    proc = run_generator(bare_copy, "stylize", CONTENT, tmp_path / "no_existe.jpg", "-o", tmp_path / "o.jpg",
-                         "--style-blend-weights", "1,2,3", "--quiet", "--device", "cpu")
+def test_option_errors_come_before_reading_the_images(bare_project, tmp_path):
+    proc = run_cli(["stylize", CONTENT, tmp_path / "no_existe.jpg", "-o", tmp_path / "o.jpg",
+                    "--style-blend-weights", "1,2,3", "--quiet", "--device", "cpu"], bare_project)
     one_line_error(proc, "--style-blend-weights: 3 weight(s) for 1 painting(s)")

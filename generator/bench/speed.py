@@ -7,7 +7,7 @@ engine's time to reach the same loss. A second table runs `stylize`'s default sc
 its final loss with the reference's loss after the same time. A third table (quality.py)
 scores the default `stylize --size 512` against neural-style's published results (`--quality`).
 
-    python -m generator.bench.speed --device auto [--sizes 256,512] [--evals N]
+    python -m generator.bench.speed --device auto [--sizes 256,512] [--evals N] [--stylize-steps N]
 
 Defaults: 100 reference evaluations at long sides 256 and 512 on a CPU (about 7 minutes on 2 cores;
 `--evals 500` reads longer runs, about 30), 500 at 256, 512 and 1024 on a GPU.
@@ -111,7 +111,8 @@ def engine_variants(size: int, device: str, evaluations: int) -> dict:
                                "steps": math.ceil(budget / share), "final_share": default.final_share}}
 
 
-def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn) -> tuple[list[dict], dict]:
+def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn,
+               stylize_steps: int | None = None) -> tuple[list[dict], dict]:
     from ..engine import images
     from ..engine.settings import TransferSettings
     from ..engine.transfer import run_transfer
@@ -149,7 +150,7 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
                      "final_stage_evaluations": sum(h["stage"] == last_stage for h in result.history),
                      "speedup": ref_seconds / reach if reach else None, "peak_bytes": mem.peak})
         canvases.clear()  # free the kept canvases before the next variant
-    return rows, equal_time(photo, style, long_side, device, trace, judge)
+    return rows, equal_time(photo, style, long_side, device, trace, judge, stylize_steps)
 
 
 def loss_at(trace: list[tuple[float, float]], seconds: float) -> tuple[int, float] | tuple[None, None]:
@@ -161,16 +162,25 @@ def loss_at(trace: list[tuple[float, float]], seconds: float) -> tuple[int, floa
     return (len(done), done[-1]) if done else (None, None)
 
 
-def equal_time(photo, style, long_side: int, device: str, trace, judge) -> dict:
-    """`stylize`'s own default schedule (its evaluations, stages and precision) on the reference's
-    problem, against the reference's loss after the same wall time. The canvas it ends with is
-    scored by the reference's own code (`judge`, float32). Both are canvases, not pictures: clamping
-    to 0-255 raises this objective's loss several-fold for either."""
-    from ..engine.settings import TransferSettings, default_schedule
+def stylize_schedule(long_side: int, device: str, steps: int | None = None) -> dict:
+    """`stylize`'s default schedule at this size and device; `steps` replaces its evaluations
+    (--stylize-steps), its stages and precision kept."""
+    from ..engine.settings import default_schedule
+
+    schedule = default_schedule(long_side, device)
+    return {**schedule, "steps": steps} if steps is not None else schedule
+
+
+def equal_time(photo, style, long_side: int, device: str, trace, judge, steps: int | None = None) -> dict:
+    """`stylize`'s own default schedule (its evaluations, stages and precision; `steps` evaluations
+    instead if given) on the reference's problem, against the reference's loss after the same wall
+    time. The canvas it ends with is scored by the reference's own code (`judge`, float32). Both are
+    canvases, not pictures: clamping to 0-255 raises this objective's loss several-fold for either."""
+    from ..engine.settings import TransferSettings
     from ..engine.transfer import run_transfer
     from ..yardsticks import reference
 
-    schedule = default_schedule(long_side, device)
+    schedule = stylize_schedule(long_side, device, steps)
     settings = TransferSettings(**{**schedule, **REFERENCE_OBJECTIVE, "style_weight": reference.BETA,
                                    "content_weight": 1.0, "style_min_side": 0})
     final = {}
@@ -184,19 +194,20 @@ def equal_time(photo, style, long_side: int, device: str, trace, judge) -> dict:
             "loss_ratio": final_loss / ref_loss if ref_loss else None}
 
 
-def stylize_memory(content, style, sides, device: str) -> list[dict]:
-    """Peak memory of `stylize`'s default run (its schedule and objective) per size, beside the
-    memory pre-flight's estimate for it (memory.py, which refuses a size that would not fit)."""
+def stylize_memory(content, style, sides, device: str, steps: int | None = None) -> list[dict]:
+    """Peak memory of `stylize`'s default run (its schedule and objective; `steps` evaluations
+    instead if given) per size, beside the memory pre-flight's estimate for it (memory.py, which
+    refuses a size that would not fit)."""
     from ..engine import images
     from ..engine.memory import estimate_bytes
-    from ..engine.settings import TransferSettings, default_schedule
+    from ..engine.settings import TransferSettings
     from ..engine.transfer import deepest_layer, run_transfer
 
     rows = []
     for side in sides:
         print(f"bench: stylize's memory at {side} px ...", file=sys.stderr, flush=True)
         photo = images.fit_long_side(content, side, allow_upscale=True)
-        settings = TransferSettings(**default_schedule(side, device))
+        settings = TransferSettings(**stylize_schedule(side, device, steps))
         with PeakMemory(device) as mem:
             result = run_transfer(photo, [style], settings, photo.size, device)
         rows.append({"size": list(photo.size), "scales": list(settings.scales), "evaluations": len(result.history),
@@ -260,11 +271,16 @@ def main(argv=None) -> int:
     parser.add_argument("--evals", type=int, help="reference evaluations per size (default: 100 on a CPU, 500 on a GPU)")
     parser.add_argument("--memory-sizes", default="256,512,1024",
                         help="long sides of the stylize memory table (default: 256,512,1024; empty: skip)")
+    parser.add_argument("--stylize-steps", type=int, default=None, metavar="N",
+                        help="evaluations of stylize's default run in the equal-time and memory tables "
+                             "(default: its schedule's own, e.g. 200 at 256 px)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--quality", choices=("also", "only", "skip"), default="also",
                         help="the neural-style quality table (quality.py): after the speed tables, "
                              "only it, or not at all")
     args = parser.parse_args(argv)
+    if args.stylize_steps is not None and args.stylize_steps <= 0:
+        parser.error(f"--stylize-steps: must be positive, not {args.stylize_steps}")
     if args.quality == "only":
         return _quality(args)
 
@@ -289,11 +305,11 @@ def main(argv=None) -> int:
     rows, same_time = [], []
     for side in sizes:
         print(f"bench: {side} px, {evaluations} evaluations ...", file=sys.stderr, flush=True)
-        size_rows, size_same_time = bench_size(content, style, side, evaluations, device, cnn)
+        size_rows, size_same_time = bench_size(content, style, side, evaluations, device, cnn, args.stylize_steps)
         rows += size_rows
         same_time.append(size_same_time)
     memory_sides = [int(s) for s in args.memory_sizes.split(",") if s.strip()]
-    memory = stylize_memory(content, style, memory_sides, device)
+    memory = stylize_memory(content, style, memory_sides, device, args.stylize_steps)
     report = {"machine": machine(device), "evaluations": evaluations, "content": CONTENT.name,
               "style": STYLE.name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows,
               "stylize_equal_time": same_time, "stylize_memory": memory}
