@@ -217,7 +217,7 @@ def _settle(spec, key, staging, outcome, store, versions, report, entries, log) 
 def _commit(spec, key, staging, files, numbers, seconds, store, versions, report, entries) -> None:
     time_dependent = bool(numbers.pop("time_dependent", False))
     meta = dict(versions, files=files, numbers=numbers, seconds=round(seconds, 3),
-                name=spec.name, key=key, time_dependent=time_dependent)
+                name=spec.name, key=key, time_dependent=time_dependent, objective=figure_objective(spec))
     try:
         store.commit(staging, key, meta)
     except BaseException:
@@ -226,6 +226,14 @@ def _commit(spec, key, staging, files, numbers, seconds, store, versions, report
     entries[spec.name] = (key, store.get(key))  # as stored, so a later no-op build publishes the same bytes
     report.computed.append(spec.name)
     report.tell(spec.name, "computed", seconds)
+
+
+def figure_objective(spec) -> dict:
+    """What the manifest records of the objective `spec` reads (figures.picks.reads), from its params."""
+    from ..figures.picks import objective_settings, reads
+
+    settings = objective_settings(spec.params)
+    return reads(settings) if settings is not None else {}
 
 
 def previous_seconds(generated: Path) -> dict[str, float]:
@@ -248,7 +256,8 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
             wanted[target] = store.path(key) / filename
             files[role] = target.relative_to(out.parent).as_posix()
         published[name] = FigureEntry(**{k: meta[k] for k in ("numbers", "seconds", "profile", "device", "torch",
-                                                               "key")}, files=files)
+                                                               "key")}, files=files,
+                                     objective=meta.get("objective", {}))
     for target, source in wanted.items():
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:
