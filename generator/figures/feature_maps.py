@@ -80,5 +80,5 @@ def draw(path, img, rows) -> None:
             ax.imshow(m, cmap="magma", vmin=0, vmax=float(m.max()) or 1.0, interpolation="nearest", aspect="auto")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"canal {channel}", fontsize=8.5, pad=2)
+            ax.set_title(f"filtro {channel}", fontsize=8.5, pad=2)
     save_figure(fig, path)
