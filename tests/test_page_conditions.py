@@ -161,8 +161,8 @@ CASES = [
      "que es el gradiente de la pérdida", "proporcional al gradiente"),
     ("contenido.md", lambda m: _set(m, f"figures.{CL}.objective.content_normalise", "mean"),
      "proporcional al gradiente", "que es el gradiente de la pérdida"),
-    ("representaciones.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "leída después de su ReLU", None),
-    ("representaciones.md", lambda m: _set(m, "method.settings.taps", "pre_relu"), None, "leída después de su ReLU"),
+    ("representaciones.md", lambda m: None, "leída después de su ReLU", None),
+    ("representaciones.md", lambda m: _pre_relu(m, R), None, "leída después de su ReLU"),
     ("estilo.md", lambda m: _set(m, G + ":negative_entries", 0), "Ninguna entrada es negativa: este sitio toma las "
      "respuestas después de la ReLU", "Hay entradas negativas"),
     ("estilo.md", lambda m: _set(m, G + ":negative_entries", 12), "Hay entradas negativas",
