@@ -28,7 +28,8 @@ PHRASES: dict[str, tuple[str, dict]] = {
     "style_balance": ("Peso de cada capa de estilo", {
         "none": "el mismo para las cinco capas",
         "photo": "cada capa dividida por la pérdida de estilo de la propia foto en esa capa, para que "
-                 "las cinco pesen parecido",
+                 "al empezar desde la foto todas aporten lo mismo (sin foto, como al reconstruir solo el "
+                 "estilo, no hay con qué dividir y el peso queda igual)",
     }),
     "content_normalise": ("Pérdida de contenido", {
         "sum": "la mitad de la suma de las diferencias al cuadrado",

@@ -121,6 +121,18 @@ class Pages:
             raise ManifestError(f"{path!r} is not a single value")
         return literal(value)
 
+    def layers(self, name: str, kind: str = "style") -> list[dict]:
+        """The layers figure `name`'s objective uses (its manifest entry's `objective`), as
+        [{"paper": "conv4_1", "read": "relu4_1", "weight": 0.2}] ("weight" for style layers only):
+        the paper's name and the network layer the site reads (post-ReLU taps: relu4_1)."""
+        objective = self.fig(name).get("objective") or {}
+        if f"{kind}_reads" not in objective:
+            raise ManifestError(f"figure {name!r} records no objective with {kind} layers")
+        rows = [{"paper": p, "read": r} for p, r in zip(objective[f"{kind}_layers"], objective[f"{kind}_reads"])]
+        for row, w in zip(rows, objective.get(f"{kind}_weights", [])):
+            row["weight"] = w
+        return rows
+
     # ------------------------------------------------------------------ catalogue
 
     def catalog(self, kind: str) -> list[dict]:
@@ -237,7 +249,7 @@ class Pages:
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
-            "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds")}
+            "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds", "layers")}
 
 
 def schedule(stages) -> Markup:

@@ -213,9 +213,11 @@ def test_feature_maps_renders(tmp_path):
 def test_content_loss_renders(tmp_path):
     spec, files, numbers = _render("content_loss", tmp_path)
     assert {"animation", "poster", "strip", "loss", "matrices", "canvas", "image"} <= files.keys()
-    assert numbers["evaluations"] == spec.params["steps"]
+    assert numbers["evaluations"] == spec.params["settings"]["steps"]
     assert numbers["final_content_loss"] < numbers["initial_content_loss"]
     assert numbers["filters"] == 512 and numbers["shown_filters"] == 48
+    # P^l is read as the transfer reads it: after the ReLU by default, so never negative
+    assert numbers["negative_share"] == 0
     with Image.open(tmp_path / files["animation"]) as anim:
         # (the encoder may merge two identical frames into one longer one)
         assert anim.format == "WEBP" and 3 <= getattr(anim, "n_frames", 1) <= numbers["frames"]

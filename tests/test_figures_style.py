@@ -3,6 +3,7 @@ VGG19), colour preservation, and the style_* / work_* figures rendered at the ti
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,12 +66,12 @@ def test_gram_matrix_barely_changes_when_tiles_move_but_responses_do():
     img = np.asarray(fit_long_side(read_image(SITE_SRC / "styles/starry_night.jpg"), 96))
     img = np.ascontiguousarray(crop_to_multiple(img, 16))
     x, shuffled = (to_tensor(Image.fromarray(a)) for a in (img, shuffle_patches(img, 16, 0)))
-    layers = ["conv1_1", "conv2_1", "conv3_1"]
+    layers = ["relu1_1", "relu2_1", "relu3_1"]
     change = position_blindness(get_model("max"), x, shuffled, layers)
     for name in layers:
         assert change[name]["response"] > 0.5, (name, change[name])
         assert change[name]["gram"] < change[name]["response"] / 2, (name, change[name])
-    identical = position_blindness(get_model("max"), x, x, ["conv1_1"])["conv1_1"]
+    identical = position_blindness(get_model("max"), x, x, ["relu1_1"])["relu1_1"]
     assert identical["response"] == 0 and identical["gram"] == 0
 
 
@@ -191,7 +192,9 @@ def test_figure_renders_at_tiny_profile(module, tmp_path):
     for key, value in numbers.items():
         assert isinstance(value, (int, float)) and math.isfinite(value), (key, value)
     if module == "style_gram":
-        assert numbers["gram_change_conv1_1"] < numbers["response_change_conv1_1"] / 2
+        assert numbers["gram_change_relu1_1"] < numbers["response_change_relu1_1"] / 2
+        # the Gram matrices shown are of the responses the objective reads: post-ReLU, never negative
+        assert numbers["negative_entries"] == 0
     if "animation" in files:
         with Image.open(tmp_path / files["animation"]) as anim:
             # libwebp merges identical consecutive frames (L-BFGS's first step is tiny)
@@ -267,3 +270,24 @@ def test_the_loss_plots_resolution_mark_sits_where_the_stage_changes():
     for share, switch in ((0.25, 75), (0.6, 40), (0.8, 20)):
         settings = TransferSettings(steps=100, scales=(0.5, 1.0), final_share=share)
         assert list(scale_marks(settings)) == [switch + 0.5]
+
+
+# Figures that read the network's responses take their layers from an objective (their transfer's
+# settings or the site's default ones), never from a hand-written layer name.
+READS_FROM_OBJECTIVE = ("style_gram", "content_loss", "feature_maps", "measures", "style_reconstruction")
+
+
+@pytest.mark.parametrize("module", READS_FROM_OBJECTIVE)
+def test_no_hand_named_response_in_figure_modules(module):
+    """A string literal naming a VGG response (conv1_1, relu4_2...) in a figure module that reads
+    responses would bypass the objective's taps: put "conv1_1" back in style_gram.py's HEATMAPS and
+    this fails. Docstrings and comments may name layers."""
+    import io
+    import re
+    import tokenize
+
+    path = Path(__file__).resolve().parents[1] / "generator" / "figures" / f"{module}.py"
+    tokens = list(tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline))
+    named = [tok.string for tok in tokens if tok.type == tokenize.STRING and not tok.string.startswith('"""')
+             and re.search(r"\b(conv|relu)\d_\d\b", tok.string)]
+    assert named == [], f"{module}.py names responses by hand: {named}"

@@ -54,7 +54,8 @@ def test_the_json_keeps_the_pages_names(tmp_path):
     assert sum(budget["stage_steps"]) == budget["steps"] and len(budget["scales"]) == len(budget["stage_steps"])
     assert raw["hero"] == {"content": HERO.content, "style": HERO.style}
     assert list(raw["figures"]) == sorted(raw["figures"])
-    assert list(raw["figures"]["gallery/a/b"]) == ["numbers", "seconds", "profile", "device", "torch", "key", "files"]
+    assert list(raw["figures"]["gallery/a/b"]) == ["numbers", "seconds", "profile", "device", "torch", "key", "files",
+                                                   "objective"]
     assert raw["catalog"]["style"][0] == {"name": "b", "file": "styles/b.jpg", "title": "B", "artist": "X",
                                           "year": "1900"}  # empty fields left out, as before
     assert (raw["device"], raw["devices"]) == ("cpu, cuda", ["cpu", "cuda"])
@@ -110,3 +111,24 @@ def test_a_broken_manifest_is_refused_with_one_line(tmp_path, text, fault):
     with pytest.raises(InputError, match=fault) as caught:
         load_manifest(path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_figure_records_the_objective_it_reads(tmp_path):
+    """The build records, per figure, the objective its params name (its transfer's settings or the
+    site's default objective): taps, layers as the paper names them and as the network layer read."""
+    from generator.build.pipeline import figure_objective
+    from generator.engine.settings import TransferSettings
+    from generator.figures import FigureSpec
+    from generator.figures.picks import objective
+
+    post = figure_objective(FigureSpec(name="x", params={"objective": objective(TransferSettings())}))
+    assert post["taps"] == "post_relu" and post["content_reads"] == ["relu4_2"]
+    assert post["style_layers"][0] == "conv1_1" and post["style_reads"][0] == "relu1_1"
+    assert post["style_weights"] == [0.2] * 5 and post["style_balance"] == "photo"
+    pre = figure_objective(FigureSpec(name="x", params={"settings": TransferSettings(taps="pre_relu").to_dict()}))
+    assert pre["content_reads"] == ["conv4_2"] and pre["style_reads"][-1] == "conv5_1"
+    assert figure_objective(FigureSpec(name="x", params={"long_side": 64})) == {}
+    manifest = replace(sample(), figures={"style/gram": replace(entry("tiny"), objective=post)})
+    path = tmp_path / "manifest.json"
+    write_manifest(path, manifest)
+    assert load_manifest(path).figures["style/gram"].objective == post

@@ -69,6 +69,31 @@ def test_every_page_renders_over_the_tiny_manifest(tmp_path, base):
 
 
 GR, IN, CO, BL, AN, R = "work/grid", "work/init", "work/colour", "work/blend", "work/animation", "representations"
+G, CL = "style/gram", "content/loss"
+
+
+def _stages(m, jump):
+    """The style reconstruction in two stages, the loss jumping `jump` times at the switch."""
+    n = m["figures"]["style/reconstruction"]["numbers"]
+    n.update(stages=2, stage_jump=jump, final_stage_initial_style_loss=1.0, final_stage_reduction=10.0)
+
+
+def _pre_relu(m, name):
+    """Figure `name` recorded as reading pre-ReLU responses: the objective's reads are the paper's
+    names, and so are the keys of its per-layer numbers."""
+    objective = m["figures"][name]["objective"]
+    renamed = {}
+    for kind in ("content", "style"):
+        for paper, read in zip(objective[f"{kind}_layers"], objective[f"{kind}_reads"]):
+            renamed[read] = paper
+        objective[f"{kind}_reads"] = list(objective[f"{kind}_layers"])
+    objective["taps"] = "pre_relu"
+    numbers = m["figures"][name]["numbers"]
+    for key in list(numbers):
+        for read, paper in renamed.items():
+            if key.endswith("_" + read) or key.startswith(read + "_"):
+                numbers[key.replace(read, paper)] = numbers.pop(key)
+                break
 
 
 def _grid_kept(m, fraction):
@@ -157,12 +182,38 @@ CASES = [
      "llega a ser fiel"),
     ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 12.0), "llega a ser fiel",
      "la foto reaparece casi entera"),
-    ("contenido.md", lambda m: _set(m, "method.settings.taps", "pre_relu"), "antes de su ReLU: allí",
-     "también mide `conv4_2` después"),
-    ("contenido.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "también mide `conv4_2` después",
-     "antes de su ReLU: allí"),
-    ("estilo.md", lambda m: _set(m, "method.settings.taps", "post_relu"), "nunca son negativas",
-     "también puede ser negativa"),
+    ("contenido.md", lambda m: _pre_relu(m, CL), "antes de su ReLU: allí", "también mide <code>conv4&#95;2</code> después"),
+    ("contenido.md", lambda m: None, "también mide <code>conv4&#95;2</code> después", "antes de su ReLU: allí"),
+    ("contenido.md", lambda m: _set(m, CL + ":negative_share", 0.0), "Ninguna respuesta de la foto es negativa",
+     "Rojo es positivo y azul, negativo"),
+    ("contenido.md", lambda m: _set(m, CL + ":negative_share", 0.4), "Rojo es positivo y azul, negativo",
+     "Ninguna respuesta de la foto es negativa"),
+    ("contenido.md", lambda m: _set(m, f"figures.{CL}.objective.content_normalise", "sum"),
+     "que es el gradiente de la pérdida", "proporcional al gradiente"),
+    ("contenido.md", lambda m: _set(m, f"figures.{CL}.objective.content_normalise", "mean"),
+     "proporcional al gradiente", "que es el gradiente de la pérdida"),
+    ("representaciones.md", lambda m: None, "leída después de su ReLU", None),
+    ("representaciones.md", lambda m: _pre_relu(m, R), None, "leída después de su ReLU"),
+    ("estilo.md", lambda m: _set(m, G + ":negative_entries", 0), "Ninguna entrada es negativa: este sitio toma las "
+     "respuestas después de la ReLU", "Hay entradas negativas"),
+    ("estilo.md", lambda m: _set(m, G + ":negative_entries", 12), "Hay entradas negativas",
+     "Ninguna entrada es negativa"),
+    ("estilo.md", lambda m: (_set(m, G + ":gram_change_relu1_1", 0.1), _set(m, G + ":gram_change_relu5_1", 0.5)),
+     "La matriz de Gram cambia más al subir", None),
+    ("estilo.md", lambda m: (_set(m, G + ":gram_change_relu1_1", 0.5), _set(m, G + ":gram_change_relu5_1", 0.1)),
+     None, "La matriz de Gram cambia más al subir"),
+    ("estilo.md", lambda m: (_set(m, G + ":response_change_relu1_1", 1.2)), "más que su propio tamaño", None),
+    ("estilo.md", lambda m: (_set(m, G + ":response_change_relu1_1", 0.8)), None, "más que su propio tamaño"),
+    ("estilo.md", lambda m: _stages(m, 30.0), "sube de golpe, 30 veces", "La pérdida de estilo empezó en"),
+    ("estilo.md", lambda m: _stages(m, 0.5), "En esa etapa final", "sube de golpe"),
+    ("estilo.md", lambda m: _set(m, "style/reconstruction:stages", 1), "La pérdida de estilo empezó en",
+     "En esa etapa final"),
+    ("vgg19.md", lambda m: (_set(m, "vgg/feature_maps:relu1_1_zero_percent", 40.0),
+                            _set(m, "vgg/feature_maps:relu5_1_zero_percent", 90.0)),
+     "las respuestas son escasas: el 90 % valen cero", None),
+    ("vgg19.md", lambda m: (_set(m, "vgg/feature_maps:relu1_1_zero_percent", 40.0),
+                            _set(m, "vgg/feature_maps:relu5_1_zero_percent", 30.0)),
+     None, "las respuestas son escasas"),
     ("estilo.md", lambda m: _set(m, "method.settings.style_balance", "photo"), "A diferencia del artículo",
      "todas con el mismo peso"),
     ("estilo.md", lambda m: _set(m, "method.settings.style_balance", "none"), "todas con el mismo peso",
@@ -176,9 +227,10 @@ CASES = [
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", True), "también los reescala", None),
     ("estilo.md", lambda m: _shares(m, (0.05, 0.8, 0.05, 0.05, 0.05)),
      STYLE_LAYER_SEEN[1].replace("_", "&#95;") + "</code> aporta el 80 %", None),
+    ("estilo.md", lambda m: _shares(m, (0.05, 0.8, 0.05, 0.05, 0.05)), "reescalan los pesos de la red", None),
     ("estilo.md", lambda m: _shares(m, (0.3, 0.25, 0.2, 0.15, 0.1)),
      STYLE_LAYER_SEEN[0].replace("_", "&#95;") + "</code> aporta el 30 % de la pérdida de estilo y <code>"
-     + STYLE_LAYER_SEEN[4].replace("_", "&#95;") + "</code>, el 10 %", "las demás apenas cuentan"),
+     + STYLE_LAYER_SEEN[4].replace("_", "&#95;") + "</code>, el 10 %", "reescalan los pesos de la red"),
     ("creditos.md", lambda m: _set(m, "method.settings.rescale_weights", False), "los reescalaron",
      "también los reescala"),
     ("textura.md", lambda m: (_set(m, "texture/statistics:mean_std_gram_reduction", 50.0),
@@ -336,3 +388,28 @@ def test_the_step_and_the_scales_are_stated():
     rows = paper_differences({"method": method_entry(PROFILES["preview"])})
     scales = next(r for r in rows if r["name"] == "scales")
     assert "la mitad del tamaño final" in str(scales["ours"])
+
+
+# Each page prints the layer names its figures' objective recorded (manifest: figures[name].objective):
+# the network layer read, relu4_2 for the paper's conv4_2 with post-ReLU taps. Recorded as pre-ReLU,
+# the same page must print the convolutions' names and no ReLU's.
+READS = [("estilo.md", "style/gram", "style"), ("contenido.md", "content/loss", "content"),
+         ("vgg19.md", "vgg/feature_maps", "style")]
+
+
+@pytest.mark.parametrize("page, name, kind", READS)
+def test_pages_print_the_layers_their_figures_read(tmp_path, base, page, name, kind):
+    objective = base["figures"][name]["objective"]
+    expected = [tap(layer, TransferSettings().taps) for layer in getattr(TransferSettings(), f"{kind}_layers")]
+    assert objective["taps"] == TransferSettings().taps and objective[f"{kind}_reads"] == expected
+    text = render_page(tmp_path / "post", base, page)
+    assert objective[f"{kind}_reads"][0] in text.replace("&#95;", "_")
+
+    flipped = copy.deepcopy(base)
+    for other, entry in base["figures"].items():   # every figure the page shows reads pre-ReLU
+        if entry.get("objective"):
+            _pre_relu(flipped, other)
+    text = render_page(tmp_path / "pre", flipped, page).replace("&#95;", "_")
+    assert flipped["figures"][name]["objective"][f"{kind}_reads"][0] in text
+    printed = set(re.findall(r"\brelu\d_\d\b", text))
+    assert not printed & set(objective[f"{kind}_reads"]), f"{page} prints {printed} for a pre-ReLU figure"

@@ -58,6 +58,10 @@ class FigureEntry:
     torch: str
     key: str                         # its cache key
     files: dict                      # role -> path relative to docs/ ("generated/...")
+    # The objective whose responses the figure reads (figures.picks.reads): taps, pooling, layers as
+    # the paper names them and as the network layer read ("content_reads", "style_reads"), weights,
+    # normalisations. Empty for a figure that reads no responses.
+    objective: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,7 @@ def _settle(run: BuildRun, spec, key: str, staging: Path, outcome) -> None:
 def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, seconds) -> None:
     time_dependent = bool(numbers.pop("time_dependent", False))
     meta = dict(run.versions, files=files, numbers=numbers, seconds=round(seconds, 3),
-                name=spec.name, key=key, time_dependent=time_dependent)
+                name=spec.name, key=key, time_dependent=time_dependent, objective=figure_objective(spec))
     try:
         run.store.commit(staging, key, meta)
     except BaseException:
@@ -244,6 +244,14 @@ def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, second
     run.entries[spec.name] = (key, run.store.get(key))  # as stored, so a later no-op build publishes the same bytes
     run.report.computed.append(spec.name)
     run.report.tell(spec.name, "computed", seconds)
+
+
+def figure_objective(spec) -> dict:
+    """What the manifest records of the objective `spec` reads (figures.picks.reads), from its params."""
+    from ..figures.picks import objective_settings, reads
+
+    settings = objective_settings(spec.params)
+    return reads(settings) if settings is not None else {}
 
 
 def previous_seconds(generated: Path) -> dict[str, float]:
@@ -266,7 +274,8 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
             wanted[target] = store.path(key) / filename
             files[role] = target.relative_to(out.parent).as_posix()
         published[name] = FigureEntry(**{k: meta[k] for k in ("numbers", "seconds", "profile", "device", "torch",
-                                                               "key")}, files=files)
+                                                               "key")}, files=files,
+                                     objective=meta.get("objective", {}))
     for target, source in wanted.items():
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:

@@ -19,7 +19,7 @@ def draw_matrices(path, p: np.ndarray, x: np.ndarray, layer: str, evaluation: in
     diff_lim = symmetric_limit(x - p)
     panels = [(p, lim, f"$P^l$: la fotografía ({layer})"),
               (x, lim, f"$X^l$: el lienzo tras {evaluation} evaluaciones"),
-              (x - p, diff_lim, "$X^l - P^l$: el gradiente")]
+              (x - p, diff_lim, "$X^l - P^l$: la diferencia")]
     for ax, (m, limit, title) in zip(axes, panels):
         shown = ax.imshow(m, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest", aspect="auto")
         ax.set_title(title, fontsize=11)

@@ -1,5 +1,7 @@
-"""What "features" look like: the photo's responses at relu1_1 ... relu5_1, a few of the most
-active channels of each layer, one row per layer."""
+"""What "features" look like: the photo's responses at the objective's style layers, read as the
+objective reads them (vgg.tap: relu1_1 ... relu5_1 with post-ReLU taps), a few of the most active
+channels of each layer, one row per layer. Numbers are keyed by the network layer read
+(relu1_1_zero_percent ...), in the order of the manifest's objective.style_reads."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,20 +9,19 @@ import numpy as np
 from ..engine.images import fit_long_side, read_image
 from . import Figure, FigureSpec
 from .context import RenderContext
-from .picks import photo
+from .picks import objective, objective_settings, photo
 
-LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 FIGURE = Figure(
     order=40, outputs=("image",),
-    numbers=("photo_width", "photo_height", "shown_per_layer", "relu?_1_channels", "relu?_1_width",
-             "relu?_1_height", "relu?_1_zero_percent"),
+    numbers=("photo_width", "photo_height", "shown_per_layer", "*_channels", "*_width", "*_height",
+             "*_zero_percent"),
     sizes={"tiny": {"long_side": 64, "channels": 4}, "preview": {"long_side": 384, "channels": 5},
            "full": {"long_side": 512, "channels": 6}})
 
 
 def specs(catalog, profile, site_src):
     content = photo(catalog)
-    params = dict(FIGURE.size(profile), photo=content.name, layers=list(LAYERS))
+    params = dict(FIGURE.size(profile), photo=content.name, objective=objective(profile.transfer()))
     return [FigureSpec(name="vgg/feature_maps", params=params,
                        inputs=(content.path(site_src),), heavy=True)]
 
@@ -40,18 +41,22 @@ def zero_fraction(maps: np.ndarray) -> float:
 def render(spec, ctx: RenderContext):
     import torch
 
+    from ..engine.vgg import tap
+
     p = spec.params
+    settings = objective_settings(p)
+    layers = {name: tap(name, settings.taps) for name in settings.style_layers}
     img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
     with torch.no_grad():
-        out = ctx.model("max")(ctx.tensor(img), p["layers"])
+        out = ctx.model(settings.pooling)(ctx.tensor(img), list(layers.values()))
     rows, numbers = [], {"photo_width": img.width, "photo_height": img.height, "shown_per_layer": p["channels"]}
-    for layer in p["layers"]:
-        maps = out[layer][0].float().cpu().numpy()
+    for layer, read in layers.items():
+        maps = out[read][0].float().cpu().numpy()
         picked = most_active(maps, p["channels"])
-        rows.append((layer, maps.shape, [(c, maps[c]) for c in picked]))
-        numbers.update({f"{layer}_channels": maps.shape[0], f"{layer}_width": maps.shape[2],
-                        f"{layer}_height": maps.shape[1],
-                        f"{layer}_zero_percent": round(100 * zero_fraction(maps), 2)})
+        rows.append((read, maps.shape, [(c, maps[c]) for c in picked]))
+        numbers.update({f"{read}_channels": maps.shape[0], f"{read}_width": maps.shape[2],
+                        f"{read}_height": maps.shape[1],
+                        f"{read}_zero_percent": round(100 * zero_fraction(maps), 2)})
     draw(ctx.out / "feature_maps.png", img, rows)
     return {"image": "feature_maps.png"}, numbers
 

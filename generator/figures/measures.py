@@ -23,8 +23,10 @@ def mean_colour_distance(a: Image.Image, b: Image.Image) -> float:
 
 
 def style_layer_shares(ctx, canvas: Image.Image, painting: Image.Image, settings: TransferSettings) -> dict:
-    """{layer: w_l E_l / sum_l w_l E_l} between `canvas` and `painting`, weighed as the transfer
-    weighs them (the painting at the transfer's size, float32): which layers the loss is made of."""
+    """{layer: w_l E_l / sum_l w_l E_l} between `canvas` and `painting`, with the settings' w_l as
+    given, not balanced against a photo (as a style-only transfer weighs them: without a photo there
+    is nothing to balance against); the painting at the transfer's size, float32. Which layers the
+    remaining loss is made of: how far each is from matched, not how much the optimiser cared."""
     import torch
 
     from ..engine import images, losses, transfer

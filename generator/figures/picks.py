@@ -34,3 +34,32 @@ def settings(d: dict) -> TransferSettings:
     """TransferSettings from a JSON-style dict (lists back to tuples)."""
     return TransferSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
+
+
+# The fields of TransferSettings that decide which responses a figure reads and how it weighs them.
+OBJECTIVE_FIELDS = ("taps", "pooling", "rescale_weights", "content_layers", "style_layers", "style_layer_weights",
+                    "style_balance", "content_normalise", "content_weight", "style_weight")
+
+
+def objective(settings: TransferSettings) -> dict:
+    """The objective part of `settings`, JSON-style: what a figure without a transfer of its own
+    puts in its params (so its cache key follows the objective, not the schedule)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.to_dict().items() if k in OBJECTIVE_FIELDS}
+
+
+def objective_settings(spec_params: dict) -> TransferSettings | None:
+    """The TransferSettings a figure's params name: its transfer's ("settings") or the objective it
+    reads ("objective"); None for a figure that reads no responses."""
+    d = spec_params.get("settings") or spec_params.get("objective")
+    return settings(d) if d else None
+
+
+def reads(settings: TransferSettings) -> dict:
+    """The manifest's record of the objective a figure used: its settings' objective fields and the
+    network layers its losses read (vgg.tap: relu4_2 for the paper's conv4_2 with post-ReLU taps),
+    with the style layers' weights w_l before any balance."""
+    from ..engine.transfer import content_taps, layer_weights
+
+    weights = layer_weights(settings)
+    return {**objective(settings), "content_reads": list(content_taps(settings)),
+            "style_reads": list(weights), "style_weights": list(weights.values())}

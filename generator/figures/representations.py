@@ -2,14 +2,18 @@
 one layer's responses (conv1_2 ... conv5_2), and the painting's style rebuilt out of the Gram
 matrices of growing sets of layers (conv1_1; conv1_1 + conv2_1; ... up to conv5_1), around a
 schematic of the network. As in the gallery, the target Gram matrices are taken from the painting
-at full resolution (the engine's style_side: at least 512 px), not from the small copy shown."""
+at full resolution (the engine's style_side: at least 512 px), not from the small copy shown.
+The layers are the paper's names, read as the site's default objective reads them (its taps and
+pooling, recorded in the params and so in the manifest: relu4_2 for conv4_2 with post-ReLU taps)."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ..engine.images import fit_long_side, read_image, save_image
 from ..engine.settings import STYLE_LAYERS
 from . import Figure, FigureSpec
 from .context import RenderContext
-from .picks import painting, photo
+from .picks import objective, objective_settings, painting, photo
 
 CONTENT_LAYERS = ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
 FIGURE = Figure(
@@ -29,7 +33,8 @@ CROP_SIDE = 200              # the zoomed detail is shown about this many pixels
 
 def specs(catalog, profile, site_src):
     content, style = photo(catalog), painting(catalog)
-    params = dict(FIGURE.size(profile), photo=content.name, painting=style.name,
+    reads = replace(profile.transfer(), content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS)
+    params = dict(FIGURE.size(profile), photo=content.name, painting=style.name, objective=objective(reads),
                   content_layers=list(CONTENT_LAYERS), style_layers=list(STYLE_LAYERS),
                   crop=list(CROP), crop_side=CROP_SIDE)
     return [FigureSpec(name="representations", params=params,
@@ -69,6 +74,8 @@ def render(spec, ctx: RenderContext):
     from .representations_plot import draw_composite
 
     p = spec.params
+    reads = objective_settings(p)
+    read_as = {"taps": reads.taps, "pooling": reads.pooling}    # each reconstruction reads as the objective does
     content = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
     painting = read_image(spec.inputs[1])   # the Gram matrices come from it at full resolution
     style = fit_long_side(painting, p["long_side"])
@@ -85,7 +92,7 @@ def render(spec, ctx: RenderContext):
 
     content_rows = []
     for layer in p["content_layers"]:
-        result = ctx.run_transfer(content, [content], content_settings(layer, p["steps"], **schedule(p)))
+        result = ctx.run_transfer(content, [content], replace(content_settings(layer, p["steps"], **schedule(p)), **read_as))
         quality = psnr(content, result.image)
         crop = zoom(result.image, box, p["crop_side"])
         files[f"content_{layer}"], files[f"crop_{layer}"] = f"content_{layer}.png", f"crop_{layer}.png"
@@ -97,7 +104,7 @@ def render(spec, ctx: RenderContext):
 
     style_rows = []
     for layers in growing_subsets(p["style_layers"]):
-        result = ctx.run_transfer(style, [painting], style_settings(layers, p["steps"], **schedule(p)))
+        result = ctx.run_transfer(style, [painting], replace(style_settings(layers, p["steps"], **schedule(p)), **read_as))
         key = f"style_{layers[-1]}"
         files[key] = f"{key}.jpg"
         save_image(result.image, ctx.out / files[key])

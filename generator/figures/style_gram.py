@@ -1,22 +1,24 @@
 """The Gram matrix of a painting as a heat map, and a measurement of its blindness to position:
-shuffle the painting's tiles and compare how much the responses and the Gram matrices change."""
+shuffle the painting's tiles and compare how much the responses and the Gram matrices change.
+Every layer is one of the objective's style layers, read as the objective reads it (vgg.tap): the
+site's default settings, recorded in the params (and so in the manifest)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..engine.images import fit_long_side, read_image, save_image
-from ..engine.settings import STYLE_LAYERS
 from . import Figure, FigureSpec
 from .context import RenderContext
-from .picks import painting
+from .picks import objective, objective_settings, painting
 
-HEATMAPS = (("conv1_1", 64), ("conv3_1", 64))  # layer, channels shown (a crop of the first ones)
+HEATMAPS = ((0, 64), (2, 64))  # which style layers (index in the objective's list), channels shown (a crop)
 SEED = 0
 FIGURE = Figure(
     order=70, outputs=("gram", "shuffle", "painting", "shuffled"),
-    numbers=("width", "height", "patch", "tiles", *(f"response_change_{n}" for n in STYLE_LAYERS),
-             *(f"gram_change_{n}" for n in STYLE_LAYERS), "response_change_mean", "gram_change_mean",
-             *(f"gram_size_{n}" for n, _ in HEATMAPS), *(f"channels_{n}" for n, _ in HEATMAPS)),
+    # numbers per layer are keyed by the network layer read (response_change_relu1_1 with post-ReLU
+    # taps), in the order of the manifest's objective.style_reads
+    numbers=("width", "height", "patch", "tiles", "response_change_*", "gram_change_*", "response_change_mean",
+             "gram_change_mean", "gram_size_*", "channels_*", "heatmap_layers", "negative_entries"),
     # long side of the painting and tile size (a multiple of 16, VGG's stride at conv5_1)
     sizes={"tiny": {"long_side": 64, "patch": 16},
            "preview": {"long_side": 384, "patch": 96},
@@ -25,7 +27,7 @@ FIGURE = Figure(
 
 def specs(catalog, profile, site_src):
     style = painting(catalog)
-    params = dict(FIGURE.size(profile), painting=style.name, layers=list(STYLE_LAYERS),
+    params = dict(FIGURE.size(profile), painting=style.name, objective=objective(profile.transfer()),
                   heatmaps=[list(h) for h in HEATMAPS], seed=SEED)
     return [FigureSpec(name="style/gram", params=params,
                        inputs=(style.path(site_src),), heavy=True)]
@@ -69,8 +71,8 @@ def relative_change(a, b) -> float:
 
 
 def position_blindness(model, x, shuffled, layers) -> dict:
-    """Per layer: relative change of the responses F and of the Gram matrix G when the tiles move
-    (`x` and `shuffled`: the model's inputs, the painting and its shuffled tiles)."""
+    """Per network layer: relative change of the responses F and of the Gram matrix G when the
+    tiles move (`x` and `shuffled`: the model's inputs, the painting and its shuffled tiles)."""
     import torch
 
     from ..engine.losses import gram_matrix
@@ -82,6 +84,13 @@ def position_blindness(model, x, shuffled, layers) -> dict:
                 "gram": relative_change(gram_matrix(f[n]), gram_matrix(g[n]))} for n in layers}
 
 
+def read_layers(settings) -> list[str]:
+    """The network layers the objective's style losses read (vgg.tap), in its order."""
+    from ..engine.vgg import tap
+
+    return [tap(name, settings.taps) for name in settings.style_layers]
+
+
 def render(spec, ctx: RenderContext):
     import torch
     from PIL import Image
@@ -89,16 +98,19 @@ def render(spec, ctx: RenderContext):
     from ..engine.losses import gram_matrix
 
     p = spec.params
+    settings = objective_settings(p)
+    layers = read_layers(settings)
     img = np.asarray(fit_long_side(read_image(spec.inputs[0]), p["long_side"]))
     img = np.ascontiguousarray(crop_to_multiple(img, p["patch"]))
     shuffled = shuffle_patches(img, p["patch"], p["seed"])
-    model = ctx.model("max")
+    model = ctx.model(settings.pooling)
     x = ctx.tensor(Image.fromarray(img))
-    change = position_blindness(model, x, ctx.tensor(Image.fromarray(shuffled)), p["layers"])
+    change = position_blindness(model, x, ctx.tensor(Image.fromarray(shuffled)), layers)
+    shown = {layers[i]: k for i, k in p["heatmaps"]}
     with torch.no_grad():
-        feats = model(x, [n for n, _ in p["heatmaps"]])
+        feats = model(x, list(shown))
     grams = {}
-    for name, k in p["heatmaps"]:
+    for name, k in shown.items():
         f = feats[name]
         grams[name] = sorted_by_diagonal((gram_matrix(f)[0, :k, :k] / (f.shape[-2] * f.shape[-1])).cpu().numpy())
     save_image(Image.fromarray(img), ctx.out / "painting.jpg")
@@ -115,6 +127,9 @@ def render(spec, ctx: RenderContext):
     for name, g in grams.items():
         numbers[f"gram_size_{name}"] = g.shape[0]
         numbers[f"channels_{name}"] = int(feats[name].shape[1])
+    numbers["heatmap_layers"] = len(grams)
+    # entries below zero in the shown matrices (none when the objective reads post-ReLU responses)
+    numbers["negative_entries"] = int(sum((g < 0).sum() for g in grams.values()))
     return ({"gram": "gram.png", "shuffle": "shuffle.jpg", "painting": "painting.jpg",
              "shuffled": "shuffled.jpg"}, numbers)
 
@@ -126,8 +141,11 @@ def _plot_heatmaps(grams: dict, channels: dict, path) -> None:
     fig, axes = plt.subplots(1, len(grams), figsize=(4.6 * len(grams), 4.2))
     for ax, (name, g) in zip(np.atleast_1d(axes), grams.items()):
         # The diagonal dominates: scale to the 99th percentile of the other entries.
-        top = float(np.percentile(np.abs(g[~np.eye(len(g), dtype=bool)]), 99))
-        im = ax.imshow(g, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+        top = float(np.percentile(np.abs(g[~np.eye(len(g), dtype=bool)]), 99)) or 1.0
+        if g.min() < 0:   # signed responses (pre-ReLU taps): diverging, zero in the middle
+            im = ax.imshow(g, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+        else:             # post-ReLU responses: no entry is negative
+            im = ax.imshow(g, cmap="magma", vmin=0, vmax=top, interpolation="nearest")
         shown = f"{len(g)} × {len(g)}" + ("" if len(g) == channels[name] else f" de {channels[name]} × {channels[name]}")
         ax.set_title(f"{name}: {shown}")
         ax.set_xlabel("filtro j (ordenados por $G_{jj}$)")

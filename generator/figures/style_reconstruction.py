@@ -12,7 +12,10 @@ from .picks import painting
 FIGURE = Figure(
     order=80, outputs=("animation", "poster", "strip", "loss"),
     numbers=("width", "height", "evaluations", "initial_style_loss", "final_style_loss", "loss_reduction",
-             "frames", "stages", "transfer_seconds", "style_share_*"),   # style_share_<layer>: w_l E_l / L at the end
+             "frames", "stages", "transfer_seconds", "style_share_*",   # style_share_<layer>: w_l E_l / L at the end
+             # the last stage alone (like with like: one canvas size): its first evaluation's loss,
+             # how many times it fell within it, and the jump at the switch from the stage before
+             "final_stage_initial_style_loss", "final_stage_reduction", "stage_jump"),
     sizes={"tiny": {"long_side": 48, "steps": 8, "scales": [1.0], "frames": 4},
            "preview": {"long_side": 288, "steps": 100, "scales": [0.5, 1.0], "frames": 20, "final_share": 0.6},
            "full": {"long_side": 512, "steps": 500, "scales": [0.5, 1.0], "frames": 40, "final_share": 0.8}})
@@ -60,7 +63,12 @@ def render(spec, ctx: RenderContext):
               title="De ruido al estilo de la pintura", marks=scale_marks(settings))
     files["loss"] = "loss.png"
     shares = style_layer_shares(ctx, result.image, painting, settings)
-    return files, {**{f"style_share_{name}": share for name, share in shares.items()}, "width": style.width, "height": style.height, "evaluations": len(history),
+    last = [h for h in history if h["stage"] == history[-1]["stage"]]
+    before = [h for h in history if h["stage"] != history[-1]["stage"]]
+    final_stage = {"final_stage_initial_style_loss": last[0]["style"],
+                   "final_stage_reduction": last[0]["style"] / max(last[-1]["style"], 1e-30),
+                   "stage_jump": last[0]["style"] / max(before[-1]["style"], 1e-30) if before else 1.0}
+    return files, {**final_stage, **{f"style_share_{name}": share for name, share in shares.items()}, "width": style.width, "height": style.height, "evaluations": len(history),
                    "initial_style_loss": history[0]["style"], "final_style_loss": history[-1]["style"],
                    "loss_reduction": history[0]["style"] / max(history[-1]["style"], 1e-30),
                    "frames": len(frames), "stages": len(settings.scales), "transfer_seconds": round(result.seconds, 3)}
