@@ -63,7 +63,7 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Markup(format_es(value, "g"))
+        return Markup(format_es(value, ",g"))  # groups of thousands, as num() prints them
     return literal(value)
 
 

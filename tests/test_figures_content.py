@@ -64,6 +64,7 @@ def test_growing_subsets():
     assert growing_subsets(["a", "b", "c"]) == [("a",), ("a", "b"), ("a", "b", "c")]
 
 
+@settings(deadline=None)
 @given(st.integers(8, 300), st.integers(8, 300), st.floats(0, 1), st.floats(0, 1), st.floats(0.01, 1))
 def test_crop_box_is_a_square_inside_the_image(w, h, cx, cy, side):
     from generator.figures.representations import crop_box

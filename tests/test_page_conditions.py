@@ -11,7 +11,6 @@ from dataclasses import replace
 import pytest
 
 from generator.build.method import differences, method_entry
-from generator.common.spanish_numbers import format_es
 from generator.engine.settings import TransferSettings
 from generator.engine.vgg import tap
 from generator.figures.plotting import es_number
@@ -271,9 +270,10 @@ def test_the_differences_box_follows_the_settings(tmp_path, base):
     rows = manifest["method"]["differences"]
     text = render_page(tmp_path / "a", manifest, "obra.md")
     assert "Diferencias con el artículo" in text
-    for name in ("init", "optimizer", "precision", "weights_8bit"):
-        if name in rows and not rows[name]["same"]:
-            assert _flat(str(PHRASES[name][0])) in text, name
+    differing = [name for name in ("init", "optimizer", "precision", "weights_8bit") if not rows[name]["same"]]
+    assert {"init", "precision", "weights_8bit"} <= set(differing)  # the preview's departures
+    for name in differing:
+        assert _flat(str(PHRASES[name][0])) in text, name
     # A build whose choices all match the paper says so instead of listing anything.
     for row in rows.values():
         row["same"] = True
@@ -304,9 +304,12 @@ def test_an_unknown_choice_is_shown_literally():
     assert rows[0]["topic"] == "warp" and str(rows[0]["paper"]) == "a&lt;b"
 
 
-@pytest.mark.parametrize("value", [0.5, 1e-3, 1.0, 1e4, 12345.6, -3e-7])
-def test_plot_labels_print_numbers_as_the_pages_do(value):
-    assert es_number(value) == format_es(value, ".2g", "text")
+@pytest.mark.parametrize("value, label", [
+    (0.5, "0.5"), (1e-3, "0.001"), (1.0, "1"), (1e4, "1\u202f×\u202f10⁴"),
+    (12345.6, "1.2\u202f×\u202f10⁴"), (-3e-7, "\u22123\u202f×\u202f10⁻⁷")])
+def test_plot_labels_print_numbers_as_the_pages_do(value, label):
+    """Plot labels: two significant digits, decimal point, powers of ten in Unicode, a true minus."""
+    assert es_number(value) == label
 
 
 # Words the pages avoid (CONTRIBUTING.md, "Readers' Spanish"): one variant, one term per idea.

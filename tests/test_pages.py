@@ -66,7 +66,8 @@ def test_numbers_from_the_manifest(render):
     assert render('<< num("gallery/p/a:loss", ".2g") >>') == f"1.5{NNBSP}×{NNBSP}10<sup>9</sup>"
     assert render('$<< num("gallery/p/a:loss", ".1e", tex=True) >>$') == "$1.5 \\times 10^{9}$"
     assert render('<< num("gallery/p/a:seconds", ".1f") >>') == "2.0"           # an entry field
-    assert render("<% set x = 12345.5 %><< x >>") == "12345.5"                  # a bare number
+    assert render("<% set x = 12345.5 %><< x >>") == f"12{NNBSP}345.5"          # a bare number, grouped
+    assert render("<% set x = 1234 %><< x >>") == "1234"                        # four digits stay together
 
 
 @pytest.mark.parametrize("source, fault", [
