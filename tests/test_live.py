@@ -3,19 +3,26 @@ losses against generator/'s float32 engine on the same 64 px problem, L-BFGS aft
 evaluations, memory that does not grow, links that start a run, nothing requested but the site's
 own files, the network's checksum, bad images and bad links answered in Spanish, labels, keyboard
 and a phone-width viewport. Everything runs on WASM (--disable-gpu) at 32-64 px, a few evaluations.
-Screenshots go to test-artifacts/live/."""
+Screenshots go to test-artifacts/live/.
+
+Pages without a route of their own open in one browser context with an on-disk HTTP cache
+(`live_context`), so the network's 13 MB weights and TensorFlow.js are downloaded once for them
+(an incognito context's in-memory cache does not keep a file that large). A test that changes
+what is served (a route) or the device (the phone) gets a fresh context: routing turns the cache
+off, so a damaged or missing network file is always served as the test made it."""
 from __future__ import annotations
 
 import io
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from test_browser import serve
+from test_browser import ARGS, CHROMIUM, serve
 
 from generator.common.spanish_numbers import format_es
 
@@ -38,15 +45,42 @@ def site(built_site):
         yield base
 
 
-class Session:
-    """One page of the live site, with every request, console error and page error recorded."""
+@pytest.fixture(scope="module")
+def live_context(browser, tmp_path_factory):
+    """One desktop browser context whose HTTP cache is on disk (a profile folder of its own) and so
+    keeps the network's weights between the pages that share it (see the module's docstring)."""
+    context = browser.browser_type.launch_persistent_context(
+        tmp_path_factory.mktemp("live-profile"), executable_path=CHROMIUM, args=ARGS, viewport=DESKTOP)
+    yield context
+    context.close()
 
-    def __init__(self, browser, base, query="", context_args=None, route=None):
+
+@dataclass
+class Browsers:
+    fresh: object    # the session's Chromium, for pages that need a context of their own
+    shared: object   # live_context
+
+
+@pytest.fixture(scope="module")
+def browsers(browser, live_context):
+    return Browsers(fresh=browser, shared=live_context)
+
+
+class Session:
+    """One page of the live site, with every request (the worker's included), console error and
+    page error recorded. The page opens in the shared context (live_context) unless the test gives
+    a route or context arguments; then it gets a fresh context of its own, closed with the page."""
+
+    def __init__(self, browsers, base, query="", context_args=None, route=None):
         self.base = base
-        self.context = browser.new_context(**(context_args or {"viewport": DESKTOP}))
+        self.own_context = bool(route or context_args)
+        if self.own_context:
+            self.context = browsers.fresh.new_context(**(context_args or {"viewport": DESKTOP}))
+        else:
+            self.context = browsers.shared
         self.page = self.context.new_page()
         self.requests, self.errors = [], []
-        self.context.on("request", lambda r: self.requests.append((r.method, r.url)))
+        self.page.on("request", lambda r: self.requests.append((r.method, r.url)))
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         if route:
@@ -83,7 +117,9 @@ class Session:
         self.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
     def close(self):
-        self.context.close()
+        self.page.close()
+        if self.own_context:
+            self.context.close()
 
 
 def record_parity(name: str, ours: list[dict], theirs: list[dict]) -> None:
@@ -128,10 +164,10 @@ def engine_run(parity_images):
 
 
 @pytest.fixture(scope="module")
-def browser_run(browser, site, parity_images):
+def browser_run(browsers, site, parity_images):
     """The same problem on the page (WASM), then the same run again and two more evaluations."""
     photo, painting = parity_images
-    s = Session(browser, site, f"?lado=64&evaluaciones={PARITY_EVALUATIONS}&inicio=style&motor=wasm")
+    s = Session(browsers, site, f"?lado=64&evaluaciones={PARITY_EVALUATIONS}&inicio=style&motor=wasm")
     s.wait_ready()
     s.upload("photo", "foto.png", png(photo))
     s.upload("painting", "cuadro.png", png(painting))
@@ -276,7 +312,7 @@ OTHER_OBJECTIVE = dict(taps="pre_relu", content_layers=("conv4_2",), style_layer
                        style_balance="none", content_normalise="sum")
 
 
-def test_parity_holds_for_another_objective(browser, site, parity_images):
+def test_parity_holds_for_another_objective(browsers, site, parity_images):
     """The page follows objective.json, not its own assumptions: pre-ReLU taps, average pooling,
     given layer weights, no balance and the summed content loss (served in place of the build's
     file) still match the engine."""
@@ -294,7 +330,7 @@ def test_parity_holds_for_another_objective(browser, site, parity_images):
         served = dict(with_overrides(**OTHER_OBJECTIVE), network=built["network"])
         return r.fulfill(response=original, body=json.dumps(served), content_type="application/json")
 
-    s = Session(browser, site, "?lado=64&evaluaciones=2&inicio=style&motor=wasm",
+    s = Session(browsers, site, "?lado=64&evaluaciones=2&inicio=style&motor=wasm",
                 route=("**/objective.json", route))
     s.wait_ready()
     s.upload("photo", "foto.png", png(photo))
@@ -337,6 +373,8 @@ def test_download_is_the_canvas_as_png(browser_run):
 def test_nothing_leaves_the_browser(browser_run, built_site):
     """Every request is a GET for one of the site's own files on the site's host."""
     host = urlsplit(browser_run["base"]).netloc
+    paths = [urlsplit(url).path for _, url in browser_run["requests"]]
+    assert any(p.endswith("/weights.bin") for p in paths), paths   # the worker's requests are recorded too
     for method, url in browser_run["requests"]:
         parts = urlsplit(url)
         if parts.scheme in ("blob", "data"):
@@ -345,8 +383,8 @@ def test_nothing_leaves_the_browser(browser_run, built_site):
         assert (built_site.site_dir / parts.path.lstrip("/")).is_file(), url
 
 
-def test_link_starts_a_run(browser, site):
-    s = Session(browser, site, "?foto=rectoria2&cuadro=starry_night&lado=32&evaluaciones=2&auto=1")
+def test_link_starts_a_run(browsers, site):
+    s = Session(browsers, site, "?foto=rectoria2&cuadro=starry_night&lado=32&evaluaciones=2&auto=1")
     state = s.wait_finished()
     assert s.errors == [] and s.message() == ""
     assert state["status"] == "done" and state["evaluations"] == "2" and state["backend"] == "wasm"
@@ -358,8 +396,8 @@ def test_link_starts_a_run(browser, site):
     s.close()
 
 
-def test_default_size_comes_from_timing(browser, site):
-    s = Session(browser, site)
+def test_default_size_comes_from_timing(browsers, site):
+    s = Session(browsers, site)
     s.page.wait_for_function(f"{STATE}.defaultSize !== undefined || {STATE}.status === 'error'", timeout=180_000)
     state = s.state()
     assert state["status"] == "idle" and int(state["defaultSize"]) >= 64
@@ -369,9 +407,9 @@ def test_default_size_comes_from_timing(browser, site):
     s.close()
 
 
-def test_without_webgpu_or_webgl_it_says_wasm(browser, site):
+def test_without_webgpu_or_webgl_it_says_wasm(browsers, site):
     """With --disable-gpu, WebGPU is absent and WebGL is software only: WASM, and the page says why."""
-    s = Session(browser, site, "?lado=32")
+    s = Session(browsers, site, "?lado=32")
     s.wait_ready()
     assert s.state()["backend"] == "wasm"
     line = s.page.locator("#live-backend").inner_text()
@@ -380,8 +418,11 @@ def test_without_webgpu_or_webgl_it_says_wasm(browser, site):
 
 
 @pytest.mark.parametrize("fault,expected", [("corrupt", "dañado"), ("missing", "Falta")])
-def test_bad_network_file_is_said(browser, site, fault, expected):
+def test_bad_network_file_is_said(browsers, site, fault, expected):
+    served = []
+
     def route(r):
+        served.append(r.request.url)
         if fault == "missing":
             return r.fulfill(status=404, body="no")
         response = r.fetch()
@@ -389,16 +430,17 @@ def test_bad_network_file_is_said(browser, site, fault, expected):
         body[len(body) // 2] ^= 0xFF
         return r.fulfill(response=response, body=bytes(body))
 
-    s = Session(browser, site, "?lado=32", route=("**/weights.bin", route))
+    s = Session(browsers, site, "?lado=32", route=("**/weights.bin", route))
     s.wait_ready()
+    assert len(served) == 1, served   # the page got the file as damaged here, from no cache
     assert s.state()["status"] == "error"
     assert expected in s.message()
     assert s.page.locator("#live-start").is_disabled()
     s.close()
 
 
-def test_bad_link_is_said_and_the_page_works(browser, site):
-    s = Session(browser, site, "?foto=no_existe&cuadro=tampoco&lado=-5&evaluaciones=abc")
+def test_bad_link_is_said_and_the_page_works(browsers, site):
+    s = Session(browsers, site, "?foto=no_existe&cuadro=tampoco&lado=-5&evaluaciones=abc")
     s.wait_ready()
     message = s.message()
     for needle in ("no_existe", "tampoco", "-5", "abc"):
@@ -427,9 +469,9 @@ def bad_inputs():
     }
 
 
-def test_bad_images_are_answered(browser, site):
+def test_bad_images_are_answered(browsers, site):
     """Each bad image gives a Spanish message or is read correctly; the page keeps working."""
-    s = Session(browser, site, "?lado=32&evaluaciones=1&motor=wasm")
+    s = Session(browsers, site, "?lado=32&evaluaciones=1&motor=wasm")
     s.wait_ready()
     for name, (data, kind, expected) in bad_inputs().items():
         s.upload("photo", name, data, "image/jpeg" if name.endswith(".jpg") else "image/png")
@@ -463,8 +505,8 @@ def test_bad_images_are_answered(browser, site):
     s.close()
 
 
-def test_drag_and_drop_takes_a_photo(browser, site):
-    s = Session(browser, site, "?lado=32")
+def test_drag_and_drop_takes_a_photo(browsers, site):
+    s = Session(browsers, site, "?lado=32")
     s.wait_ready()
     data = list(png(Image.new("RGB", (60, 45), (20, 200, 40))))
     s.page.evaluate("""(bytes) => {
@@ -479,8 +521,8 @@ def test_drag_and_drop_takes_a_photo(browser, site):
     s.close()
 
 
-def test_controls_are_labelled_and_keyboard_usable(browser, site):
-    s = Session(browser, site, "?lado=32&evaluaciones=40")
+def test_controls_are_labelled_and_keyboard_usable(browsers, site):
+    s = Session(browsers, site, "?lado=32&evaluaciones=40")
     s.wait_ready()
     unlabelled = s.page.evaluate("""() => [...document.querySelectorAll('#live input, #live select, #live button')]
       .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
@@ -508,8 +550,8 @@ def test_controls_are_labelled_and_keyboard_usable(browser, site):
     s.close()
 
 
-def test_phone_has_no_horizontal_scroll(browser, site):
-    s = Session(browser, site, "?lado=32", context_args=PHONE)
+def test_phone_has_no_horizontal_scroll(browsers, site):
+    s = Session(browsers, site, "?lado=32", context_args=PHONE)
     s.wait_ready()
     width = s.page.evaluate("({scroll: document.documentElement.scrollWidth, view: document.documentElement.clientWidth})")
     s.screenshot("live-phone.png")
