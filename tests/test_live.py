@@ -396,15 +396,64 @@ def test_link_starts_a_run(browsers, site):
     s.close()
 
 
-def test_default_size_comes_from_timing(browsers, site):
-    s = Session(browsers, site)
+# page.js's rule for the default size: the largest side offered, from 64 px up, whose run of the
+# default evaluations would take at most TARGET_SECONDS if the time per evaluation measured at
+# 64 px grew with the number of pixels; 64 px when none would.
+DEFAULT_EVALUATIONS, TARGET_SECONDS = 50, 60
+
+
+def default_size(sides: list[int], per_evaluation_64: float) -> int:
+    fitting = [side for side in sides
+               if side >= 64 and DEFAULT_EVALUATIONS * per_evaluation_64 * (side / 64) ** 2 <= TARGET_SECONDS]
+    return max(fitting, default=64)
+
+
+def calibrated(browsers, site, clock: float) -> dict:
+    """A page without `lado`, whose worker's clock runs `clock` times as fast as the real one (a
+    line put before worker.js as served), so its calibration sees an engine 1/clock times as fast."""
+    def route(r):
+        original = r.fetch()
+        prelude = (f"const realNow = performance.now.bind(performance);\n"
+                   f"performance.now = () => realNow() * {clock!r};\n")
+        return r.fulfill(response=original, body=prelude + original.text())
+
+    s = Session(browsers, site, route=("**/live/worker.js", route))
     s.page.wait_for_function(f"{STATE}.defaultSize !== undefined || {STATE}.status === 'error'", timeout=180_000)
     state = s.state()
-    assert state["status"] == "idle" and int(state["defaultSize"]) >= 64
-    assert s.page.locator("#live-size").input_value() == state["defaultSize"]
-    assert float(state["secondsPerEvaluation64"]) > 0
-    assert s.errors == []
+    seen = {"state": state, "errors": s.errors, "size": s.page.locator("#live-size").input_value(),
+            "status": s.page.locator("#live-status").inner_text(),
+            "sides": [int(v) for v in s.page.eval_on_selector_all("#live-size option", "os => os.map(o => o.value)")]}
     s.close()
+    assert state["status"] == "idle" and state["ready"] == "1", (state, s.message())
+    assert seen["errors"] == []
+    return seen
+
+
+def test_default_size_comes_from_timing(browsers, site):
+    """The calibration's time per evaluation picks the default size by the page's rule: an engine
+    a thousand times slower than this one gets 64 px, one ten thousand times faster 512 px, and
+    one whose 50 evaluations at 64 px take about 5 s a size in between."""
+    slow = calibrated(browsers, site, 1e3)
+    fast = calibrated(browsers, site, 1e-4)
+    per_evaluation = float(slow["state"]["secondsPerEvaluation64"]) / 1e3   # this engine, in real seconds
+    middle = calibrated(browsers, site, 0.1 / per_evaluation)              # about 0.1 s per evaluation
+    for seen in (slow, fast, middle):
+        state = seen["state"]
+        seconds = float(state["secondsPerEvaluation64"])
+        assert seconds > 0
+        side = default_size(seen["sides"], seconds)
+        assert int(state["defaultSize"]) == side, (state, side)
+        assert seen["size"] == str(side)
+        assert f"tamaño sugerido {side} px" in seen["status"], seen["status"]
+    assert int(slow["state"]["defaultSize"]) == 64 and int(fast["state"]["defaultSize"]) == 512
+    assert 64 < int(middle["state"]["defaultSize"]) < 512, middle["state"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "default-size.json").write_text(json.dumps(
+        {name: {key: seen["state"][key] for key in ("secondsPerEvaluation64", "defaultSize")}
+         for name, seen in (("slow", slow), ("fast", fast), ("middle", middle))}, indent=1) + "\n", encoding="utf-8")
+    # The measurement follows the clock: 10^7 between the two, up to the machine's own variation.
+    ratio = float(slow["state"]["secondsPerEvaluation64"]) / float(fast["state"]["secondsPerEvaluation64"])
+    assert 1e6 < ratio < 1e8, ratio
 
 
 def test_without_webgpu_or_webgl_it_says_wasm(browsers, site):
