@@ -192,6 +192,55 @@ def browser_run(browsers, site, parity_images):
     s.close()
 
 
+LIVE_JS = ROOT / "docs" / "javascripts" / "live"
+# Where a message type is written: a message's type compared or switched on, the type given to
+# postMessage, worker.js's post(); a string literal there is a type protocol.js should name.
+TYPE_PLACES = re.compile(r"""\.type\s*[!=]==?\s*([^)&|;]*)|\bcase\s+([^:]*):|postMessage\(\s*\{\s*type:\s*([^,}]*)"""
+                         r"""|\bpost\(([^,)]*)""")
+STRING = re.compile(r"""["'](\w+)["']""")
+
+
+def type_literals(text: str) -> list[str]:
+    return [literal for match in TYPE_PLACES.finditer(text) for literal in STRING.findall("".join(match.groups("")))]
+
+
+def protocol_problems(protocol: str, page: str, worker: str) -> list[str]:
+    """What breaks the worker protocol's rule: each message type a constant of protocol.js, sent
+    by one side and handled by the other, never a string literal in page.js or worker.js."""
+    problems = []
+    groups = {group: dict(re.findall(r'^\s*(\w+): "(\w+)"', body, re.MULTILINE))
+              for group, body in re.findall(r"export const (\w+) = Object\.freeze\(\{(.*?)\}\);", protocol, re.DOTALL)}
+    if set(groups) != {"TO_WORKER", "FROM_WORKER"} or not all(groups.values()):
+        return [f"protocol.js defines {sorted(groups)}"]
+    for group, names in groups.items():
+        for name in names:
+            for file, text in (("page.js", page), ("worker.js", worker)):
+                if f"{group}.{name}" not in text:
+                    problems.append(f"{group}.{name} unused in {file}")
+    for file, text in (("page.js", page), ("worker.js", worker)):
+        problems += [f"{file}: message type {literal!r} as a string" for literal in type_literals(text)]
+    return problems
+
+
+def test_worker_protocol_is_shared():
+    protocol, page, worker = ((LIVE_JS / name).read_text(encoding="utf-8")
+                              for name in ("protocol.js", "page.js", "worker.js"))
+    assert protocol_problems(protocol, page, worker) == []
+    # Each rule catches what it guards: a literal type, a message one side forgot, a lost group.
+    assert protocol_problems(protocol, page.replace("{type: TO_WORKER.STOP}", '{type: "stop"}'), worker) == [
+        "TO_WORKER.STOP unused in page.js", "page.js: message type 'stop' as a string"]
+    assert protocol_problems(protocol, page, worker.replace("post(FROM_WORKER.CALIBRATED", 'post("calibrated"')) == [
+        "FROM_WORKER.CALIBRATED unused in worker.js", "worker.js: message type 'calibrated' as a string"]
+    assert protocol_problems(protocol, page.replace("m.type === FROM_WORKER.PROGRESS", 'm.type === "progress"'), worker) == [
+        "FROM_WORKER.PROGRESS unused in page.js", "page.js: message type 'progress' as a string"]
+    ternary = worker.replace("FROM_WORKER.DONE : FROM_WORKER.STOPPED", '"done" : "stopped"')
+    assert protocol_problems(protocol, page, ternary) == [
+        "FROM_WORKER.DONE unused in worker.js", "FROM_WORKER.STOPPED unused in worker.js",
+        *["worker.js: message type 'done' as a string", "worker.js: message type 'stopped' as a string"] * 2]
+    assert protocol_problems(protocol.replace("FROM_WORKER", "OUT"), page, worker) == [
+        "protocol.js defines ['OUT', 'TO_WORKER']"]
+
+
 def test_objective_file_is_the_engines(built_site):
     """objective.json (what the page reads) is generator/'s objective as it stands now."""
     from generator.engine.live_objective import objective
