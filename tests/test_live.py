@@ -548,6 +548,44 @@ def test_bad_link_is_said_and_the_page_works(browsers, site):
     s.close()
 
 
+QUERY_CHOICES = {"photos": ["rectoria2", "otra"], "paintings": ["starry_night"], "photo": "rectoria2",
+                 "painting": "starry_night", "ratioRange": [-10, -4], "styleLayers": ["relu1_1", "relu2_1"],
+                 "selects": {"optimizador": ["lbfgs", "adam"], "inicio": ["content", "style"], "motor": ["auto", "wasm"]}}
+
+
+def test_query_module_reads_and_refuses(browsers, site):
+    """query.js on its own, in the page: every parameter's valid value comes back, every bad one
+    gives its Spanish message, in the parameters' order, and nothing else."""
+    s = Session(browsers, site, "?lado=32")
+    read = """async ([query, choices]) => (await import('./javascripts/live/query.js'))
+                .readQuery(new URLSearchParams(query), choices)"""
+    good = s.page.evaluate(read, [("?foto=otra&cuadro=starry_night&lado=96&evaluaciones=7&ab=1e-5"
+                                   "&capas=relu2_1&optimizador=adam&inicio=style&motor=wasm&auto=1"), QUERY_CHOICES])
+    bad = s.page.evaluate(read, [("?foto=x&cuadro=y&lado=100&evaluaciones=2.5&ab=1&capas=relu9_9"
+                                  "&optimizador=sgd&inicio=gris&motor=gpu&auto=si"), QUERY_CHOICES])
+    none = s.page.evaluate(read, ["", QUERY_CHOICES])
+    s.close()
+    assert good["errors"] == []
+    ratio = good["values"].pop("ratioExponent")
+    assert ratio == pytest.approx(-5, abs=1e-12)
+    assert good["values"] == {"photo": "otra", "painting": "starry_night", "side": 96, "evaluations": 7,
+                              "layers": ["relu2_1"], "auto": True,
+                              "selects": {"optimizador": "adam", "inicio": "style", "motor": "wasm"}}
+    assert bad["values"] == none["values"] == {"selects": {}, "auto": False}
+    assert none["errors"] == []
+    assert bad["errors"] == [
+        "No hay ninguna foto «x» en el sitio; se usa «rectoria2» (hay: rectoria2, otra).",
+        "No hay ningún cuadro «y» en el sitio; se usa «starry_night» (hay: starry_night).",
+        "El lado «100» no vale: elige uno de 32, 48, 64, 96, 128, 192, 256, 384, 512 píxeles.",
+        "«2.5» evaluaciones no vale: debe ser un entero de 1 a 2000.",
+        "α/β = «1» no vale: debe ir de 10⁻¹⁰ a 10⁻⁴.",
+        "Capas de estilo desconocidas: «relu9_9» (hay: relu1_1, relu2_1).",
+        "«optimizador=sgd» no vale (opciones: lbfgs, adam).",
+        "«inicio=gris» no vale (opciones: content, style).",
+        "«motor=gpu» no vale (opciones: auto, wasm).",
+    ]
+
+
 def bad_inputs():
     rng = Image.effect_noise((40, 30), 60).convert("RGB")
     rotated = Image.new("RGB", (80, 40), (200, 30, 30))
