@@ -3,19 +3,26 @@ losses against generator/'s float32 engine on the same 64 px problem, L-BFGS aft
 evaluations, memory that does not grow, links that start a run, nothing requested but the site's
 own files, the network's checksum, bad images and bad links answered in Spanish, labels, keyboard
 and a phone-width viewport. Everything runs on WASM (--disable-gpu) at 32-64 px, a few evaluations.
-Screenshots go to test-artifacts/live/."""
+Screenshots go to test-artifacts/live/.
+
+Pages without a route of their own open in one browser context with an on-disk HTTP cache
+(`live_context`), so the network's 13 MB weights and TensorFlow.js are downloaded once for them
+(an incognito context's in-memory cache does not keep a file that large). A test that changes
+what is served (a route) or the device (the phone) gets a fresh context: routing turns the cache
+off, so a damaged or missing network file is always served as the test made it."""
 from __future__ import annotations
 
 import io
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from test_browser import serve
+from test_browser import ARGS, CHROMIUM, serve
 
 from generator.common.spanish_numbers import format_es
 
@@ -38,15 +45,42 @@ def site(built_site):
         yield base
 
 
-class Session:
-    """One page of the live site, with every request, console error and page error recorded."""
+@pytest.fixture(scope="module")
+def live_context(browser, tmp_path_factory):
+    """One desktop browser context whose HTTP cache is on disk (a profile folder of its own) and so
+    keeps the network's weights between the pages that share it (see the module's docstring)."""
+    context = browser.browser_type.launch_persistent_context(
+        tmp_path_factory.mktemp("live-profile"), executable_path=CHROMIUM, args=ARGS, viewport=DESKTOP)
+    yield context
+    context.close()
 
-    def __init__(self, browser, base, query="", context_args=None, route=None):
+
+@dataclass
+class Browsers:
+    fresh: object    # the session's Chromium, for pages that need a context of their own
+    shared: object   # live_context
+
+
+@pytest.fixture(scope="module")
+def browsers(browser, live_context):
+    return Browsers(fresh=browser, shared=live_context)
+
+
+class Session:
+    """One page of the live site, with every request (the worker's included), console error and
+    page error recorded. The page opens in the shared context (live_context) unless the test gives
+    a route or context arguments; then it gets a fresh context of its own, closed with the page."""
+
+    def __init__(self, browsers, base, query="", context_args=None, route=None):
         self.base = base
-        self.context = browser.new_context(**(context_args or {"viewport": DESKTOP}))
+        self.own_context = bool(route or context_args)
+        if self.own_context:
+            self.context = browsers.fresh.new_context(**(context_args or {"viewport": DESKTOP}))
+        else:
+            self.context = browsers.shared
         self.page = self.context.new_page()
         self.requests, self.errors = [], []
-        self.context.on("request", lambda r: self.requests.append((r.method, r.url)))
+        self.page.on("request", lambda r: self.requests.append((r.method, r.url)))
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         if route:
@@ -83,7 +117,9 @@ class Session:
         self.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
     def close(self):
-        self.context.close()
+        self.page.close()
+        if self.own_context:
+            self.context.close()
 
 
 def record_parity(name: str, ours: list[dict], theirs: list[dict]) -> None:
@@ -128,10 +164,10 @@ def engine_run(parity_images):
 
 
 @pytest.fixture(scope="module")
-def browser_run(browser, site, parity_images):
+def browser_run(browsers, site, parity_images):
     """The same problem on the page (WASM), then the same run again and two more evaluations."""
     photo, painting = parity_images
-    s = Session(browser, site, f"?lado=64&evaluaciones={PARITY_EVALUATIONS}&inicio=style&motor=wasm")
+    s = Session(browsers, site, f"?lado=64&evaluaciones={PARITY_EVALUATIONS}&inicio=style&motor=wasm")
     s.wait_ready()
     s.upload("photo", "foto.png", png(photo))
     s.upload("painting", "cuadro.png", png(painting))
@@ -154,6 +190,55 @@ def browser_run(browser, site, parity_images):
     yield {"first": first, "history": first_history, "slider": slider, "first_history_weights": style_weight, "second": second, "third": s.state(), "png": data,
            "errors": s.errors, "message": s.message(), "requests": s.requests, "base": site}
     s.close()
+
+
+LIVE_JS = ROOT / "docs" / "javascripts" / "live"
+# Where a message type is written: a message's type compared or switched on, the type given to
+# postMessage, worker.js's post(); a string literal there is a type protocol.js should name.
+TYPE_PLACES = re.compile(r"""\.type\s*[!=]==?\s*([^)&|;]*)|\bcase\s+([^:]*):|postMessage\(\s*\{\s*type:\s*([^,}]*)"""
+                         r"""|\bpost\(([^,)]*)""")
+STRING = re.compile(r"""["'](\w+)["']""")
+
+
+def type_literals(text: str) -> list[str]:
+    return [literal for match in TYPE_PLACES.finditer(text) for literal in STRING.findall("".join(match.groups("")))]
+
+
+def protocol_problems(protocol: str, page: str, worker: str) -> list[str]:
+    """What breaks the worker protocol's rule: each message type a constant of protocol.js, sent
+    by one side and handled by the other, never a string literal in page.js or worker.js."""
+    problems = []
+    groups = {group: dict(re.findall(r'^\s*(\w+): "(\w+)"', body, re.MULTILINE))
+              for group, body in re.findall(r"export const (\w+) = Object\.freeze\(\{(.*?)\}\);", protocol, re.DOTALL)}
+    if set(groups) != {"TO_WORKER", "FROM_WORKER"} or not all(groups.values()):
+        return [f"protocol.js defines {sorted(groups)}"]
+    for group, names in groups.items():
+        for name in names:
+            for file, text in (("page.js", page), ("worker.js", worker)):
+                if f"{group}.{name}" not in text:
+                    problems.append(f"{group}.{name} unused in {file}")
+    for file, text in (("page.js", page), ("worker.js", worker)):
+        problems += [f"{file}: message type {literal!r} as a string" for literal in type_literals(text)]
+    return problems
+
+
+def test_worker_protocol_is_shared():
+    protocol, page, worker = ((LIVE_JS / name).read_text(encoding="utf-8")
+                              for name in ("protocol.js", "page.js", "worker.js"))
+    assert protocol_problems(protocol, page, worker) == []
+    # Each rule catches what it guards: a literal type, a message one side forgot, a lost group.
+    assert protocol_problems(protocol, page.replace("{type: TO_WORKER.STOP}", '{type: "stop"}'), worker) == [
+        "TO_WORKER.STOP unused in page.js", "page.js: message type 'stop' as a string"]
+    assert protocol_problems(protocol, page, worker.replace("post(FROM_WORKER.CALIBRATED", 'post("calibrated"')) == [
+        "FROM_WORKER.CALIBRATED unused in worker.js", "worker.js: message type 'calibrated' as a string"]
+    assert protocol_problems(protocol, page.replace("m.type === FROM_WORKER.PROGRESS", 'm.type === "progress"'), worker) == [
+        "FROM_WORKER.PROGRESS unused in page.js", "page.js: message type 'progress' as a string"]
+    ternary = worker.replace("FROM_WORKER.DONE : FROM_WORKER.STOPPED", '"done" : "stopped"')
+    assert protocol_problems(protocol, page, ternary) == [
+        "FROM_WORKER.DONE unused in worker.js", "FROM_WORKER.STOPPED unused in worker.js",
+        *["worker.js: message type 'done' as a string", "worker.js: message type 'stopped' as a string"] * 2]
+    assert protocol_problems(protocol.replace("FROM_WORKER", "OUT"), page, worker) == [
+        "protocol.js defines ['OUT', 'TO_WORKER']"]
 
 
 def test_objective_file_is_the_engines(built_site):
@@ -276,7 +361,7 @@ OTHER_OBJECTIVE = dict(taps="pre_relu", content_layers=("conv4_2",), style_layer
                        style_balance="none", content_normalise="sum")
 
 
-def test_parity_holds_for_another_objective(browser, site, parity_images):
+def test_parity_holds_for_another_objective(browsers, site, parity_images):
     """The page follows objective.json, not its own assumptions: pre-ReLU taps, average pooling,
     given layer weights, no balance and the summed content loss (served in place of the build's
     file) still match the engine."""
@@ -294,7 +379,7 @@ def test_parity_holds_for_another_objective(browser, site, parity_images):
         served = dict(with_overrides(**OTHER_OBJECTIVE), network=built["network"])
         return r.fulfill(response=original, body=json.dumps(served), content_type="application/json")
 
-    s = Session(browser, site, "?lado=64&evaluaciones=2&inicio=style&motor=wasm",
+    s = Session(browsers, site, "?lado=64&evaluaciones=2&inicio=style&motor=wasm",
                 route=("**/objective.json", route))
     s.wait_ready()
     s.upload("photo", "foto.png", png(photo))
@@ -337,6 +422,8 @@ def test_download_is_the_canvas_as_png(browser_run):
 def test_nothing_leaves_the_browser(browser_run, built_site):
     """Every request is a GET for one of the site's own files on the site's host."""
     host = urlsplit(browser_run["base"]).netloc
+    paths = [urlsplit(url).path for _, url in browser_run["requests"]]
+    assert any(p.endswith("/weights.bin") for p in paths), paths   # the worker's requests are recorded too
     for method, url in browser_run["requests"]:
         parts = urlsplit(url)
         if parts.scheme in ("blob", "data"):
@@ -345,8 +432,8 @@ def test_nothing_leaves_the_browser(browser_run, built_site):
         assert (built_site.site_dir / parts.path.lstrip("/")).is_file(), url
 
 
-def test_link_starts_a_run(browser, site):
-    s = Session(browser, site, "?foto=rectoria2&cuadro=starry_night&lado=32&evaluaciones=2&auto=1")
+def test_link_starts_a_run(browsers, site):
+    s = Session(browsers, site, "?foto=rectoria2&cuadro=starry_night&lado=32&evaluaciones=2&auto=1")
     state = s.wait_finished()
     assert s.errors == [] and s.message() == ""
     assert state["status"] == "done" and state["evaluations"] == "2" and state["backend"] == "wasm"
@@ -358,20 +445,69 @@ def test_link_starts_a_run(browser, site):
     s.close()
 
 
-def test_default_size_comes_from_timing(browser, site):
-    s = Session(browser, site)
+# page.js's rule for the default size: the largest side offered, from 64 px up, whose run of the
+# default evaluations would take at most TARGET_SECONDS if the time per evaluation measured at
+# 64 px grew with the number of pixels; 64 px when none would.
+DEFAULT_EVALUATIONS, TARGET_SECONDS = 50, 60
+
+
+def default_size(sides: list[int], per_evaluation_64: float) -> int:
+    fitting = [side for side in sides
+               if side >= 64 and DEFAULT_EVALUATIONS * per_evaluation_64 * (side / 64) ** 2 <= TARGET_SECONDS]
+    return max(fitting, default=64)
+
+
+def calibrated(browsers, site, clock: float) -> dict:
+    """A page without `lado`, whose worker's clock runs `clock` times as fast as the real one (a
+    line put before worker.js as served), so its calibration sees an engine 1/clock times as fast."""
+    def route(r):
+        original = r.fetch()
+        prelude = (f"const realNow = performance.now.bind(performance);\n"
+                   f"performance.now = () => realNow() * {clock!r};\n")
+        return r.fulfill(response=original, body=prelude + original.text())
+
+    s = Session(browsers, site, route=("**/live/worker.js", route))
     s.page.wait_for_function(f"{STATE}.defaultSize !== undefined || {STATE}.status === 'error'", timeout=180_000)
     state = s.state()
-    assert state["status"] == "idle" and int(state["defaultSize"]) >= 64
-    assert s.page.locator("#live-size").input_value() == state["defaultSize"]
-    assert float(state["secondsPerEvaluation64"]) > 0
-    assert s.errors == []
+    seen = {"state": state, "errors": s.errors, "size": s.page.locator("#live-size").input_value(),
+            "status": s.page.locator("#live-status").inner_text(),
+            "sides": [int(v) for v in s.page.eval_on_selector_all("#live-size option", "os => os.map(o => o.value)")]}
     s.close()
+    assert state["status"] == "idle" and state["ready"] == "1", (state, s.message())
+    assert seen["errors"] == []
+    return seen
 
 
-def test_without_webgpu_or_webgl_it_says_wasm(browser, site):
+def test_default_size_comes_from_timing(browsers, site):
+    """The calibration's time per evaluation picks the default size by the page's rule: an engine
+    a thousand times slower than this one gets 64 px, one ten thousand times faster 512 px, and
+    one whose 50 evaluations at 64 px take about 5 s a size in between."""
+    slow = calibrated(browsers, site, 1e3)
+    fast = calibrated(browsers, site, 1e-4)
+    per_evaluation = float(slow["state"]["secondsPerEvaluation64"]) / 1e3   # this engine, in real seconds
+    middle = calibrated(browsers, site, 0.1 / per_evaluation)              # about 0.1 s per evaluation
+    for seen in (slow, fast, middle):
+        state = seen["state"]
+        seconds = float(state["secondsPerEvaluation64"])
+        assert seconds > 0
+        side = default_size(seen["sides"], seconds)
+        assert int(state["defaultSize"]) == side, (state, side)
+        assert seen["size"] == str(side)
+        assert f"tamaño sugerido {side} px" in seen["status"], seen["status"]
+    assert int(slow["state"]["defaultSize"]) == 64 and int(fast["state"]["defaultSize"]) == 512
+    assert 64 < int(middle["state"]["defaultSize"]) < 512, middle["state"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "default-size.json").write_text(json.dumps(
+        {name: {key: seen["state"][key] for key in ("secondsPerEvaluation64", "defaultSize")}
+         for name, seen in (("slow", slow), ("fast", fast), ("middle", middle))}, indent=1) + "\n", encoding="utf-8")
+    # The measurement follows the clock: 10^7 between the two, up to the machine's own variation.
+    ratio = float(slow["state"]["secondsPerEvaluation64"]) / float(fast["state"]["secondsPerEvaluation64"])
+    assert 1e6 < ratio < 1e8, ratio
+
+
+def test_without_webgpu_or_webgl_it_says_wasm(browsers, site):
     """With --disable-gpu, WebGPU is absent and WebGL is software only: WASM, and the page says why."""
-    s = Session(browser, site, "?lado=32")
+    s = Session(browsers, site, "?lado=32")
     s.wait_ready()
     assert s.state()["backend"] == "wasm"
     line = s.page.locator("#live-backend").inner_text()
@@ -380,8 +516,11 @@ def test_without_webgpu_or_webgl_it_says_wasm(browser, site):
 
 
 @pytest.mark.parametrize("fault,expected", [("corrupt", "dañado"), ("missing", "Falta")])
-def test_bad_network_file_is_said(browser, site, fault, expected):
+def test_bad_network_file_is_said(browsers, site, fault, expected):
+    served = []
+
     def route(r):
+        served.append(r.request.url)
         if fault == "missing":
             return r.fulfill(status=404, body="no")
         response = r.fetch()
@@ -389,16 +528,17 @@ def test_bad_network_file_is_said(browser, site, fault, expected):
         body[len(body) // 2] ^= 0xFF
         return r.fulfill(response=response, body=bytes(body))
 
-    s = Session(browser, site, "?lado=32", route=("**/weights.bin", route))
+    s = Session(browsers, site, "?lado=32", route=("**/weights.bin", route))
     s.wait_ready()
+    assert len(served) == 1, served   # the page got the file as damaged here, from no cache
     assert s.state()["status"] == "error"
     assert expected in s.message()
     assert s.page.locator("#live-start").is_disabled()
     s.close()
 
 
-def test_bad_link_is_said_and_the_page_works(browser, site):
-    s = Session(browser, site, "?foto=no_existe&cuadro=tampoco&lado=-5&evaluaciones=abc")
+def test_bad_link_is_said_and_the_page_works(browsers, site):
+    s = Session(browsers, site, "?foto=no_existe&cuadro=tampoco&lado=-5&evaluaciones=abc")
     s.wait_ready()
     message = s.message()
     for needle in ("no_existe", "tampoco", "-5", "abc"):
@@ -406,6 +546,44 @@ def test_bad_link_is_said_and_the_page_works(browser, site):
     assert s.state()["status"] == "idle"
     assert s.page.locator("#live-photo").input_value() == "rectoria2"
     s.close()
+
+
+QUERY_CHOICES = {"photos": ["rectoria2", "otra"], "paintings": ["starry_night"], "photo": "rectoria2",
+                 "painting": "starry_night", "ratioRange": [-10, -4], "styleLayers": ["relu1_1", "relu2_1"],
+                 "selects": {"optimizador": ["lbfgs", "adam"], "inicio": ["content", "style"], "motor": ["auto", "wasm"]}}
+
+
+def test_query_module_reads_and_refuses(browsers, site):
+    """query.js on its own, in the page: every parameter's valid value comes back, every bad one
+    gives its Spanish message, in the parameters' order, and nothing else."""
+    s = Session(browsers, site, "?lado=32")
+    read = """async ([query, choices]) => (await import('./javascripts/live/query.js'))
+                .readQuery(new URLSearchParams(query), choices)"""
+    good = s.page.evaluate(read, [("?foto=otra&cuadro=starry_night&lado=96&evaluaciones=7&ab=1e-5"
+                                   "&capas=relu2_1&optimizador=adam&inicio=style&motor=wasm&auto=1"), QUERY_CHOICES])
+    bad = s.page.evaluate(read, [("?foto=x&cuadro=y&lado=100&evaluaciones=2.5&ab=1&capas=relu9_9"
+                                  "&optimizador=sgd&inicio=gris&motor=gpu&auto=si"), QUERY_CHOICES])
+    none = s.page.evaluate(read, ["", QUERY_CHOICES])
+    s.close()
+    assert good["errors"] == []
+    ratio = good["values"].pop("ratioExponent")
+    assert ratio == pytest.approx(-5, abs=1e-12)
+    assert good["values"] == {"photo": "otra", "painting": "starry_night", "side": 96, "evaluations": 7,
+                              "layers": ["relu2_1"], "auto": True,
+                              "selects": {"optimizador": "adam", "inicio": "style", "motor": "wasm"}}
+    assert bad["values"] == none["values"] == {"selects": {}, "auto": False}
+    assert none["errors"] == []
+    assert bad["errors"] == [
+        "No hay ninguna foto «x» en el sitio; se usa «rectoria2» (hay: rectoria2, otra).",
+        "No hay ningún cuadro «y» en el sitio; se usa «starry_night» (hay: starry_night).",
+        "El lado «100» no vale: elige uno de 32, 48, 64, 96, 128, 192, 256, 384, 512 píxeles.",
+        "«2.5» evaluaciones no vale: debe ser un entero de 1 a 2000.",
+        "α/β = «1» no vale: debe ir de 10⁻¹⁰ a 10⁻⁴.",
+        "Capas de estilo desconocidas: «relu9_9» (hay: relu1_1, relu2_1).",
+        "«optimizador=sgd» no vale (opciones: lbfgs, adam).",
+        "«inicio=gris» no vale (opciones: content, style).",
+        "«motor=gpu» no vale (opciones: auto, wasm).",
+    ]
 
 
 def bad_inputs():
@@ -427,9 +605,9 @@ def bad_inputs():
     }
 
 
-def test_bad_images_are_answered(browser, site):
+def test_bad_images_are_answered(browsers, site):
     """Each bad image gives a Spanish message or is read correctly; the page keeps working."""
-    s = Session(browser, site, "?lado=32&evaluaciones=1&motor=wasm")
+    s = Session(browsers, site, "?lado=32&evaluaciones=1&motor=wasm")
     s.wait_ready()
     for name, (data, kind, expected) in bad_inputs().items():
         s.upload("photo", name, data, "image/jpeg" if name.endswith(".jpg") else "image/png")
@@ -463,8 +641,8 @@ def test_bad_images_are_answered(browser, site):
     s.close()
 
 
-def test_drag_and_drop_takes_a_photo(browser, site):
-    s = Session(browser, site, "?lado=32")
+def test_drag_and_drop_takes_a_photo(browsers, site):
+    s = Session(browsers, site, "?lado=32")
     s.wait_ready()
     data = list(png(Image.new("RGB", (60, 45), (20, 200, 40))))
     s.page.evaluate("""(bytes) => {
@@ -479,8 +657,8 @@ def test_drag_and_drop_takes_a_photo(browser, site):
     s.close()
 
 
-def test_controls_are_labelled_and_keyboard_usable(browser, site):
-    s = Session(browser, site, "?lado=32&evaluaciones=40")
+def test_controls_are_labelled_and_keyboard_usable(browsers, site):
+    s = Session(browsers, site, "?lado=32&evaluaciones=40")
     s.wait_ready()
     unlabelled = s.page.evaluate("""() => [...document.querySelectorAll('#live input, #live select, #live button')]
       .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
@@ -508,8 +686,8 @@ def test_controls_are_labelled_and_keyboard_usable(browser, site):
     s.close()
 
 
-def test_phone_has_no_horizontal_scroll(browser, site):
-    s = Session(browser, site, "?lado=32", context_args=PHONE)
+def test_phone_has_no_horizontal_scroll(browsers, site):
+    s = Session(browsers, site, "?lado=32", context_args=PHONE)
     s.wait_ready()
     width = s.page.evaluate("({scroll: document.documentElement.scrollWidth, view: document.documentElement.clientWidth})")
     s.screenshot("live-phone.png")

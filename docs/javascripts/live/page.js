@@ -1,14 +1,15 @@
-// The live page: controls, images, query parameters, the state element; the optimisation itself
-// runs in worker.js. Nothing is sent anywhere: the only requests are the site's own files.
+// The live page: its controls, its images and the #live-state element; the link's parameters are
+// read in query.js, the optimisation runs in worker.js (messages named in protocol.js). Nothing is
+// sent anywhere: the only requests are the site's own files.
 import {ImageError, decode, fitLongSide, pixels, preview} from "./images.js";
 import {drawPlot} from "./plot.js";
-import "../numbers.js";   // a classic script: defines globalThis.SiteNumbers, the site's formatter
-
-const {formatEs, power} = globalThis.SiteNumbers;
+import {fixed, formatEs, plain, scientific} from "./format.js";
+import {FROM_WORKER, TO_WORKER} from "./protocol.js";
+import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations} from "./query.js";
 
 const $ = id => document.getElementById(id);
-const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512];
-const DEFAULT_EVALUATIONS = 50;
+// The #live-state element's data-status: what the page is doing, for scripts and tests.
+const STATUS = Object.freeze({IDLE: "idle", RUNNING: "running", DONE: "done", ERROR: "error"});
 const TARGET_SECONDS = 60;       // a default run should end in about a minute
 const PREVIEW_SIDE = 320;
 const BACKEND_NAMES = {webgpu: "WebGPU (tarjeta gráfica)", webgl: "WebGL (tarjeta gráfica)",
@@ -32,10 +33,6 @@ const page = {
 window.liveRun = page;   // for curious readers and the tests: history, objective, calibration
 
 // --- small helpers -------------------------------------------------------------------------
-
-const PLAIN = new Intl.NumberFormat("en-US", {useGrouping: false, maximumSignificantDigits: 17});
-const plain = v => PLAIN.format(v);
-const fixed = (v, digits = 1) => formatEs(v, `.${digits}f`, "text");
 
 function setState(values) {
   for (const [k, v] of Object.entries(values)) ui.state.dataset[k] = v;
@@ -134,13 +131,6 @@ function setRatioRange(exponent) {
   setRatio(exponent);
 }
 
-// 10^exponent as "10⁻⁷" when the exponent is whole, else "2.0 × 10⁻⁷" (the formatter carries a
-// mantissa that rounds up to 10 into the exponent).
-function scientific(exponent) {
-  const whole = Math.round(exponent);
-  return Math.abs(exponent - whole) < 1e-9 ? power(whole) : formatEs(10 ** exponent, ".1e", "text");
-}
-
 function showRatio() {
   ui.ratioOut.textContent = `α/β = ${scientific(page.ratioExponent)}`;
   ui.ratio.setAttribute("aria-valuetext", ui.ratioOut.textContent);
@@ -163,13 +153,15 @@ function buildLayerBoxes(objective) {
 function chooseDefaultSize(perEvaluation64) {
   // Time per evaluation grows about with the number of pixels; 64 px carries the most overhead,
   // so scaling from it overestimates larger sizes (a safe side).
-  const evaluations = Number(ui.evaluations.value) || DEFAULT_EVALUATIONS;
+  const evaluations = Number(ui.evaluations.value) || EVALUATIONS.default;
   let best = 64;
   for (const side of SIZES) {
     if (side >= 64 && evaluations * perEvaluation64 * (side / 64) ** 2 <= TARGET_SECONDS) best = side;
   }
   return best;
 }
+
+const EVALUATIONS_MESSAGE = `El número de evaluaciones debe ir de ${EVALUATIONS.min} a ${EVALUATIONS.max}.`;
 
 function readSettings() {
   const layers = chosenLayers();
@@ -196,8 +188,8 @@ async function start() {
     return;
   }
   const evaluations = Math.round(Number(ui.evaluations.value));
-  if (!(evaluations >= 1 && evaluations <= 2000)) {
-    say("El número de evaluaciones debe ir de 1 a 2000.");
+  if (!validEvaluations(evaluations)) {
+    say(EVALUATIONS_MESSAGE);
     return;
   }
   const side = Number(ui.size.value);
@@ -219,25 +211,25 @@ async function start() {
   page.plannedEvaluations = evaluations;
   ui.canvas.width = w;
   ui.canvas.height = h;
-  setState({status: "running", evaluations: 0, width: w, height: h});
+  setState({status: STATUS.RUNNING, evaluations: 0, width: w, height: h});
   status(`Preparando: foto a ${w} × ${h} px, cuadro a ${sw} × ${sh} px…`);
   buttons();
-  page.worker.postMessage({type: "start", content, style, settings, evaluations},
+  page.worker.postMessage({type: TO_WORKER.START, content, style, settings, evaluations},
     [content.rgba.buffer, style.rgba.buffer]);
 }
 
 function resume() {
   if (!page.ready || page.running || page.history.length === 0) return;
   const evaluations = Math.round(Number(ui.evaluations.value));
-  if (!(evaluations >= 1 && evaluations <= 2000)) {
-    say("El número de evaluaciones debe ir de 1 a 2000.");
+  if (!validEvaluations(evaluations)) {
+    say(EVALUATIONS_MESSAGE);
     return;
   }
   page.running = true;
   page.plannedEvaluations = page.history.length + evaluations;
-  setState({status: "running"});
+  setState({status: STATUS.RUNNING});
   buttons();
-  page.worker.postMessage({type: "continue", evaluations});
+  page.worker.postMessage({type: TO_WORKER.CONTINUE, evaluations});
 }
 
 function onProgress(m) {
@@ -263,13 +255,13 @@ function showBackend(rate = null) {
   ui.backend.textContent = `Motor de cálculo: ${BACKEND_NAMES[page.backend] || page.backend}${threads}${skipped}${speed}.`;
 }
 
-function finished(m, kind) {
+function finished(m, type) {
   page.running = false;
-  setState({status: kind === "error" ? "error" : "done", tensors: m.memory ? m.memory.numTensors : "",
+  setState({status: STATUS.DONE, tensors: m.memory ? m.memory.numTensors : "",
     bytes: m.memory ? m.memory.numBytes : ""});
-  if (kind === "done") {
+  if (type === FROM_WORKER.DONE) {
     status(`Listo: ${m.evaluations} evaluaciones en ${fixed(m.seconds)} s (${fixed(m.evaluations / m.seconds, 2)} por segundo).`);
-  } else if (kind === "stopped") {
+  } else {
     status(`Detenido tras ${m.evaluations} evaluaciones; puedes continuar o descargar la imagen.`);
   }
   buttons();
@@ -285,59 +277,33 @@ function download() {
   }, "image/png");
 }
 
-// --- query parameters ----------------------------------------------------------------------
+// --- the link's parameters ----------------------------------------------------------------
 
-function applyQuery(params, errors) {
-  const photos = siteImages("photo").map(e => e.name);
-  const paintings = siteImages("painting").map(e => e.name);
-  const foto = params.get("foto");
-  if (foto !== null) {
-    if (photos.includes(foto)) ui.photoSelect.value = foto;
-    else errors.push(`No hay ninguna foto «${foto}» en el sitio; se usa «${ui.photoSelect.value}» (hay: ${photos.join(", ")}).`);
+const SELECTS = {optimizador: ui.optimizer, inicio: ui.init, motor: ui.engine};
+
+// Sets the controls from the link; returns the Spanish messages for the values that did not fit.
+function applyQuery(params) {
+  const options = select => [...select.options].map(o => o.value);
+  const {values, errors} = readQuery(params, {
+    photos: siteImages("photo").map(e => e.name), paintings: siteImages("painting").map(e => e.name),
+    photo: ui.photoSelect.value, painting: ui.paintingSelect.value,
+    ratioRange: [Number(ui.ratio.min), Number(ui.ratio.max)], styleLayers: page.objective.style_layers,
+    selects: Object.fromEntries(SELECT_PARAMETERS.map(key => [key, options(SELECTS[key])])),
+  });
+  if (values.photo !== undefined) ui.photoSelect.value = values.photo;
+  if (values.painting !== undefined) ui.paintingSelect.value = values.painting;
+  if (values.side !== undefined) {
+    ui.size.value = String(values.side);
+    page.sizeChosen = true;
   }
-  const cuadro = params.get("cuadro");
-  if (cuadro !== null) {
-    if (paintings.includes(cuadro)) ui.paintingSelect.value = cuadro;
-    else errors.push(`No hay ningún cuadro «${cuadro}» en el sitio; se usa «${ui.paintingSelect.value}» (hay: ${paintings.join(", ")}).`);
+  if (values.evaluations !== undefined) ui.evaluations.value = String(values.evaluations);
+  if (values.ratioExponent !== undefined) setRatio(values.ratioExponent);
+  if (values.layers !== undefined) {
+    ui.layers.querySelectorAll("input").forEach(box => { box.checked = values.layers.includes(box.value); });
   }
-  const lado = params.get("lado");
-  if (lado !== null) {
-    const side = Number(lado);
-    if (SIZES.includes(side)) {
-      ui.size.value = String(side);
-      page.sizeChosen = true;
-    } else errors.push(`El lado «${lado}» no vale: elige uno de ${SIZES.join(", ")} píxeles.`);
-  }
-  const evals = params.get("evaluaciones");
-  if (evals !== null) {
-    const n = Number(evals);
-    if (Number.isInteger(n) && n >= 1 && n <= 2000) ui.evaluations.value = String(n);
-    else errors.push(`«${evals}» evaluaciones no vale: debe ser un entero de 1 a 2000.`);
-  }
-  const ab = params.get("ab");
-  if (ab !== null) {
-    const e = Math.log10(Number(ab));
-    if (Number.isFinite(e) && e >= Number(ui.ratio.min) && e <= Number(ui.ratio.max)) {
-      setRatio(e);
-    } else errors.push(`α/β = «${ab}» no vale: debe ir de ${power(Number(ui.ratio.min))} a ${power(Number(ui.ratio.max))}.`);
-  }
-  const capas = params.get("capas");
-  if (capas !== null) {
-    const wanted = capas.split(",").map(s => s.trim()).filter(Boolean);
-    const unknown = wanted.filter(n => !page.objective.style_layers.includes(n));
-    if (unknown.length || wanted.length === 0) {
-      errors.push(`Capas de estilo desconocidas: «${capas}» (hay: ${page.objective.style_layers.join(", ")}).`);
-    } else {
-      ui.layers.querySelectorAll("input").forEach(box => { box.checked = wanted.includes(box.value); });
-    }
-  }
-  for (const [key, select] of [["optimizador", ui.optimizer], ["inicio", ui.init], ["motor", ui.engine]]) {
-    const value = params.get(key);
-    if (value === null) continue;
-    if ([...select.options].some(o => o.value === value)) select.value = value;
-    else errors.push(`«${key}=${value}» no vale (opciones: ${[...select.options].map(o => o.value).join(", ")}).`);
-  }
-  page.auto = params.get("auto") === "1";
+  for (const [key, value] of Object.entries(values.selects)) SELECTS[key].value = value;
+  page.auto = values.auto;
+  return errors;
 }
 
 // A fresh worker on the chosen backend ("auto": the fastest this browser has).
@@ -346,16 +312,16 @@ function startWorker() {
   page.ready = false;
   page.running = false;
   page.history = [];
-  setState({ready: "0", status: "idle", evaluations: 0, backend: ""});
+  setState({ready: "0", status: STATUS.IDLE, evaluations: 0, backend: ""});
   buttons();
   page.worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
   page.worker.onmessage = onWorkerMessage;
   page.worker.onerror = e => {
     say(`El cálculo no pudo arrancar en este navegador (${e.message || "error del worker"}).`);
-    setState({status: "error"});
+    setState({status: STATUS.ERROR});
   };
   page.calibrating = !page.sizeChosen;
-  page.worker.postMessage({type: "init", backend: ui.engine.value, calibrate: page.calibrating});
+  page.worker.postMessage({type: TO_WORKER.INIT, backend: ui.engine.value, calibrate: page.calibrating});
   const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
   status(`Cargando TensorFlow.js y la red VGG19 (${fixed(megabytes)} MB)…`);
 }
@@ -363,18 +329,18 @@ function startWorker() {
 // --- start-up ------------------------------------------------------------------------------
 
 function onWorkerMessage({data: m}) {
-  if (m.type === "ready") {
+  if (m.type === FROM_WORKER.READY) {
     page.ready = !page.calibrating;   // a run waits for the speed measurement (same worker)
     page.backend = m.backend;
     page.skipped = m.skipped;
     page.loadSeconds = m.seconds;
     page.threads = m.threads;
-    setState({backend: m.backend, ready: page.ready ? "1" : "0", status: "idle", tensors: m.memory.numTensors});
+    setState({backend: m.backend, ready: page.ready ? "1" : "0", status: STATUS.IDLE, tensors: m.memory.numTensors});
     showBackend();
     status(page.sizeChosen ? "Listo. Pulsa «Empezar»." : "Listo; midiendo la velocidad de este dispositivo…");
     buttons();
     if (page.sizeChosen) maybeAuto();
-  } else if (m.type === "calibrated") {
+  } else if (m.type === FROM_WORKER.CALIBRATED) {
     page.calibration = m;
     page.calibrating = false;
     page.ready = true;
@@ -385,17 +351,17 @@ function onWorkerMessage({data: m}) {
     status(`Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a 64 px en este dispositivo; `
       + `tamaño sugerido ${side} px (una pintura de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
     maybeAuto();
-  } else if (m.type === "started") {
+  } else if (m.type === FROM_WORKER.STARTED) {
     if (!m.continued) page.prepareSeconds = m.seconds;
     status(m.continued ? "Continuando…" : "Pintando…");
-  } else if (m.type === "progress") {
+  } else if (m.type === FROM_WORKER.PROGRESS) {
     onProgress(m);
-  } else if (m.type === "done" || m.type === "stopped") {
+  } else if (m.type === FROM_WORKER.DONE || m.type === FROM_WORKER.STOPPED) {
     finished(m, m.type);
-  } else if (m.type === "error") {
+  } else if (m.type === FROM_WORKER.ERROR) {
     page.running = false;
     say(m.message);
-    setState({status: "error"});
+    setState({status: STATUS.ERROR});
     status("Se detuvo por un error.");
     buttons();
   }
@@ -409,7 +375,7 @@ function maybeAuto() {
 }
 
 async function init() {
-  setState({status: "idle", ready: "0", evaluations: 0, backend: ""});
+  setState({status: STATUS.IDLE, ready: "0", evaluations: 0, backend: ""});
   ui.canvas.hidden = true;   // until the first evaluation paints it
   drawPlot(ui.plot, []);
   buttons();
@@ -425,7 +391,7 @@ async function init() {
     page.objective = await objResponse.json();
   } catch (err) {
     say(`Esta versión del sitio no incluye la red para el navegador (${err.message}), así que la página en vivo no puede funcionar aquí.`);
-    setState({status: "error"});
+    setState({status: STATUS.ERROR});
     return;
   }
   fillSelect(ui.photoSelect, siteImages("photo"));
@@ -436,10 +402,9 @@ async function init() {
   if (siteImages("painting").some(e => e.name === defaultPainting)) ui.paintingSelect.value = defaultPainting;
   buildLayerBoxes(page.objective);
   setRatioRange(Math.log10(page.objective.content_weight / page.objective.style_weight));
-  ui.evaluations.value = String(DEFAULT_EVALUATIONS);
+  ui.evaluations.value = String(EVALUATIONS.default);
   ui.size.value = "64";
-  const errors = [];
-  applyQuery(new URLSearchParams(location.search), errors);
+  const errors = applyQuery(new URLSearchParams(location.search));
   showRatio();
   if (errors.length) say(errors.join(" "));
 
@@ -454,7 +419,7 @@ function wire() {
   ui.ratio.addEventListener("input", () => setRatio(Number(ui.ratio.value)));
   ui.size.addEventListener("change", () => { page.sizeChosen = true; });
   ui.start.addEventListener("click", () => guarded(start));
-  ui.stop.addEventListener("click", () => page.worker.postMessage({type: "stop"}));
+  ui.stop.addEventListener("click", () => page.worker.postMessage({type: TO_WORKER.STOP}));
   ui.resume.addEventListener("click", resume);
   ui.download.addEventListener("click", download);
   ui.engine.addEventListener("change", () => {

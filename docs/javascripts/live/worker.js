@@ -1,6 +1,7 @@
 // The live page's Web Worker: loads TensorFlow.js and the site's VGG19, then runs the optimisation
-// so the page stays responsive. Messages in: init, start, continue, stop, calibrate. Messages out:
-// ready, progress, done, stopped, error (Spanish text for the reader), calibrated.
+// so the page stays responsive. Messages in: TO_WORKER, out: FROM_WORKER (protocol.js); an error's
+// message is Spanish text for the reader.
+import {FROM_WORKER, TO_WORKER} from "./protocol.js";
 import {Network, Problem, dequantise, paintingGrams, toInput, toRGBA} from "./objective.js";
 import {makeOptimizer} from "./optim.js";
 import "../numbers.js";   // a classic script: defines self.SiteNumbers, the site's formatter
@@ -211,8 +212,8 @@ async function optimise(count, {quiet = false} = {}) {
     }
     if (!quiet) {
       const rgba = toRGBA(objective, run.x, run.width, run.height);
-      post("progress", {evaluation: run.evaluations, content: r.content, style: r.style, tv: r.tv, total: r.total,
-        seconds: run.seconds, width: run.width, height: run.height, rgba}, );
+      post(FROM_WORKER.PROGRESS, {evaluation: run.evaluations, content: r.content, style: r.style, tv: r.tv, total: r.total,
+        seconds: run.seconds, width: run.width, height: run.height, rgba});
     }
   }
   return true;
@@ -238,12 +239,12 @@ async function calibrate() {
 function fail(err) {
   const message = err instanceof ReaderError ? err.message
     : `Error inesperado en el cálculo: ${err && err.message ? err.message : err}`;
-  post("error", {message, memory: tf ? memory() : null});
+  post(FROM_WORKER.ERROR, {message, memory: tf ? memory() : null});
 }
 
 self.onmessage = async ({data}) => {
   try {
-    if (data.type === "init") {
+    if (data.type === TO_WORKER.INIT) {
       const t0 = performance.now();
       await loadTf();
       const {backend, skipped} = await pickBackend(data.backend);
@@ -251,20 +252,20 @@ self.onmessage = async ({data}) => {
       const {bytes} = await loadNetwork();
       const seconds = {tf: (t1 - t0) / 1000, network: (performance.now() - t1) / 1000};
       const threads = backend === "wasm" ? tf.wasm.getThreadsCount() : null;
-      post("ready", {backend, skipped, bytes, objective, seconds, threads, memory: memory()});
-      if (data.calibrate) post("calibrated", {...(await calibrate()), memory: memory()});
-    } else if (data.type === "start") {
+      post(FROM_WORKER.READY, {backend, skipped, bytes, objective, seconds, threads, memory: memory()});
+      if (data.calibrate) post(FROM_WORKER.CALIBRATED, {...(await calibrate()), memory: memory()});
+    } else if (data.type === TO_WORKER.START) {
       const t0 = performance.now();
       prepare(data);
-      post("started", {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
+      post(FROM_WORKER.STARTED, {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
       const finished = await optimise(data.evaluations);
-      post(finished ? "done" : "stopped", {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
-    } else if (data.type === "continue") {
+      post(finished ? FROM_WORKER.DONE : FROM_WORKER.STOPPED, {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
+    } else if (data.type === TO_WORKER.CONTINUE) {
       if (!run) throw new ReaderError("No hay ninguna pintura en curso que continuar: pulsa «Empezar».");
-      post("started", {width: run.width, height: run.height, continued: true});
+      post(FROM_WORKER.STARTED, {width: run.width, height: run.height, continued: true});
       const finished = await optimise(data.evaluations);
-      post(finished ? "done" : "stopped", {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
-    } else if (data.type === "stop") {
+      post(finished ? FROM_WORKER.DONE : FROM_WORKER.STOPPED, {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
+    } else if (data.type === TO_WORKER.STOP) {
       stopRequested = true;
     }
   } catch (err) {

@@ -1,0 +1,68 @@
+// The link's query parameters (?foto=…&cuadro=…&lado=…): read and checked against what the site
+// and the objective offer, with a Spanish message for each value that does not fit. No DOM here:
+// page.js applies the values it returns.
+import {power} from "./format.js";
+
+export const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512];
+export const EVALUATIONS = Object.freeze({min: 1, max: 2000, default: 50});
+
+export const validEvaluations = n => Number.isInteger(n) && n >= EVALUATIONS.min && n <= EVALUATIONS.max;
+
+// The parameters that pick one option of a <select>, by their name in the link.
+export const SELECT_PARAMETERS = ["optimizador", "inicio", "motor"];
+
+// `params`: a URLSearchParams. `choices`: {photos, paintings (site names), photo, painting (the
+// ones used when the link names none or a wrong one), ratioRange: [min, max] (exponents of α/β),
+// styleLayers, selects: {optimizador: [values], inicio: [...], motor: [...]}}.
+// Returns {values, errors}: values holds only what the link sets and is valid (photo, painting,
+// side, evaluations, ratioExponent, layers, selects: {name: value}) and auto (true for auto=1);
+// errors the Spanish messages, in the order of the parameters above.
+export function readQuery(params, choices) {
+  const values = {selects: {}, auto: params.get("auto") === "1"};
+  const errors = [];
+  const foto = params.get("foto");
+  if (foto !== null) {
+    if (choices.photos.includes(foto)) values.photo = foto;
+    else errors.push(`No hay ninguna foto «${foto}» en el sitio; se usa «${choices.photo}» (hay: ${choices.photos.join(", ")}).`);
+  }
+  const cuadro = params.get("cuadro");
+  if (cuadro !== null) {
+    if (choices.paintings.includes(cuadro)) values.painting = cuadro;
+    else errors.push(`No hay ningún cuadro «${cuadro}» en el sitio; se usa «${choices.painting}» (hay: ${choices.paintings.join(", ")}).`);
+  }
+  const lado = params.get("lado");
+  if (lado !== null) {
+    const side = Number(lado);
+    if (SIZES.includes(side)) values.side = side;
+    else errors.push(`El lado «${lado}» no vale: elige uno de ${SIZES.join(", ")} píxeles.`);
+  }
+  const evals = params.get("evaluaciones");
+  if (evals !== null) {
+    const n = Number(evals);
+    if (validEvaluations(n)) values.evaluations = n;
+    else errors.push(`«${evals}» evaluaciones no vale: debe ser un entero de ${EVALUATIONS.min} a ${EVALUATIONS.max}.`);
+  }
+  const ab = params.get("ab");
+  if (ab !== null) {
+    const [low, high] = choices.ratioRange;
+    const e = Math.log10(Number(ab));
+    if (Number.isFinite(e) && e >= low && e <= high) values.ratioExponent = e;
+    else errors.push(`α/β = «${ab}» no vale: debe ir de ${power(low)} a ${power(high)}.`);
+  }
+  const capas = params.get("capas");
+  if (capas !== null) {
+    const wanted = capas.split(",").map(s => s.trim()).filter(Boolean);
+    const unknown = wanted.filter(n => !choices.styleLayers.includes(n));
+    if (unknown.length || wanted.length === 0) {
+      errors.push(`Capas de estilo desconocidas: «${capas}» (hay: ${choices.styleLayers.join(", ")}).`);
+    } else values.layers = wanted;
+  }
+  for (const key of SELECT_PARAMETERS) {
+    const value = params.get(key);
+    if (value === null) continue;
+    const options = choices.selects[key];
+    if (options.includes(value)) values.selects[key] = value;
+    else errors.push(`«${key}=${value}» no vale (opciones: ${options.join(", ")}).`);
+  }
+  return {values, errors};
+}
