@@ -212,7 +212,7 @@ def stylize_memory(content, style, sides, device: str, steps: int | None = None)
             result = run_transfer(photo, [style], settings, photo.size, device)
         rows.append({"size": list(photo.size), "scales": list(settings.scales), "evaluations": len(result.history),
                      "seconds": result.seconds, "peak_bytes": mem.peak,
-                     "estimate_bytes": estimate_bytes(photo.size, deepest_layer(settings), settings.precision)})
+                     "estimate_bytes": estimate_bytes(photo.size, deepest_layer(settings))})
     return rows
 
 

@@ -168,7 +168,7 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
     from ..engine.memory import check_fits
     from ..engine.transfer import LBFGS_HISTORY, deepest_layer, run_transfer
 
-    check_fits(photo.size, deepest_layer(settings), device, settings.precision,
+    check_fits(photo.size, deepest_layer(settings), device,
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)  # refuse before any work
     canvas_photo, canvas_paintings = photo, [p for _, p in paintings]
     if keep_colors:

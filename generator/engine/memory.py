@@ -26,7 +26,7 @@ def activation_elements(size: tuple[int, int], deepest: str) -> int:
     return total
 
 
-def estimate_bytes(size: tuple[int, int], deepest: str, precision: str = "float32", history: int = 50) -> int:
+def estimate_bytes(size: tuple[int, int], deepest: str, history: int = 50) -> int:
     """Peak bytes for a transfer at (w, h): activations x BACKWARD_FACTOR, the optimiser's
     curvature history (2 x history canvases), the weights. bfloat16 counts as float32: each stage
     starts with float32 evaluations and the losses read float32 copies of the features."""
@@ -55,10 +55,10 @@ def available_bytes(device: str) -> int | None:
     return None
 
 
-def check_fits(size: tuple[int, int], deepest: str, device: str, precision: str = "float32",
-               history: int = 50, available: int | None = None) -> int:
+def check_fits(size: tuple[int, int], deepest: str, device: str, history: int = 50,
+               available: int | None = None) -> int:
     """Raise InputError('--size', ...) if the estimate exceeds the available memory; return the estimate."""
-    need = estimate_bytes(size, deepest, precision, history)
+    need = estimate_bytes(size, deepest, history)
     have = available_bytes(device) if available is None else available
     if have is not None and need > have * SAFETY:
         raise InputError("--size", f"{size[0]}x{size[1]} px needs ~{need / GIB:.1f} GiB on {device}, "

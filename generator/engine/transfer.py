@@ -243,7 +243,7 @@ def check_fits(problems, size: tuple[int, int], device: str) -> int:
     shared = problems[0].settings
     history = LBFGS_HISTORY if shared.optimizer == "lbfgs" else 0
     weights = memory.WEIGHTS_BYTES
-    need = sum(memory.estimate_bytes(size, deepest_layer(p.settings), shared.precision, history) - weights
+    need = sum(memory.estimate_bytes(size, deepest_layer(p.settings), history) - weights
                for p in problems) + weights
     have = memory.available_bytes(device)
     if have is not None and need > have * memory.SAFETY:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..common.errors import InputError
-from ..engine.settings import CPU_FINAL_SHARE, CPU_STEPS, TransferSettings
+from ..engine.settings import CPU_FINAL_SHARE, CPU_STEPS, FINAL_SHARE, TransferSettings
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Profile:
     precision: str = "float32"
     thumb_side: int = 160
     rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
-    final_share: float = 0.8  # coarse-to-fine: the final size's share of every transfer's evaluations
+    final_share: float = FINAL_SHARE  # coarse-to-fine: the final size's share of every transfer's evaluations
 
     def transfer(self, **overrides) -> TransferSettings:
         base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision,
