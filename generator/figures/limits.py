@@ -106,7 +106,7 @@ def render(spec, ctx: RenderContext):
     details = [square_crop(r, *p["detail"]).resize((zoom, zoom), Image.NEAREST) for r in results]
     image_row(details, titles, ctx.out / "detail.jpg", cell=3.0)
     last = results[-1]
-    flat_title = "las paredes más lisas de la foto, en magenta"
+    flat_title = "las zonas más lisas bajo el cielo, en magenta"
     image_row([tint(content, flat), last], [flat_title, "resultado"], ctx.out / "flat.jpg", cell=3.4)
     files.update(image="image.jpg", detail="detail.jpg", flat="flat.jpg",
                  **{key: f"{key}.png" for key in p["runs"]})
