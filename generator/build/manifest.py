@@ -112,7 +112,7 @@ def _by_rank(names) -> list[str]:
 def profile_budgets() -> dict:
     """{profile: its gallery transfer's long side, evaluations, coarse-to-fine scales and the
     evaluations planned at each (for a photo large enough to keep every scale)}."""
-    from ..engine.transfer import stage_steps
+    from ..engine.settings import stage_steps
 
     return {name: {"long_side": p.long_side, "steps": p.steps, "scales": list(p.scales),
                    "stage_steps": stage_steps(p.steps, len(p.scales), p.final_share)}

@@ -67,6 +67,19 @@ CPU_STEPS = 120
 CPU_FINAL_SHARE = 0.25
 
 
+def stage_steps(steps: int, n_stages: int, final_share: float = FINAL_SHARE) -> list[int]:
+    """Evaluations per stage: `final_share` of the budget for the final stage, the rest shared
+    equally by the coarser ones (which cost a fraction of a final-stage evaluation each). Pure
+    arithmetic, so the build can state a profile's budget without loading torch."""
+    if n_stages == 1:
+        return [steps]
+    final = min(steps - (n_stages - 1), max(1, round(steps * final_share)))
+    coarse = steps - final
+    share = [coarse // (n_stages - 1)] * (n_stages - 1)
+    share[-1] += coarse - sum(share)
+    return share + [final]
+
+
 def default_schedule(size: int, device: str) -> dict:
     """Best result per second: coarse-to-fine above 256 px, bfloat16 autocast for the network
     (cheaper per evaluation; bench/README.md, speed). On a CPU above 256 px, CPU_STEPS evaluations,

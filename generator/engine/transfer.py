@@ -29,7 +29,7 @@ from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, re
     optimise,
     stage_precision,
 )
-from .settings import FINAL_SHARE, TransferSettings
+from .settings import FINAL_SHARE, TransferSettings, stage_steps  # noqa: F401  (stage_steps: read from here too)
 from .vgg import LAYERS, tap
 
 MIN_STAGE_SIDE = 64     # a coarse stage's short side at least (VGG19 pools four times before conv5_1)
@@ -62,19 +62,6 @@ def effective_scales(size: tuple[int, int], scales, min_side: int = MIN_STAGE_SI
     pools four times before conv5_1); the final scale always stays."""
     kept = tuple(s for s in scales[:-1] if min(size) * s >= min_side)
     return kept + tuple(scales[-1:])
-
-
-def stage_steps(steps: int, n_stages: int, final_share: float = FINAL_SHARE) -> list[int]:
-    """Evaluations per stage: `final_share` of the budget for the final stage, the rest shared
-    equally by the coarser ones (which cost a fraction of a final-stage evaluation each). Measured
-    at 512 px: the half-size stage's gain is made in its first ~50 evaluations; more are wasted."""
-    if n_stages == 1:
-        return [steps]
-    final = min(steps - (n_stages - 1), max(1, round(steps * final_share)))
-    coarse = steps - final
-    share = [coarse // (n_stages - 1)] * (n_stages - 1)
-    share[-1] += coarse - sum(share)
-    return share + [final]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def specs(catalog, profile, site_src):
 
 def scale_marks(settings) -> dict:
     """{evaluation: label} where coarse-to-fine moves to the next, larger canvas."""
-    from ..engine.transfer import stage_steps
+    from ..engine.settings import stage_steps
 
     steps, scales = stage_steps(settings.steps, len(settings.scales), settings.final_share), settings.scales
     return {sum(steps[:i]) + 0.5: f"resolución ×{format_es(scales[i] / scales[i - 1], 'g', 'text')}"
