@@ -128,6 +128,13 @@ def test_a_figure_records_the_objective_it_reads(tmp_path):
     pre = figure_objective(FigureSpec(name="x", params={"settings": TransferSettings(taps="pre_relu").to_dict()}))
     assert pre["content_reads"] == ["conv4_2"] and pre["style_reads"][-1] == "conv5_1"
     assert figure_objective(FigureSpec(name="x", params={"long_side": 64})) == {}
+    runs = {"a": TransferSettings().to_dict(), "b": TransferSettings(content_weight=2.0).to_dict()}
+    several = figure_objective(FigureSpec(name="x", params={"runs": runs}))
+    assert several["varies"] == ["content_weight"] and "content_weight" not in several
+    assert several["style_reads"][0] == "relu1_1"
+    cells = [TransferSettings(style_layers=("conv1_1",)).to_dict(), TransferSettings().to_dict()]
+    grid = figure_objective(FigureSpec(name="x", params={"cells": cells}))
+    assert {"style_layers", "style_reads", "style_weights"} <= set(grid["varies"]) and grid["taps"] == "post_relu"
     manifest = replace(sample(), figures={"style/gram": replace(entry("tiny"), objective=post)})
     path = tmp_path / "manifest.json"
     write_manifest(path, manifest)

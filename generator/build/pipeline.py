@@ -248,10 +248,9 @@ def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, second
 
 def figure_objective(spec) -> dict:
     """What the manifest records of the objective `spec` reads (figures.picks.reads), from its params."""
-    from ..figures.picks import objective_settings, reads
+    from ..figures.picks import figure_reads
 
-    settings = objective_settings(spec.params)
-    return reads(settings) if settings is not None else {}
+    return figure_reads(spec.params)
 
 
 def previous_seconds(generated: Path) -> dict[str, float]:

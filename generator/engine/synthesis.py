@@ -15,7 +15,6 @@ from PIL import Image
 
 from . import images, losses, stats_losses
 from .runtime import optimise
-from .settings import STYLE_LAYERS
 from .transfer import initial_canvas
 
 STATISTICS = ("gram", "mean_std")
@@ -27,13 +26,10 @@ class Synthesis:
     losses: list[float] = field(default_factory=list)   # the optimised loss at each evaluation
 
 
-def layer_weights(layers) -> dict[str, float]:
-    return {name: 1.0 / len(layers) for name in layers}
-
-
-def measure(model, canvas: torch.Tensor, texture: torch.Tensor, layers) -> dict[str, float]:
-    """Both losses of `canvas` against `texture` (tensors of the same size), whatever was optimised."""
-    weights = layer_weights(layers)
+def measure(model, canvas: torch.Tensor, texture: torch.Tensor, weights: dict[str, float]) -> dict[str, float]:
+    """Both losses of `canvas` against `texture` (tensors of the same size), whatever was optimised;
+    `weights` maps each network layer read (vgg.tap names) to its w_l."""
+    layers = list(weights)
     with torch.no_grad():
         x, t = model(canvas, layers), model(texture, layers)
         gram = losses.style_loss(x, stats_losses.gram_targets(t), weights)
@@ -41,13 +37,14 @@ def measure(model, canvas: torch.Tensor, texture: torch.Tensor, layers) -> dict[
     return {"gram": float(gram), "mean_std": float(mean_std)}
 
 
-def synthesise(model, texture: torch.Tensor, statistic: str, layers=STYLE_LAYERS, steps: int = 100,
+def synthesise(model, texture: torch.Tensor, statistic: str, weights: dict[str, float], steps: int = 100,
                seed: int = 0, progress=None) -> tuple[torch.Tensor, list[float]]:
-    """Optimise noise of `texture`'s size for `steps` L-BFGS evaluations; returns the canvas and the
+    """Optimise noise of `texture`'s size for `steps` L-BFGS evaluations of the `statistic` loss over
+    `weights` (network layer read -> w_l, as transfer.layer_weights gives); returns the canvas and the
     loss at each evaluation. Raises RuntimeError if a loss is not finite (a diverged run)."""
     if statistic not in STATISTICS:
         raise ValueError(f"unknown statistic {statistic!r} ({' or '.join(STATISTICS)})")
-    weights = layer_weights(layers)
+    layers = list(weights)
     with torch.no_grad():
         feats = model(texture, list(layers))
     if statistic == "gram":
@@ -60,7 +57,7 @@ def synthesise(model, texture: torch.Tensor, statistic: str, layers=STYLE_LAYERS
     recorded = []
 
     def evaluate(i):
-        loss = loss_fn(model(canvas, list(layers)))
+        loss = loss_fn(model(canvas, layers))
         recorded.append(loss.detach())
         if progress:
             progress(1)
@@ -74,9 +71,9 @@ def synthesise(model, texture: torch.Tensor, statistic: str, layers=STYLE_LAYERS
     return canvas.detach(), values
 
 
-def synthesise_image(model, t: torch.Tensor, statistic: str, steps: int, seed: int = 0,
-                     layers=STYLE_LAYERS, progress=None) -> tuple[Synthesis, dict[str, float]]:
+def synthesise_image(model, t: torch.Tensor, statistic: str, weights: dict[str, float], steps: int, seed: int = 0,
+                     progress=None) -> tuple[Synthesis, dict[str, float]]:
     """synthesise() on a texture tensor (the model's input, on its device); also returns both losses
     of the result (measure())."""
-    canvas, values = synthesise(model, t, statistic, layers, steps, seed, progress)
-    return Synthesis(images.to_image(canvas), values), measure(model, canvas, t, layers)
+    canvas, values = synthesise(model, t, statistic, weights, steps, seed, progress)
+    return Synthesis(images.to_image(canvas), values), measure(model, canvas, t, weights)

@@ -15,7 +15,7 @@ FIGURE = Figure(
     order=60, outputs=("animation", "poster", "strip", "image", "loss", "canvas", "matrices"),
     numbers=("width", "height", "evaluations", "initial_content_loss", "final_content_loss", "loss_reduction",
              "psnr", "frames", "filters", "positions", "shown_filters", "shown_positions", "matrix_evaluation",
-             "matrix_content_loss", "negative_share", "transfer_seconds"),
+             "matrix_content_loss", "negative_share", "signed_scale", "transfer_seconds"),
     sizes={"tiny": {"long_side": 48, "steps": 10, "frames": 5},
            "preview": {"long_side": 288, "steps": 120, "frames": 30, "precision": "bfloat16"},
            "full": {"long_side": 512, "steps": 500, "frames": 48}})
@@ -86,7 +86,7 @@ def render(spec, ctx: RenderContext):
 
     at, canvas = nearest_snapshot(result.snapshots or [(evaluations[-1], result.image)],
                                   round(p["matrix"]["at"] * len(history)))
-    model = ctx.model(settings.pooling)
+    model = ctx.objective_model(settings)
     with torch.no_grad():
         pm = as_matrix(model(ctx.tensor(img), [layer])[layer].float().cpu())
         xm = as_matrix(model(ctx.tensor(canvas), [layer])[layer].float().cpu())
@@ -94,7 +94,7 @@ def render(spec, ctx: RenderContext):
     save_image(canvas, ctx.out / "canvas.jpg")
     files["canvas"] = "canvas.jpg"
     files["matrices"] = "matrices.png"
-    draw_matrices(ctx.out / files["matrices"], pm[rows][:, cols], xm[rows][:, cols], layer, at, cols.start)
+    signed = draw_matrices(ctx.out / files["matrices"], pm[rows][:, cols], xm[rows][:, cols], layer, at, cols.start)
 
     numbers = {"width": img.width, "height": img.height, "evaluations": len(history),
                "initial_content_loss": history[0]["content"], "final_content_loss": history[-1]["content"],
@@ -103,6 +103,6 @@ def render(spec, ctx: RenderContext):
                "filters": pm.shape[0], "positions": pm.shape[1], "shown_filters": len(rows),
                "shown_positions": cols.stop - cols.start, "matrix_evaluation": at,
                "matrix_content_loss": 0.5 * float(((xm - pm) ** 2).sum()),
-               "negative_share": round(float((pm < 0).mean()), 4),
+               "negative_share": round(float((pm < 0).mean()), 4), "signed_scale": int(signed),
                "transfer_seconds": round(result.seconds, 3)}
     return files, numbers

@@ -36,6 +36,10 @@ class RenderContext:
             self._models[key] = copy.deepcopy(shared).to(self._torch_dtype())
         return self._models[key]
 
+    def objective_model(self, settings):
+        """The network an objective reads: its pooling, rescaled as its settings say."""
+        return self.model(settings.pooling, rescale=settings.rescale_weights)
+
     def tensor(self, image):
         """A PIL image as the model's input: (1, 3, H, W), BGR, means removed, on the device."""
         from ..engine.images import to_tensor

@@ -48,7 +48,7 @@ def render(spec, ctx: RenderContext):
     layers = {name: tap(name, settings.taps) for name in settings.style_layers}
     img = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
     with torch.no_grad():
-        out = ctx.model(settings.pooling)(ctx.tensor(img), list(layers.values()))
+        out = ctx.objective_model(settings)(ctx.tensor(img), list(layers.values()))
     rows, numbers = [], {"photo_width": img.width, "photo_height": img.height, "shown_per_layer": p["channels"]}
     for layer, read in layers.items():
         maps = out[read][0].float().cpu().numpy()

@@ -33,7 +33,7 @@ def style_layer_shares(ctx, canvas: Image.Image, painting: Image.Image, settings
 
     weights = transfer.layer_weights(settings)
     side = transfer.style_side(canvas.size, settings.style_min_side, getattr(settings, "style_scale", 1.0))
-    model = ctx.model(settings.pooling)
+    model = ctx.objective_model(settings)
     layers = list(weights)
     with torch.no_grad():
         x = ctx.tensor(canvas)

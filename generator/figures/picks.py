@@ -49,9 +49,30 @@ def objective(settings: TransferSettings) -> dict:
 
 def objective_settings(spec_params: dict) -> TransferSettings | None:
     """The TransferSettings a figure's params name: its transfer's ("settings") or the objective it
-    reads ("objective"); None for a figure that reads no responses."""
+    reads ("objective"); None for a figure that reads no responses or runs several transfers."""
     d = spec_params.get("settings") or spec_params.get("objective")
     return settings(d) if d else None
+
+
+def all_objective_settings(spec_params: dict) -> list[TransferSettings]:
+    """Every TransferSettings a figure's params name: its one transfer or objective, or each of its
+    "runs" (a dict or list) or "cells"; empty for a figure that reads no responses."""
+    one = objective_settings(spec_params)
+    if one is not None:
+        return [one]
+    many = spec_params.get("runs") or spec_params.get("cells") or []
+    return [settings(d) for d in (many.values() if isinstance(many, dict) else many)]
+
+
+def figure_reads(spec_params: dict) -> dict:
+    """The manifest's record of the objective(s) a figure's params name: reads() of its one objective,
+    or, for several transfers, the fields they all share plus "varies" (the sorted fields that differ)."""
+    records = [reads(s) for s in all_objective_settings(spec_params)]
+    if not records:
+        return {}
+    shared = {k: v for k, v in records[0].items() if all(r.get(k) == v for r in records[1:])}
+    varies = sorted({k for r in records for k in r} - set(shared))
+    return {**shared, "varies": varies} if varies else shared
 
 
 def reads(settings: TransferSettings) -> dict:

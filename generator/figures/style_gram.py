@@ -103,7 +103,7 @@ def render(spec, ctx: RenderContext):
     img = np.asarray(fit_long_side(read_image(spec.inputs[0]), p["long_side"]))
     img = np.ascontiguousarray(crop_to_multiple(img, p["patch"]))
     shuffled = shuffle_patches(img, p["patch"], p["seed"])
-    model = ctx.model(settings.pooling)
+    model = ctx.objective_model(settings)
     x = ctx.tensor(Image.fromarray(img))
     change = position_blindness(model, x, ctx.tensor(Image.fromarray(shuffled)), layers)
     shown = {layers[i]: k for i, k in p["heatmaps"]}

@@ -1,12 +1,13 @@
 """Why Gram matrices capture texture: a crop of the painting synthesised from the same noise twice,
 once matching its Gram matrices and once matching only each channel's mean and standard deviation
-(same layers, same optimiser, same evaluations), with both losses measured on both results."""
+(same layers, same optimiser, same evaluations), with both losses measured on both results. The
+layers, their taps and weights and the pooling are the site's default objective's (in the params)."""
 from __future__ import annotations
 
 from ..engine.images import read_image, save_image
 from . import Figure, FigureSpec
 from .context import RenderContext
-from .picks import painting
+from .picks import objective, objective_settings, painting
 
 FIGURE = Figure(
     order=142, outputs=("gram", "mean_std", "crop", "image"),
@@ -25,7 +26,8 @@ def specs(catalog, profile, site_src):
     s = painting(catalog)
     size = FIGURE.size(profile)
     return [FigureSpec(name="texture/statistics", params={"side": size["side"], "steps": size["steps"], "crop": list(CROP),
-                               "painting": s.name, "seed": 0},
+                               "painting": s.name, "seed": 0,
+                               "objective": objective(profile.transfer())},
                        inputs=(s.path(site_src),), heavy=True)]
 
 
@@ -39,16 +41,19 @@ def square_crop(img, cx: float, cy: float, side_frac: float):
 
 def render(spec, ctx: RenderContext):
     from ..engine.images import resize_to
-    from ..engine.settings import STYLE_LAYERS
     from ..engine.synthesis import synthesise_image
+    from ..engine.transfer import layer_weights
     from .plotting import image_row
 
     p = spec.params
     crop = resize_to(square_crop(read_image(spec.inputs[0]), *p["crop"]), (p["side"], p["side"]))
-    numbers = {"side": p["side"], "evaluations": p["steps"], "layers": len(STYLE_LAYERS)}
+    settings = objective_settings(p)
+    weights = layer_weights(settings)   # the objective's style layers, read through its taps
+    numbers = {"side": p["side"], "evaluations": p["steps"], "layers": len(weights)}
     shown, files = [crop], {}
     for statistic in ("gram", "mean_std"):
-        result, measured = synthesise_image(ctx.model("max"), ctx.tensor(crop), statistic, p["steps"], p["seed"],
+        result, measured = synthesise_image(ctx.objective_model(settings), ctx.tensor(crop), statistic, weights,
+                                            p["steps"], p["seed"],
                                             progress=ctx.progress)
         save_image(result.image, ctx.out / f"{statistic}.png")
         files[statistic] = f"{statistic}.png"
