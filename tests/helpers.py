@@ -94,9 +94,9 @@ def run_cli(args, cwd: Path, process: bool = False, timeout: float = 600) -> Cli
     """`python -m generator ARGS` in the project copy `cwd`, as a user would see it: (exit code,
     stdout, stderr).
 
-    In this process by default: generator.cli.main.main(ARGS) with the working directory and the
-    project root (`Paths()`, where the catalogue, the cache and docs/generated/ are) moved to `cwd`,
-    as a process started there (whose `-m` imports the copy's package) has them. argparse's exits
+    In this process by default: generator.cli.main.main(ARGS, root=cwd) in the working directory
+    `cwd`, so the project root (where the catalogue, the cache and docs/generated/ are) is the copy,
+    as a process started there (whose `-m` imports the copy's package) has it. argparse's exits
     give their code; an uncaught exception gives its traceback on stderr and code 1, and a warning
     its line under Python's default filters, as the real entry point would print them; SIGTERM's
     handler, set by main(), is put back. `process=True` runs the real entry point in a subprocess
@@ -107,16 +107,14 @@ def run_cli(args, cwd: Path, process: bool = False, timeout: float = 600) -> Cli
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     from generator.cli.main import main
-    from generator.common.paths import Paths
 
     out, err = io.StringIO(), io.StringIO()
 
     def show(message, category, filename, lineno, file=None, line=None):
         err.write(warnings.formatwarning(message, category, filename, lineno, line))
 
-    where, term, root = os.getcwd(), signal.getsignal(signal.SIGTERM), Paths.__init__.__defaults__
+    where, term = os.getcwd(), signal.getsignal(signal.SIGTERM)
     os.chdir(cwd)
-    Paths.__init__.__defaults__ = (Path(cwd).resolve(),)  # Paths(): the project root is the copy
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
             warnings.resetwarnings()
@@ -124,7 +122,7 @@ def run_cli(args, cwd: Path, process: bool = False, timeout: float = 600) -> Cli
                 warnings.filterwarnings(action, category=category, module=module)
             warnings.showwarning = show
             try:
-                code = main(args)
+                code = main(args, root=Path(cwd).resolve())
             except SystemExit as exc:  # argparse: --help (0) and bad arguments (2)
                 code = exc.code
                 if code is not None and not isinstance(code, int):
@@ -134,7 +132,6 @@ def run_cli(args, cwd: Path, process: bool = False, timeout: float = 600) -> Cli
                 traceback.print_exc()
                 code = 1
     finally:
-        Paths.__init__.__defaults__ = root
         signal.signal(signal.SIGTERM, term)
         os.chdir(where)
     return CliResult(0 if code is None else code, out.getvalue(), err.getvalue())

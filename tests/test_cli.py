@@ -149,7 +149,7 @@ def test_run_cli_shows_tracebacks_and_warnings_and_puts_things_back(bare_project
     seen = []
 
     def broken(parsed):
-        seen.append((Path.cwd(), Paths().root))
+        seen.append((Path.cwd(), parsed.paths.root))
         raise RuntimeError("roto")
 
     monkeypatch.setattr(cli_main, "cmd_add_style", broken)

@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from ..common.errors import InputError
+from ..common.paths import Paths
 
 
 def positive_int(text: str) -> int:
@@ -146,8 +147,11 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # `kill` cleans up like Ctrl-C: half-made figures are discarded
 
 
-def main(argv=None) -> int:
+def main(argv=None, root: Path | None = None) -> int:
+    """The command line; `root` is the project folder (where site_src/, .cache/ and docs/generated/
+    are), this package's by default."""
     args = parser().parse_args(argv)
+    args.paths = Paths(root) if root is not None else Paths()
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return {"build": cmd_build, "stylize": cmd_stylize, "add-style": cmd_add_style}[args.command](args)
@@ -165,7 +169,7 @@ def cmd_build(args) -> int:
 
     profile = args.profile or default_profile(args.device)
     log = BuildLog(sys.stderr, quiet=args.quiet)
-    report = run_build(profile, device=args.device, only=args.only, force=args.force, log=log.line,
+    report = run_build(profile, device=args.device, only=args.only, force=args.force, paths=args.paths, log=log.line,
                        progress_factory=log.bar, on_figure=log.figure, jobs=args.jobs)
     print(report.summary(), flush=True)
     return 1 if report.failed else 0
@@ -206,6 +210,6 @@ def cmd_add_style(args) -> int:
 
     entry = add_style(args.image, title=args.title, artist=args.artist, year=args.year,
                       source=args.source, license=args.license, public_domain=args.public_domain,
-                      name=args.name or slugify(args.image.stem))
+                      name=args.name or slugify(args.image.stem), site_src=args.paths.site_src)
     print(f"added {entry.name}: site_src/{entry.file} (the next build computes its figures)")
     return 0
