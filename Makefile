@@ -37,7 +37,7 @@ test: $(PY_READY) $(KATEX) browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests, installed without questions (as root, or with sudo
-# that needs no password). Where it cannot be had, tests/test_browser.py skips and says why.
+# that needs no password). Where it cannot be had, tests/browserkit.py skips and says why.
 browser:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \

@@ -129,9 +129,9 @@ def built_site(tiny_site) -> TinySite:
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for every browser test of the run (tests/test_browser.py says which
+    """One headless Chromium for every browser test of the run (tests/browser/test_browser.py says which
     binary and flags, and fails without it under CI=true)."""
-    from test_browser import ARGS, CHROMIUM, require_browser
+    from browserkit import ARGS, CHROMIUM, require_browser
 
     require_browser()
     from playwright.sync_api import sync_playwright

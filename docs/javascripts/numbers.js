@@ -1,6 +1,6 @@
 // The site's number formatter for the browser: the port of generator/common/spanish_numbers.py's
 // format_es (the pages, plots and notebook use that one), tested against the same cases
-// (tests/number_cases.json). A decimal point, a narrow no-break space between thousands groups
+// (tests/common/number_cases.json). A decimal point, a narrow no-break space between thousands groups
 // when the integer part has more than four digits, a no-break space before %, 1.2 × 10⁹, and a
 // true minus sign.
 //

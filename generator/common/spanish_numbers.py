@@ -1,6 +1,6 @@
 """The site's one Spanish number formatter: pages (macros/spanish.py), the Pruébalo notebook and
 plot labels (plotting.es_number) all print numbers through `format_es`; the browser's scripts use
-its port, docs/javascripts/numbers.js, and tests/number_cases.json holds the cases both must pass.
+its port, docs/javascripts/numbers.js, and tests/common/number_cases.json holds the cases both must pass.
 
 The rule (Mexico; RAE, *Ortografía* 2010; the SI allows it): a decimal **point**, a narrow
 no-break space between thousands groups when the integer part has more than four digits

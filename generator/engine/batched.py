@@ -4,7 +4,7 @@ photo, paintings, weights (alpha, beta, w_l, TV), objective (taps, style_balance
 content_normalise, style_scale: the targets and weights come from transfer.stage_targets, the
 content term from transfer.content_term), layers, initial image and optimiser state, and nothing
 couples them: canvas k follows `transfer.run_transfer` alone, up to float rounding
-(tests/test_batched.py).
+(tests/engine/test_batched.py).
 
 How: the canvases are sorted by the deepest layer they need and the batch narrows past each
 canvas's last layer (a slice of the batch, no copy), so a conv1_2 reconstruction never runs

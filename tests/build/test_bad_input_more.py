@@ -1,5 +1,5 @@
 """Bad input where it enters the build (catalogue and its images) and the command line: one line
-naming the input and the fault, a non-zero exit, nothing lost. (tests/test_cli.py has the basics and
+naming the input and the fault, a non-zero exit, nothing lost. (tests/cli/test_cli.py has the basics and
 the real `python -m generator`.) Builds that compute run as subprocesses; commands that fail before
 computing run main() in this process (helpers.run_cli)."""
 from __future__ import annotations

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from helpers import ROOT
 from PIL import Image, features
 
 from generator.common.errors import InputError
@@ -238,6 +240,6 @@ def test_atomic_write_failing_keeps_the_old_file_and_no_temporary(tmp_path):
 
 def test_one_atomic_write_in_the_package():
     """Every atomic write goes through common/files.py: no other module writes a temporary and renames it."""
-    package = Path(__file__).resolve().parent.parent / "generator"
+    package = ROOT / "generator"
     writers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py") if "mkstemp" in p.read_text())
     assert writers == ["common/files.py"]

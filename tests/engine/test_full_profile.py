@@ -1,7 +1,7 @@
 """The full profile is for a GPU and never runs in CI; its schedule logic does, at a tiny size:
 every figure's `full` specs, with sizes and evaluations shrunk but their stages, shares, ratios and
 rows kept, rendered on the CPU, and each transfer checked to follow the full schedule. The gallery
-is checked here; every other figure in tests/test_gpu_safety.py, which renders these same shrunk
+is checked here; every other figure in tests/engine/test_gpu_safety.py, which renders these same shrunk
 specs (one render per figure serves both checks)."""
 from __future__ import annotations
 

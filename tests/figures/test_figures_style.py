@@ -286,7 +286,7 @@ def test_no_hand_named_response_in_figure_modules(module):
     import re
     import tokenize
 
-    path = Path(__file__).resolve().parents[1] / "generator" / "figures" / f"{module}.py"
+    path = ROOT / "generator" / "figures" / f"{module}.py"
     tokens = list(tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline))
     named = [tok.string for tok in tokens if tok.type == tokenize.STRING and not tok.string.startswith('"""')
              and re.search(r"\b(conv|relu)\d_\d\b", tok.string)]

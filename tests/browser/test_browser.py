@@ -22,13 +22,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import browserkit
+from browserkit import serve
 from helpers import ROOT, run_generator, run_mkdocs, skip_unless_ci
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -89,11 +88,6 @@ VIDEO_JS = """async (video) => {
 }"""
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @dataclass
 class Visit:
     page: str
@@ -109,43 +103,20 @@ class Visit:
     animated: dict = field(default_factory=dict)
 
 
-@contextlib.contextmanager
-def serve(folder: Path):
-    """`folder` over HTTP on 127.0.0.1 (a free port), in a thread; yields the base URL."""
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.fixture(scope="module")
 def server(built_site):
     with serve(built_site.site_dir) as url:
         yield url
 
 
-def require_browser() -> None:
-    """Skip where Chromium or Playwright is missing; fail instead under CI=true."""
-    if not Path(CHROMIUM).exists():
-        skip_unless_ci(f"Chromium not found ({CHROMIUM}): `make test` installs Debian's chromium with "
-                       "apt-get as root or with passwordless sudo, and could not here")
-    if importlib.util.find_spec("playwright") is None:
-        skip_unless_ci("Playwright is not installed (it is pinned in requirements.txt)")
-
-
 def test_missing_chromium_fails_under_ci(monkeypatch, tmp_path):
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setattr(browserkit, "CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="no-chromium"):
-        require_browser()
+        browserkit.require_browser()
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="no-chromium"):
-        require_browser()
+        browserkit.require_browser()
 
 
 def pages(site_dir: Path) -> list[str]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from test_browser import ARGS, CHROMIUM, serve
+from browserkit import ARGS, CHROMIUM, serve
 
 from generator.common.spanish_numbers import format_es
 

@@ -1,6 +1,6 @@
 """stylize's neural-style options: each one validated, in --help, and shown to change the result
 (the real VGG19 at tiny sizes: 48-192 px, a few evaluations). The command line runs in this process
-(helpers.run_cli); tests/test_cli.py runs the real `python -m generator`."""
+(helpers.run_cli); tests/cli/test_cli.py runs the real `python -m generator`."""
 import numpy as np
 import pytest
 from PIL import Image

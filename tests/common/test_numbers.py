@@ -1,7 +1,7 @@
 """One number rule for the whole site (decimal point, narrow no-break space between thousands groups
 when there are more than four digits, no-break space before %): the Python formatter
 (generator/common/spanish_numbers.py) and its browser port (docs/javascripts/numbers.js) must give
-the same text for every case of tests/number_cases.json, and no page, notebook or script may type
+the same text for every case of tests/common/number_cases.json, and no page, notebook or script may type
 a number the old way (decimal comma, a breakable space before %)."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from generator.common.spanish_numbers import format_es
 
 from helpers import ROOT, skip_unless_ci
 
-CASES = json.loads((ROOT / "tests" / "number_cases.json").read_text(encoding="utf-8"))
+CASES = json.loads((ROOT / "tests" / "common" / "number_cases.json").read_text(encoding="utf-8"))
 COMMA_DECIMAL = re.compile(r"\d,\d")
 
 
@@ -41,7 +41,7 @@ def test_javascript_formatter_gives_the_same_text():
               "const cases = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));"
               "console.log(JSON.stringify(cases.map(([v, s, st]) => formatEs(v, s, st))));")
     out = subprocess.run([node, "-e", script, str(ROOT / "docs" / "javascripts" / "numbers.js"),
-                          str(ROOT / "tests" / "number_cases.json")],
+                          str(ROOT / "tests" / "common" / "number_cases.json")],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     got = json.loads(out)
     for (value, spec, style, expected), text in zip(CASES, got, strict=True):

@@ -139,7 +139,7 @@ GRID, ANIMATION = "#explorer-work-grid", "#explorer-work-animation"
 
 @pytest.fixture(scope="module")
 def site(built_site):
-    from test_browser import serve
+    from browserkit import serve
 
     with serve(built_site.site_dir) as base:
         yield base

@@ -89,3 +89,24 @@ def test_no_modules_import_each_other():
              for m in _modules()}
     circle = import_circle(graph)
     assert circle is None, "import circle: " + " -> ".join(circle)
+
+
+TESTS = PACKAGE.parent / "tests"
+TEST_FLOORS = {"common", "engine", "figures", "build", "cli", "site", "browser"}
+
+
+def test_tests_follow_the_floors_and_never_import_conftest():
+    """Every test file sits in its floor's folder, and shared code comes from helpers.py (or
+    browserkit.py, pagesenv.py), never from conftest.py, which pytest imports by itself."""
+    import ast
+
+    misplaced = [p.relative_to(TESTS).as_posix() for p in TESTS.rglob("test_*.py") if p.parent.name not in TEST_FLOORS]
+    assert not misplaced, f"test files outside tests/<floor>/: {misplaced}"
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if "conftest" in names:
+                offenders.append(f"{path.relative_to(TESTS)}:{node.lineno}")
+    assert not offenders, f"imports from conftest: {offenders}"

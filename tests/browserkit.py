@@ -1,0 +1,46 @@
+"""What the browser tests share: Debian's Chromium and its flags, a local HTTP server for a built
+site, and the check that skips (or, under CI=true, fails) where the browser is missing."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import importlib.util
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from helpers import skip_unless_ci
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--autoplay-policy=no-user-gesture-required"]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """`folder` over HTTP on 127.0.0.1 (a free port), in a thread; yields the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def require_browser() -> None:
+    """Skip where Chromium or Playwright is missing; fail instead under CI=true."""
+    if not Path(CHROMIUM).exists():
+        skip_unless_ci(f"Chromium not found ({CHROMIUM}): `make test` installs Debian's chromium with "
+                       "apt-get as root or with passwordless sudo, and could not here")
+    if importlib.util.find_spec("playwright") is None:
+        skip_unless_ci("Playwright is not installed (it is pinned in requirements.txt)")
