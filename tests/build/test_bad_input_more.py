@@ -1,7 +1,7 @@
 """Bad input where it enters the build (catalogue and its images) and the command line: one line
 naming the input and the fault, a non-zero exit, nothing lost. (tests/cli/test_cli.py has the basics and
-the real `python -m generator`.) Builds that compute run as subprocesses; commands that fail before
-computing run main() in this process (helpers.run_cli)."""
+the real `python -m generator`.) The base build runs as a subprocess; the builds and commands under
+test run main() in this process (helpers.run_cli), as a user would see them."""
 from __future__ import annotations
 
 import io
@@ -97,7 +97,7 @@ def test_bad_painting_file_in_build(copy_built, fault, tmp_path):
     original = path.read_bytes()
     fragment = break_file(path, fault, tmp_path / "outside.jpg")
 
-    proc = run_generator(root, *ONLY_PAINTINGS)
+    proc = run_cli(ONLY_PAINTINGS, root)
     line = one_line_error(proc)
     assert fragment in line, line
     assert bad_file.split("/")[-1] in line, line
@@ -121,7 +121,7 @@ def test_bad_painting_file_in_build(copy_built, fault, tmp_path):
     elif path.is_dir():
         path.rmdir()
     path.write_bytes(original)
-    proc = run_generator(root, *ONLY_PAINTINGS)
+    proc = run_cli(ONLY_PAINTINGS, root)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("build: 0 computed, 2 reused, 0 failed")
     assert file_digests(generated).keys() == before.keys()
@@ -133,7 +133,7 @@ def test_bad_photo_reported_once(copy_built):
     catalog = tomllib.loads((root / "site_src" / "catalog.toml").read_text(encoding="utf-8"))
     photo = root / "site_src" / catalog["content"][0]["file"]
     photo.write_bytes(photo.read_bytes()[:500])
-    proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--only", "gallery")
+    proc = run_cli(["build", "--profile", "tiny", "--quiet", "--only", "gallery"], root)
     line = one_line_error(proc)
     assert str(photo) in line and "truncated" in line
     built = manifest(root)
@@ -181,7 +181,7 @@ def test_markup_in_title_is_kept_as_text(copy_built):
     title = '<b>Negrita</b> *cursiva* & "comillas" [enlace](http://example.com)'
     path.write_text(path.read_text(encoding="utf-8").replace('title = "La noche estrellada"',
                                                              f"title = {json.dumps(title)}"), encoding="utf-8")
-    proc = run_generator(root, *ONLY_PAINTINGS)
+    proc = run_cli(ONLY_PAINTINGS, root)
     assert proc.returncode == 0, proc.stderr
     assert title in [e["title"] for e in manifest(root)["catalog"]["style"]]
 
