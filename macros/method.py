@@ -61,6 +61,9 @@ PHRASES: dict[str, tuple[str, dict]] = {
         "float32": "32 bits (<i>float32</i>)",
         "bfloat16": "la red en 16 bits (<i>bfloat16</i>), las pérdidas en 32 bits",
     }),
+    "painting_size": ("Tamaño de la pintura", {
+        "unstated": "no se detalla",
+    }),
     "weights_8bit": ("Pesos de VGG19", {
         False: "los originales, de 32 bits",
         True: "cuantizados a 8 bits: cada capa guarda 256 valores distintos",
@@ -82,6 +85,9 @@ def _stages(scales) -> str:
 
 def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     phrases = PHRASES.get(name, ("", {}))[1]
+    if name == "painting_size" and isinstance(value, int) and not isinstance(value, bool):
+        return Markup(f"sus matrices de Gram se calculan con la pintura escalada a un lado mayor igual al del "
+                      f"lienzo, pero nunca menor de {value} píxeles (se amplía si hace falta)")
     if value in phrases:
         text = phrases[value]
         if name == "scales" and value == "coarse_to_fine" and (settings or {}).get("scales"):

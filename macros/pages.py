@@ -246,10 +246,26 @@ class Pages:
                          "slowest": slowest, "slowest_seconds": entry["seconds"]})
         return sorted(rows, key=lambda r: -r["seconds"])
 
+    def transfer(self, name: str, index: int = 0) -> dict:
+        """Transfer `index` of figure `name` as its manifest entry records it (FigureEntry.transfers),
+        with its words: "start" ("partiendo de la foto"), "stages" ("60 a 144 × 71 píxeles y 20 a
+        288 × 142"; "80 a 288 × 142 píxeles" for one stage), "painting" (the painting's long side at
+        the final stage, None without a style term) and the raw record."""
+        runs = self.fig(name).get("transfers") or []
+        if not -len(runs) <= index < len(runs):
+            raise ManifestError(f"figure {name!r} records no transfer {index} ({len(runs)} recorded)")
+        run = runs[index]
+        stages = [f"{format_es(s['evaluations'], ',d')} a {format_es(s['width'], 'd')}{NNBSP}×{NNBSP}"
+                  f"{format_es(s['height'], 'd')}" for s in run["stages"]]
+        return {**run, "start": literal(INIT_WORDS.get(run["init"], run["init"])),
+                "stages_text": Markup(_and(stages) + " píxeles"),
+                "painting": run["stages"][-1]["painting_long_side"]}
+
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
-            "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds", "layers")}
+            "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds", "layers",
+            "transfer")}
 
 
 def schedule(stages) -> Markup:

@@ -232,10 +232,11 @@ def _settle(run: BuildRun, spec, key: str, staging: Path, outcome) -> None:
         run.report.fail(spec.name, rest[0], run.log)
 
 
-def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, seconds) -> None:
+def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, seconds, transfers) -> None:
     time_dependent = bool(numbers.pop("time_dependent", False))
     meta = dict(run.versions, files=files, numbers=numbers, seconds=round(seconds, 3),
-                name=spec.name, key=key, time_dependent=time_dependent, objective=figure_objective(spec))
+                name=spec.name, key=key, time_dependent=time_dependent, objective=figure_objective(spec),
+                transfers=transfers)
     try:
         run.store.commit(staging, key, meta)
     except BaseException:
@@ -274,7 +275,7 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
             files[role] = target.relative_to(out.parent).as_posix()
         published[name] = FigureEntry(**{k: meta[k] for k in ("numbers", "seconds", "profile", "device", "torch",
                                                                "key")}, files=files,
-                                     objective=meta.get("objective", {}))
+                                     objective=meta.get("objective", {}), transfers=meta.get("transfers", []))
     for target, source in wanted.items():
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:

@@ -3,7 +3,7 @@
 Figures are independent, so N spawned processes each render one at a time into the staging folder
 the build gives them; only the build's own process commits to the cache, as results arrive. A
 figure's outcome, in a worker or in the build's own process (serial builds), is a tuple, never an
-exception: ("ok", files, numbers, seconds), ("input", message) for bad input, ("bug", message) for
+exception: ("ok", files, numbers, seconds, transfers), ("input", message) for bad input, ("bug", message) for
 anything else. Workers ignore Ctrl-C (the build stops them) and
 die with the build's process (Linux's parent-death signal), so a killed build leaves no worker
 writing on.
@@ -25,16 +25,18 @@ def threads_per_worker(jobs: int, threads: int) -> int:
     return max(1, threads // max(1, jobs))
 
 
-def render(spec, out, device: str, progress=None) -> tuple[dict, dict, float]:
-    """One figure into `out`: (files, numbers, seconds). Raises what the figure raises."""
+def render(spec, out, device: str, progress=None) -> tuple[dict, dict, float, list]:
+    """One figure into `out`: (files, numbers, seconds, transfers: RenderContext.transfers). Raises
+    what the figure raises."""
     from ..figures.context import RenderContext
     from ..figures.registry import kind
 
     if os.environ.get("GENERATOR_TRACE"):
         print(f"start: {spec.name}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    files, numbers = kind(spec.module).render(spec, RenderContext(out=out, device=device, progress=progress))
-    return files, numbers, time.perf_counter() - t0
+    ctx = RenderContext(out=out, device=device, progress=progress)
+    files, numbers = kind(spec.module).render(spec, ctx)
+    return files, numbers, time.perf_counter() - t0, ctx.transfers
 
 
 def outcome(spec, out, device: str, progress=None) -> tuple:

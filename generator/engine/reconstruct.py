@@ -25,8 +25,10 @@ def content_settings(layer: str, steps: int, snapshot_every: int = 0, **schedule
 
 
 def style_settings(layers, steps: int, snapshot_every: int = 0, **schedule) -> TransferSettings:
-    """Match the Gram matrices at `layers` (equal weights) only (alpha = 0)."""
-    return TransferSettings(steps=steps, init="noise", content_weight=0.0, style_layers=tuple(layers),
+    """Match the Gram matrices at `layers` (equal weights, no photo to balance them against) only
+    (alpha = 0)."""
+    return TransferSettings(steps=steps, init="noise", content_weight=0.0, style_balance="none",
+                            style_layers=tuple(layers),
                             snapshot_every=snapshot_every, **schedule)
 
 

@@ -21,6 +21,9 @@ class RenderContext:
     device: str = "cpu"
     progress: object = None          # callable(n) advancing a progress bar, or None
     dtype: str = "float32"
+    # One record per transfer this figure ran (transfer_plan), published in the manifest so the
+    # pages state the start, stages and painting size each run used.
+    transfers: list = field(default_factory=list)
     _models: dict = field(default_factory=dict, repr=False)
 
     def model(self, pooling: str = "max", **options):
@@ -53,8 +56,9 @@ class RenderContext:
         transfer whose other weight is zero."""
         from ..engine import transfer
 
-        return _finite(transfer.run_transfer(content, styles, settings, size or content.size, self.device,
-                                             self.progress))
+        size = size or content.size
+        self.transfers.append(transfer_plan(settings, size, bool(styles) and settings.style_weight > 0))
+        return _finite(transfer.run_transfer(content, styles, settings, size, self.device, self.progress))
 
     def run_batch(self, problems, size):
         """Several transfers of one canvas `size` optimised together (generator.engine.batched.run_batch:
@@ -64,6 +68,8 @@ class RenderContext:
         from ..engine import batched
 
         batch = [batched.Problem(content, tuple(styles), settings) for content, styles, settings in problems]
+        self.transfers.extend(transfer_plan(p.settings, size, bool(p.styles) and p.settings.style_weight > 0)
+                              for p in batch)
         return [_finite(r) for r in batched.run_batch(batch, size, self.device, self.progress)]
 
     def _torch_dtype(self):
@@ -80,3 +86,16 @@ def _finite(result):
     if bad:
         raise RuntimeError(f"the optimisation diverged (loss not finite from evaluation {bad[0]})")
     return result
+
+
+def transfer_plan(settings, size, with_style: bool) -> dict:
+    """What a transfer of final `size` (w, h) does before it runs: its start and, per coarse-to-fine
+    stage, the canvas's size, its evaluations and the painting's long side (None without a style
+    term), as the engine plans them (transfer.plan_stages, transfer.style_side)."""
+    from ..engine.transfer import plan_stages, style_side
+
+    stages = plan_stages(size, settings.scales, settings.steps, settings.final_share)
+    return {"init": settings.init, "evaluations": sum(s.steps for s in stages),
+            "stages": [{"width": s.size[0], "height": s.size[1], "evaluations": s.steps,
+                        "painting_long_side": style_side(s.size, settings.style_min_side, settings.style_scale)
+                        if with_style else None} for s in stages]}

@@ -26,8 +26,9 @@ FIGURE = Figure(
 def specs(catalog, profile, site_src):
     style = painting(catalog)
     size = FIGURE.size(profile)
+    # No photo, so nothing to balance the style layers against: say so in the settings (and manifest).
     settings = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), content_weight=0.0,
-                                init="noise", final_share=size.get("final_share", profile.final_share),
+                                style_balance="none", init="noise", final_share=size.get("final_share", profile.final_share),
                                 snapshot_every=max(1, size["steps"] // size["frames"]))
     return [FigureSpec(name="style/reconstruction",
                        params={"settings": settings.to_dict(), "long_side": size["long_side"],
@@ -60,7 +61,7 @@ def render(spec, ctx: RenderContext):
     history = result.history
     loss_plot({"pérdida de estilo": ([h["evaluation"] for h in history], [h["style"] for h in history])},
               ctx.out / "loss.png", "evaluación de la pérdida", "$\\mathcal{L}_{estilo}$ (escala log.)",
-              title="De ruido al estilo de la pintura", marks=scale_marks(settings))
+              title="Del ruido al estilo de la pintura", marks=scale_marks(settings))
     files["loss"] = "loss.png"
     shares = style_layer_shares(ctx, result.image, painting, settings)
     last = [h for h in history if h["stage"] == history[-1]["stage"]]

@@ -27,7 +27,8 @@ def specs(catalog, profile, site_src):
     size = FIGURE.size(profile)
     return [FigureSpec(name="texture/statistics", params={"side": size["side"], "steps": size["steps"], "crop": list(CROP),
                                "painting": s.name, "seed": 0,
-                               "objective": objective(profile.transfer())},
+                               # a synthesis: no photo, so no content term and nothing to balance against
+                               "objective": objective(profile.transfer(content_weight=0.0, style_balance="none"))},
                        inputs=(s.path(site_src),), heavy=True)]
 
 

@@ -55,7 +55,7 @@ def test_the_json_keeps_the_pages_names(tmp_path):
     assert raw["hero"] == {"content": HERO.content, "style": HERO.style}
     assert list(raw["figures"]) == sorted(raw["figures"])
     assert list(raw["figures"]["gallery/a/b"]) == ["numbers", "seconds", "profile", "device", "torch", "key", "files",
-                                                   "objective"]
+                                                   "objective", "transfers"]
     assert raw["catalog"]["style"][0] == {"name": "b", "file": "styles/b.jpg", "title": "B", "artist": "X",
                                           "year": "1900"}  # empty fields left out, as before
     assert (raw["device"], raw["devices"]) == ("cpu, cuda", ["cpu", "cuda"])
@@ -139,3 +139,23 @@ def test_a_figure_records_the_objective_it_reads(tmp_path):
     path = tmp_path / "manifest.json"
     write_manifest(path, manifest)
     assert load_manifest(path).figures["style/gram"].objective == post
+
+
+def test_each_figure_records_the_transfers_it_ran(tiny_site):
+    """The manifest states, per transfer a figure ran, its start and its stages as the engine planned
+    them (figures.context.transfer_plan): the pages read them instead of assuming one size."""
+    figures = tiny_site.manifest["figures"]
+    hero = figures[f"gallery/{tiny_site.manifest['hero']['content']}/{tiny_site.manifest['hero']['style']}"]
+    (run,) = hero["transfers"]
+    assert run["evaluations"] == hero["numbers"]["evaluations"] == sum(s["evaluations"] for s in run["stages"])
+    assert run["init"] == hero["numbers"]["init"]
+    assert [run["stages"][-1][k] for k in ("width", "height")] == [hero["numbers"]["width"], hero["numbers"]["height"]]
+    assert run["stages"][-1]["painting_long_side"] >= max(hero["numbers"]["width"], hero["numbers"]["height"])
+    representations = figures["representations"]["transfers"]
+    content_runs = [r for r in representations if r["stages"][-1]["painting_long_side"] is None]
+    assert len(content_runs) == 5 and len(representations) == 10   # five content, five style reconstructions
+    assert all(r["init"] == "noise" for r in representations)
+    assert not figures["painting/starry_night"]["transfers"] and not figures["style/gram"]["transfers"]
+    for name, entry in figures.items():
+        for r in entry["transfers"]:
+            assert r["evaluations"] == sum(s["evaluations"] for s in r["stages"]) > 0, name

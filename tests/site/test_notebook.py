@@ -60,3 +60,13 @@ def test_page_loads_nothing_from_the_network(page):
 def test_page_offers_the_clean_notebook(built_site):
     copied = json.loads((built_site.site_dir / "pruebalo.ipynb").read_text(encoding="utf-8"))
     assert all(c.get("outputs", []) == [] for c in copied["cells"])
+
+
+def test_page_has_no_english_interface_text(page):
+    """mkdocs-jupyter's copy buttons and figure alt texts come out in Spanish (macros/notebook_spanish.py)."""
+    from macros.notebook_spanish import SPANISH
+
+    for english, spanish in SPANISH.items():
+        assert english not in page
+    assert 'aria-label="Copiar al portapapeles"' in page and "¡Copiado!" in page
+    assert 'alt="Figura que dibujó la celda de código anterior"' in page

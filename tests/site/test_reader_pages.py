@@ -70,7 +70,7 @@ def test_schedule_in_words():
 
 def _gallery(alpha=1.0, beta=1e5, init="content", stages=((0.5, 90), (1.0, 30)), profile="preview"):
     numbers = {"content_weight": alpha, "style_weight": beta, "init": init, "stages": len(stages),
-               "width": 64, "height": 48, "evaluations": sum(n for _, n in stages)}
+               "width": 64, "height": 48, "evaluations": sum(n for _, n in stages), "transfer_seconds": 12.5}
     for i, (scale, n) in enumerate(stages):
         numbers[f"stage_{i}_scale"], numbers[f"stage_{i}_evaluations"] = scale, n
     files = {"image": "generated/g/image.jpg", "photo": "generated/g/photo.jpg", "thumb": "generated/g/thumb.jpg"}

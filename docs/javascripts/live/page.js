@@ -337,7 +337,7 @@ function onWorkerMessage({data: m}) {
     page.threads = m.threads;
     setState({backend: m.backend, ready: page.ready ? "1" : "0", status: STATUS.IDLE, tensors: m.memory.numTensors});
     showBackend();
-    status(page.sizeChosen ? "Listo. Pulsa «Empezar»." : "Listo; midiendo la velocidad de este dispositivo…");
+    status(page.sizeChosen ? "Listo. Haz clic en «Empezar»." : "Listo; midiendo la velocidad de este dispositivo…");
     buttons();
     if (page.sizeChosen) maybeAuto();
   } else if (m.type === FROM_WORKER.CALIBRATED) {
@@ -349,7 +349,7 @@ function onWorkerMessage({data: m}) {
     if (!page.sizeChosen) ui.size.value = String(side);
     setState({defaultSize: side, secondsPerEvaluation64: plain(m.perEvaluation), tensors: m.memory.numTensors, ready: "1"});
     status(`Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a 64 px en este dispositivo; `
-      + `tamaño sugerido ${side} px (una pintura de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
+      + `tamaño sugerido ${side} px (una transferencia de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
     maybeAuto();
   } else if (m.type === FROM_WORKER.STARTED) {
     if (!m.continued) page.prepareSeconds = m.seconds;
