@@ -70,9 +70,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from ..engine.settings import TransferSettings
+    from ..engine.settings import POOLINGS, TransferSettings
     from ..figures.profiles import PROFILES
-    from .stylize import POOLINGS, StylizeOptions
+    from .stylize import StylizeOptions
 
     default = StylizeOptions()
 
@@ -117,7 +117,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--style-blend-weights", type=float_list, default=None, metavar="W1,W2,...",
                    help="one weight per painting when several are blended, e.g. 0.7,0.3 "
                         "(normalised to sum 1; default equal)")
-    s.add_argument("--pooling", choices=POOLINGS, default=default.pooling,
+    # checked once, by StylizeOptions (as every other option's value), against engine.vgg.POOLINGS
+    s.add_argument("--pooling", default=default.pooling, metavar="{" + ",".join(POOLINGS) + "}",
                    help="VGG19's pooling: max (the original network) or avg (Gatys et al.'s choice)")
     s.add_argument("--content-layers", type=name_list, default=None, metavar="LAYER,...",
                    help="VGG19 layers of the content loss, e.g. relu4_2 (default: printed at the end)")

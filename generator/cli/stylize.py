@@ -8,10 +8,9 @@ from pathlib import Path
 
 from ..common.errors import InputError
 from ..engine.images import fit_long_side, read_image, resize_to, save_image
-from ..engine.settings import default_schedule
+from ..engine.settings import POOLINGS, default_schedule
 
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
-POOLINGS = ("max", "avg")  # VGG19's pooling: the original network's, or Gatys et al.'s choice
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 CONTENT_LAYERS = ("conv4_2",)
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+POOLINGS = ("max", "avg")  # VGG19's pooling: the original network's, or Gatys et al.'s choice
 FINAL_SHARE = 0.8  # coarse-to-fine: the final stage's share of the evaluations
 
 

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .settings import POOLINGS
+
 # Convolutions per block and their output channels (the 16 conv layers of VGG19).
 BLOCKS = ((2, 64), (2, 128), (4, 256), (4, 512), (4, 512))
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -107,7 +109,7 @@ class VGG19(nn.Module):
 
     def __init__(self, pooling: str = "max", weights: dict | None = None):
         super().__init__()
-        if pooling not in ("max", "avg"):
+        if pooling not in POOLINGS:
             raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
         self.pooling = pooling
         weights = load_weights() if weights is None else weights

@@ -262,7 +262,7 @@ def test_cli_prints_the_weights_and_schedule(bare_project, tmp_path):
     (["--style-blend-weights", "0.7,0.3"], "--style-blend-weights: 2 weight(s) for 1 painting(s)"),
     (["--style-blend-weights", "0.7,x"], "argument --style-blend-weights: 'x' is not a number"),
     (["--save-every", "-1"], "argument --save-every: must be 0 or more, not -1"),
-    (["--pooling", "min"], "argument --pooling: invalid choice"),
+    (["--pooling", "min"], "--pooling: must be max or avg, not 'min'"),
 ])
 def test_cli_bad_values(bare_project, tmp_path, args, fragment):
     output = tmp_path / "salida.jpg"
