@@ -9,6 +9,8 @@ PY ?= $(VENV)/bin/python
 PROFILE ?=
 DEVICE ?= auto
 JOBS ?= 1
+# pytest processes for `make test` (pytest-xdist; one file per process at a time)
+TEST_JOBS ?= 2
 REMOTE ?= origin
 export NO_MKDOCS_2_WARNING := 1
 # Pruébalo's notebook runs on the kernel spec "python3" of the Python running MkDocs (it maps
@@ -34,7 +36,7 @@ figures: $(PY_READY)
 	$(PY) -m generator build $(PROFILE_ARG) --device $(DEVICE) --jobs $(JOBS)
 
 test: $(PY_READY) $(KATEX) browser
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests, installed without questions (as root, or with sudo
 # that needs no password). Where it cannot be had, tests/browserkit.py skips and says why.

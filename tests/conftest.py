@@ -12,8 +12,9 @@ Fixtures for everyone's tests (figures, pages, browser):
     Run the generator in a copy with `run_generator(copy, "build", "--profile", "tiny")`:
     `python -m generator` with cwd=copy imports the copy's package, so its paths follow the copy.
 
-`tiny_site -> TinySite` (session scope: built ONCE per session; 1-3 min on 2 cores, by load)
-    A copy where `python -m generator build --profile tiny --quiet` ran, then (if mkdocs.yml
+`tiny_site -> TinySite` (session scope: built ONCE per test run, shared by pytest-xdist's workers;
+    about a minute on 2 cores)
+    A copy where `python -m generator build --profile tiny --quiet --jobs 2` ran, then (if mkdocs.yml
     exists) `python -m mkdocs build --strict -d site` with NO_MKDOCS_2_WARNING=1 and
     SOURCE_DATE_EPOCH set. Fields: root, generated (docs/generated), manifest (parsed
     manifest.json), build and mkdocs (subprocess.CompletedProcess, mkdocs None without
@@ -23,9 +24,9 @@ Fixtures for everyone's tests (figures, pages, browser):
     Derive copies from tiny_site.root rather than ROOT when
     comparing with it: the live tree may have been edited since the session started.
 
-`second_build -> Path` (session scope)
-    A second copy of tiny_site's tree built from scratch with `--jobs 2`: two builds to compare
-    (determinism) and a parallel build to compare with the serial one. Read-only too.
+`second_build -> Path` (session scope, shared like tiny_site)
+    A second copy of tiny_site's tree built from scratch serially (`--jobs 1`): two builds to
+    compare (determinism), and a serial build to compare with the parallel one. Read-only too.
 
 `bare_project -> Path` (session scope)
     One copy of the project without any build, shared by the command-line tests whose commands
@@ -43,11 +44,13 @@ skip_unless_ci, ...) live in tests/helpers.py: tests import them from there, nev
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from helpers import ROOT, copy_project, file_digests, run_generator, run_mkdocs
 
@@ -78,27 +81,67 @@ class TinySite:
         return self.root / "site" if self.mkdocs is not None else None
 
 
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder every process of this test run shares: pytest-xdist gives each worker its own
+    basetemp inside one run folder; without xdist it is the run's basetemp."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _process(record) -> subprocess.CompletedProcess | None:
+    return None if record is None else subprocess.CompletedProcess(record["args"], record["returncode"],
+                                                                   record["stdout"], record["stderr"])
+
+
+def _record(proc: subprocess.CompletedProcess | None):
+    return None if proc is None else {"args": [str(a) for a in proc.args], "returncode": proc.returncode,
+                                      "stdout": proc.stdout, "stderr": proc.stderr}
+
+
+def built_once(tmp_path_factory, name: str, make) -> dict:
+    """`make(folder)` (returning a JSON-able dict) run once per test run, whatever the number of
+    xdist workers: the first to ask makes it under a lock, the others wait and read its record."""
+    folder = shared_folder(tmp_path_factory) / name
+    with FileLock(f"{folder}.lock"):
+        record = folder / "record.json"
+        if not record.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(make(folder)), encoding="utf-8")
+        return json.loads(record.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
-def tiny_site(project_copy_factory) -> TinySite:
-    root = project_copy_factory("tiny_site")
-    build = run_generator(root, "build", "--profile", "tiny", "--quiet")
+def tiny_site(tmp_path_factory) -> TinySite:
+    def make(folder: Path) -> dict:
+        root = copy_project(folder / "project")
+        build = run_generator(root, "build", "--profile", "tiny", "--quiet", "--jobs", "2")
+        mkdocs = run_mkdocs(root) if build.returncode == 0 and (root / "mkdocs.yml").exists() else None
+        return {"root": str(root), "build": _record(build), "mkdocs": _record(mkdocs)}
+
+    made = built_once(tmp_path_factory, "tiny_site", make)
+    build = _process(made["build"])
     if build.returncode != 0:
         pytest.fail(f"tiny build failed ({build.returncode})\nstdout:\n{build.stdout}\nstderr:\n{build.stderr}")
+    root = Path(made["root"])
     manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
-    mkdocs = run_mkdocs(root) if (root / "mkdocs.yml").exists() else None
-    return TinySite(root=root, manifest=manifest, build=build, mkdocs=mkdocs)
+    return TinySite(root=root, manifest=manifest, build=build, mkdocs=_process(made["mkdocs"]))
 
 
 @pytest.fixture(scope="session")
-def second_build(tiny_site, project_copy_factory) -> Path:
-    """A second, independent build of the whole tiny site from the same tree, computed by two
-    worker processes (`build --jobs 2`): the determinism and parallel-build tests compare it with
-    tiny_site. Read-only, like tiny_site."""
-    root = project_copy_factory("second_build", source=tiny_site.root)
-    proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--device", "cpu", "--jobs", "2")
+def second_build(tiny_site, tmp_path_factory) -> Path:
+    """A second, independent build of the whole tiny site from the same tree, computed serially (in
+    the build's own process): the determinism and parallel-build tests compare it with tiny_site,
+    which two worker processes computed. Read-only, like tiny_site."""
+    def make(folder: Path) -> dict:
+        root = copy_project(folder / "project", source=tiny_site.root)
+        proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--device", "cpu", "--jobs", "1")
+        return {"root": str(root), "build": _record(proc)}
+
+    made = built_once(tmp_path_factory, "second_build", make)
+    proc = _process(made["build"])
     if proc.returncode != 0:
         pytest.fail(f"second tiny build failed ({proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return root
+    return Path(made["root"])
 
 
 @pytest.fixture(scope="session")

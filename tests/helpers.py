@@ -347,3 +347,46 @@ def assert_nothing_partial(root: Path, allow_staging: bool = False) -> None:
             assert (folder / filename).is_file(), f"cache entry {name} lacks {filename}"
     if not allow_staging:
         assert staging_dirs(root) == [], "half-made figure left in the cache"
+
+
+_RENDERED: dict = {}   # module -> (folder, spec, files, numbers): each figure rendered once per process
+
+
+def render_tiny(module: str, out: Path, fresh: bool = False, site=None):
+    """A figure module's single figure at the tiny profile, from the project's own site_src/:
+    (spec, files, numbers), its files in `out`. Given `site` (the tiny_site fixture, which built
+    every figure in its build), copied from that build with the manifest's numbers; else rendered in
+    this process with the real VGG19, checked as the build checks it (declared files and numbers).
+    Either way every file is non-empty, every image readable and every number finite. Rendered once
+    per process and copied into later `out`s, unless `fresh` (which always renders)."""
+    from generator.build.catalog import load_catalog
+    from generator.figures.context import RenderContext
+    from generator.figures.profiles import PROFILES
+    from generator.figures.registry import kind
+
+    out.mkdir(parents=True, exist_ok=True)
+    if module in _RENDERED and not fresh and site is None:
+        folder, spec, files, numbers = _RENDERED[module]
+        for name in files.values():
+            shutil.copyfile(folder / name, out / name)
+        return spec, files, numbers
+    site_src = ROOT / "site_src"
+    (spec,) = kind(module).specs(load_catalog(site_src), PROFILES["tiny"], site_src)
+    if site is not None and not fresh:
+        entry = site.manifest["figures"][spec.name]
+        files = {role: Path(rel).name for role, rel in entry["files"].items()}
+        for role, rel in entry["files"].items():
+            shutil.copyfile(site.root / "docs" / rel, out / files[role])
+        numbers = dict(entry["numbers"])
+        assert kind(module).figure.check_files(files) == [] and kind(module).figure.check_numbers(numbers) == []
+    else:
+        files, numbers = kind(module).render(spec, RenderContext(out=out))   # checks the declaration
+    for role, name in files.items():
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, role
+        if name.endswith(IMAGE_SUFFIXES):
+            with Image.open(out / name) as img:
+                img.verify()
+    assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers.values()), numbers
+    if site is None:
+        _RENDERED.setdefault(module, (out, spec, files, numbers))
+    return spec, files, numbers

@@ -7,15 +7,8 @@ slider, the search and the animations. Screenshots go to test-artifacts/browser/
 except with CI=true in the environment, where they fail (a CI run must not pass without them)."""
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import importlib.util
 import json
-import os
 import shutil
-import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +17,7 @@ import pytest
 
 import browserkit
 from browserkit import serve
-from helpers import ROOT, run_generator, run_mkdocs, skip_unless_ci
+from helpers import ROOT, run_generator, run_mkdocs
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 measured time: the build record, the plots against time (TIME_PLOTS) and the manifest's number keys
 that hold seconds. Every other generated image is compared byte for byte, the other images of a
 time-dependent figure included. The second build (conftest's `second_build`) recomputes every
-figure, in two worker processes."""
+figure serially; the first (tiny_site) computed them in two worker processes."""
 from __future__ import annotations
 
 import datetime

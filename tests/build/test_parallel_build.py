@@ -54,7 +54,7 @@ def test_threads_are_shared_between_workers():
 
 
 def test_parallel_build_equals_serial(tiny_site, second_build):
-    """A second, independent build (in two workers) gives the serial build's files byte for byte,
+    """The tiny site's build (in two workers) gives a second, serial build's files byte for byte,
     bar the measured times, and the same cache keys."""
     root = second_build
     a, b = tiny_site.manifest, manifest(root)

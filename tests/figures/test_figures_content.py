@@ -14,11 +14,10 @@ from PIL import Image
 from generator.build.catalog import Catalog, Entry, load_catalog
 from generator.engine.metrics import psnr
 from generator.engine.reconstruct import growing_subsets
-from generator.figures.context import RenderContext
 from generator.figures.profiles import PROFILES
 from generator.figures.registry import kind, registry
 
-from helpers import ROOT
+from helpers import ROOT, render_tiny
 
 SITE_SRC = ROOT / "site_src"
 MODULES = ("representations", "vgg_diagram", "feature_maps", "content_loss")
@@ -120,23 +119,12 @@ def test_modules_are_registered_and_sizes_grow_with_the_profile():
 # --------------------------------------------------------------------------- rendering (real VGG19)
 
 
-def _render(module: str, out: Path):
-    catalog = load_catalog(SITE_SRC)
-    (spec,) = kind(module).specs(catalog, PROFILES["tiny"], SITE_SRC)
-    out.mkdir(parents=True, exist_ok=True)
-    files, numbers = kind(module).render(spec, RenderContext(out))
-    assert kind(module).figure.check_files(files) == []
-    for role, name in files.items():
-        assert (out / name).is_file() and (out / name).stat().st_size > 0, role
-        if name.endswith((".png", ".jpg", ".webp")):
-            with Image.open(out / name) as img:
-                img.verify()
-    assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers.values()), numbers
-    return spec, files, numbers
+def _render(module: str, out: Path, site=None, fresh: bool = False):
+    return render_tiny(module, out, fresh, site)
 
 
-def test_representations_renders(tmp_path):
-    spec, files, numbers = _render("representations", tmp_path)
+def test_representations_renders(tmp_path, tiny_site):
+    spec, files, numbers = _render("representations", tmp_path, tiny_site)
     for layer in ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2"):
         assert {f"content_{layer}", f"crop_{layer}"} <= files.keys()
         assert 0 < numbers[f"psnr_{layer}"] < 60
@@ -151,14 +139,14 @@ def test_representations_renders(tmp_path):
         assert composite.width > 1000
 
 
-def test_vgg_diagram_sizes_match_the_model(tmp_path):
+def test_vgg_diagram_sizes_match_the_model(tmp_path, tiny_site):
     import torch
 
     from generator.engine.images import fit_long_side, read_image, to_tensor
     from generator.engine.models import get_model
     from generator.figures.vgg_diagram import blocks, layer_shapes
 
-    spec, files, numbers = _render("vgg_diagram", tmp_path)
+    spec, files, numbers = _render("vgg_diagram", tmp_path, tiny_site)
     assert files == {"image": "diagram.png"}
     assert numbers["conv_count"] == 16 and numbers["block_count"] == 5
     img = fit_long_side(read_image(spec.inputs[0]), spec.params["long_side"])
@@ -197,13 +185,13 @@ def test_receptive_fields_match_the_model():
 
 
 def test_vgg_diagram_png_is_deterministic(tmp_path):
-    _render("vgg_diagram", tmp_path / "a")
-    _render("vgg_diagram", tmp_path / "b")
+    _render("vgg_diagram", tmp_path / "a", fresh=True)
+    _render("vgg_diagram", tmp_path / "b", fresh=True)
     assert (tmp_path / "a" / "diagram.png").read_bytes() == (tmp_path / "b" / "diagram.png").read_bytes()
 
 
-def test_feature_maps_renders(tmp_path):
-    _, files, numbers = _render("feature_maps", tmp_path)
+def test_feature_maps_renders(tmp_path, tiny_site):
+    _, files, numbers = _render("feature_maps", tmp_path, tiny_site)
     assert files == {"image": "feature_maps.png"}
     assert [numbers[f"relu{b}_1_channels"] for b in range(1, 6)] == [64, 128, 256, 512, 512]
     widths = [numbers[f"relu{b}_1_width"] for b in range(1, 6)]
@@ -211,8 +199,8 @@ def test_feature_maps_renders(tmp_path):
     assert all(0 <= numbers[f"relu{b}_1_zero_percent"] <= 100 for b in range(1, 6))
 
 
-def test_content_loss_renders(tmp_path):
-    spec, files, numbers = _render("content_loss", tmp_path)
+def test_content_loss_renders(tmp_path, tiny_site):
+    spec, files, numbers = _render("content_loss", tmp_path, tiny_site)
     assert {"animation", "poster", "strip", "loss", "matrices", "canvas", "image"} <= files.keys()
     assert numbers["evaluations"] == spec.params["settings"]["steps"]
     assert numbers["final_content_loss"] < numbers["initial_content_loss"]

@@ -9,13 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.build.catalog import load_catalog
 from generator.engine import losses, stats_losses
-from generator.figures.context import RenderContext
-from generator.figures.profiles import PROFILES
-from generator.figures.registry import kind, registry
+from generator.figures.registry import registry
 
-from helpers import ROOT
+from helpers import ROOT, render_tiny
 
 SITE_SRC = ROOT / "site_src"
 MODULES = ("texture_stats", "texture_tv", "limits")
@@ -110,14 +107,12 @@ def test_local_detail_and_flattest():
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered(tmp_path_factory, tiny_site):
     """Each module's single figure rendered once: {module: (folder, files, numbers)}."""
-    catalog, profile = load_catalog(SITE_SRC), PROFILES["tiny"]
     out = {}
     for module in MODULES:
-        spec, = kind(module).specs(catalog, profile, SITE_SRC)
         folder = tmp_path_factory.mktemp(module)
-        files, numbers = kind(module).render(spec, RenderContext(out=folder))
+        _, files, numbers = render_tiny(module, folder, site=tiny_site)
         out[module] = (folder, files, numbers)
     return out
 

@@ -13,20 +13,17 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from generator.build.catalog import load_catalog
 from generator.common.spanish_numbers import format_es
 from generator.engine.images import fit_long_side, read_image
 from generator.engine.settings import STYLE_LAYERS
 from generator.figures.context import RenderContext
 from generator.figures.picks import settings as make_settings
-from generator.figures.profiles import PROFILES
-from generator.figures.registry import kind
 from generator.figures.work_animation import curve_evaluations, measured_by
 from generator.figures.work_grid import depth_groups
 from macros.explorers import grid_data, json_blob, layers_label
 from macros.pages import ManifestError, Pages
 
-from helpers import ROOT
+from helpers import ROOT, render_tiny
 from pagesenv import entry
 from pagesenv import manifest as small_manifest
 
@@ -34,10 +31,8 @@ SITE_SRC = ROOT / "site_src"
 ARTIFACTS = ROOT / "test-artifacts" / "explorers"
 
 
-def _render(module: str, out: Path):
-    (spec,) = kind(module).specs(load_catalog(SITE_SRC), PROFILES["tiny"], SITE_SRC)
-    files, numbers = kind(module).render(spec, RenderContext(out=out))
-    return spec, files, numbers
+def _render(module: str, out: Path, site):
+    return render_tiny(module, out, site=site)
 
 
 # --------------------------------------------------------------------------- pure pieces
@@ -84,9 +79,9 @@ def test_a_manifest_without_the_cells_is_refused_by_name():
 
 
 @pytest.fixture(scope="module")
-def grid(tmp_path_factory):
+def grid(tmp_path_factory, tiny_site):
     out = tmp_path_factory.mktemp("grid")
-    return (out, *_render("work_grid", out))
+    return (out, *_render("work_grid", out, tiny_site))
 
 
 def test_each_cell_is_an_image_with_its_own_losses(grid):
@@ -114,8 +109,8 @@ def test_each_cell_is_an_image_with_its_own_losses(grid):
     assert len(losses) == rows * columns   # distinct cells: a mix-up would show
 
 
-def test_each_snapshot_is_an_image_with_its_losses_on_the_curve(tmp_path):
-    _, files, n = _render("work_animation", tmp_path)
+def test_each_snapshot_is_an_image_with_its_losses_on_the_curve(tmp_path, tiny_site):
+    _, files, n = _render("work_animation", tmp_path, tiny_site)
     frames = n["frames"]
     assert sorted(k for k in files if k.startswith("frame_")) == sorted(f"frame_{i}" for i in range(frames))
     evaluations = [n[f"snapshot_evaluation_{i}"] for i in range(frames)]
