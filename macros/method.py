@@ -63,6 +63,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
     }),
     "painting_size": ("Tamaño de la pintura", {
         "unstated": "no se detalla",
+        "content_size": "escalada al tamaño de la foto antes de calcular sus respuestas",
     }),
     "weights_8bit": ("Pesos de VGG19", {
         False: "los originales, de 32 bits",
@@ -70,6 +71,9 @@ PHRASES: dict[str, tuple[str, dict]] = {
     }),
 }
 
+
+# The choices the 2015 paper leaves out and its 2016 version (CVPR) states: said beside its value.
+FROM_2016 = {"optimizer", "rescale_weights", "painting_size"}
 
 FRACTIONS = {0.5: "la mitad", 0.25: "un cuarto", 0.125: "un octavo"}
 
@@ -86,8 +90,8 @@ def _stages(scales) -> str:
 def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     phrases = PHRASES.get(name, ("", {}))[1]
     if name == "painting_size" and isinstance(value, int) and not isinstance(value, bool):
-        return Markup(f"sus matrices de Gram se calculan con la pintura escalada a un lado mayor igual al del "
-                      f"lienzo, pero nunca menor de {value} píxeles (se amplía si hace falta)")
+        return Markup(f"escalada a un lado mayor igual al del lienzo, pero nunca menor de {value} píxeles "
+                      f"(se amplía si hace falta)")
     if value in phrases:
         text = phrases[value]
         if name == "scales" and value == "coarse_to_fine" and (settings or {}).get("scales"):
@@ -107,7 +111,10 @@ def paper_differences(manifest: dict, only_different: bool = True) -> list[dict]
         if only_different and row.get("same"):
             continue
         topic = PHRASES[name][0] if name in PHRASES else name
-        out.append({"name": name, "topic": Markup(topic), "paper": _phrase(name, row["paper"]),
+        paper = _phrase(name, row["paper"])
+        if name in FROM_2016:
+            paper += Markup(" (lo precisa la versión de 2016)")
+        out.append({"name": name, "topic": Markup(topic), "paper": paper,
                     "ours": _phrase(name, row["ours"], settings), "same": bool(row.get("same"))})
     return out
 

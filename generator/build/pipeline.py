@@ -234,9 +234,10 @@ def _settle(run: BuildRun, spec, key: str, staging: Path, outcome) -> None:
 
 def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, seconds, transfers) -> None:
     time_dependent = bool(numbers.pop("time_dependent", False))
+    objectives = [t.pop("objective") for t in transfers if "objective" in t]
     meta = dict(run.versions, files=files, numbers=numbers, seconds=round(seconds, 3),
-                name=spec.name, key=key, time_dependent=time_dependent, objective=figure_objective(spec),
-                transfers=transfers)
+                name=spec.name, key=key, time_dependent=time_dependent,
+                objective=figure_objective(spec, objectives), transfers=transfers)
     try:
         run.store.commit(staging, key, meta)
     except BaseException:
@@ -247,11 +248,12 @@ def _commit(run: BuildRun, spec, key: str, staging: Path, files, numbers, second
     run.report.tell(spec.name, "computed", seconds)
 
 
-def figure_objective(spec) -> dict:
-    """What the manifest records of the objective `spec` reads (figures.picks.reads), from its params."""
-    from ..figures.picks import figure_reads
+def figure_objective(spec, ran: list[dict] | None = None) -> dict:
+    """What the manifest records of the objective a figure read: merged from the transfers it ran
+    (`ran`: their picks.reads), else from its params (figures.picks.figure_reads)."""
+    from ..figures.picks import figure_reads, merged_reads
 
-    return figure_reads(spec.params)
+    return merged_reads(ran) if ran else figure_reads(spec.params)
 
 
 def previous_seconds(generated: Path) -> dict[str, float]:

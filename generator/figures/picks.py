@@ -38,7 +38,10 @@ def settings(d: dict) -> TransferSettings:
 
 # The fields of TransferSettings that decide which responses a figure reads and how it weighs them.
 OBJECTIVE_FIELDS = ("taps", "pooling", "rescale_weights", "content_layers", "style_layers", "style_layer_weights",
-                    "style_balance", "content_normalise", "content_weight", "style_weight")
+                    "style_balance", "content_normalise", "content_weight", "style_weight", "tv_weight",
+                    "style_blend")
+# Layer lists that, when a figure's runs differ in them, are recorded as their union in run order.
+LAYER_FIELDS = ("content_layers", "content_reads", "style_layers", "style_reads")
 
 
 def objective(settings: TransferSettings) -> dict:
@@ -65,13 +68,20 @@ def all_objective_settings(spec_params: dict) -> list[TransferSettings]:
 
 
 def figure_reads(spec_params: dict) -> dict:
-    """The manifest's record of the objective(s) a figure's params name: reads() of its one objective,
-    or, for several transfers, the fields they all share plus "varies" (the sorted fields that differ)."""
-    records = [reads(s) for s in all_objective_settings(spec_params)]
+    """The manifest's record of the objective(s) a figure's params name (merged_reads)."""
+    return merged_reads([reads(s) for s in all_objective_settings(spec_params)])
+
+
+def merged_reads(records: list[dict]) -> dict:
+    """One record for several reads(): the fields they all share plus "varies" (the sorted fields
+    that differ); a layer list that differs is kept as the union of its runs' layers, in order."""
     if not records:
         return {}
     shared = {k: v for k, v in records[0].items() if all(r.get(k) == v for r in records[1:])}
     varies = sorted({k for r in records for k in r} - set(shared))
+    for field in LAYER_FIELDS:
+        if field in varies:
+            shared[field] = list(dict.fromkeys(layer for r in records for layer in r.get(field) or []))
     return {**shared, "varies": varies} if varies else shared
 
 
