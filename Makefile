@@ -9,8 +9,9 @@ PY ?= $(VENV)/bin/python
 PROFILE ?=
 DEVICE ?= auto
 JOBS ?= 1
-# pytest processes for `make test` (pytest-xdist; one file per process at a time)
-TEST_JOBS ?= 2
+# pytest processes for `make test` (pytest-xdist; one file per process at a time). Three on two
+# cores: while one waits on a subprocess or the browser, the other two compute.
+TEST_JOBS ?= 3
 REMOTE ?= origin
 export NO_MKDOCS_2_WARNING := 1
 # Pruébalo's notebook runs on the kernel spec "python3" of the Python running MkDocs (it maps
