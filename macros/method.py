@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 PHRASES: dict[str, tuple[str, dict]] = {
     "taps": ("Dónde se leen las capas", {
         "post_relu": "después de la ReLU (en el código del artículo, hecho con Caffe, la ReLU se aplica "
-                     "sobre la propia salida de la convolución, así que <code>conv4_2</code> ya es positiva)",
+                     "sobre la propia salida de la convolución, así que <code>conv4_2</code> ya no tiene valores negativos)",
         "pre_relu": "antes de la ReLU: <code>conv4_2</code> es la salida de la convolución, que puede ser negativa",
     }),
     "pooling": ("<i>Pooling</i> (la reducción a la mitad entre bloques)", {

@@ -183,3 +183,19 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield chromium
         chromium.close()
+
+
+# The slowest files, measured with --durations (about a minute each on two cores), first: pytest-xdist
+# hands out whole files in collection order, so starting the long ones early keeps one from
+# finishing alone at the end. A stale list only changes the order, never what runs.
+SLOW_FIRST = ("build/test_parallel_build.py", "browser/test_browser.py", "build/test_determinism.py",
+              "site/test_page_conditions.py", "browser/test_live.py", "engine/test_gpu_safety.py",
+              "site/test_pages.py", "engine/test_speed_paths.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = Path(str(item.fspath)).as_posix()
+        return next((i for i, slow in enumerate(SLOW_FIRST) if path.endswith(slow)), len(SLOW_FIRST))
+
+    items.sort(key=rank)   # stable: each file's own order is kept
