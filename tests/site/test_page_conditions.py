@@ -240,7 +240,7 @@ CASES = [
      "En esa etapa final"),
     ("vgg19.md", lambda m: (_set(m, "vgg/feature_maps:relu1_1_zero_percent", 40.0),
                             _set(m, "vgg/feature_maps:relu5_1_zero_percent", 90.0)),
-     "las respuestas son escasas: el 90 % valen cero", None),
+     "las respuestas son dispersas: el 90 % valen cero", None),
     ("vgg19.md", lambda m: (_set(m, "vgg/feature_maps:relu1_1_zero_percent", 40.0),
                             _set(m, "vgg/feature_maps:relu5_1_zero_percent", 30.0)),
      None, "las respuestas son escasas"),
