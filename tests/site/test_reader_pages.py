@@ -104,5 +104,5 @@ def test_inicio_states_the_full_versions_budget(tmp_path):
                "photo/p": entry(numbers={"width": 64, "height": 48}, files={"image": "generated/p.jpg"})}
     render = page_env(tmp_path, manifest(figures, profile_budgets=budgets))
     text = _flat(render((ROOT / "docs" / "index.md").read_text(encoding="utf-8")))
-    assert "calcula la galería a 1024 píxeles de lado con 625 evaluaciones: 62 a un cuarto del tamaño" in text
+    assert "calcula la galería con un lado mayor de hasta 1024 píxeles (sin ampliar nunca una foto) y 625 evaluaciones: 62 a un cuarto del tamaño" in text
     assert "**presupuesto**" in text
