@@ -38,6 +38,9 @@ Fixtures for everyone's tests (figures, pages, browser):
     tiny_site, but fails (with mkdocs's output) when there is no mkdocs.yml or the mkdocs build
     failed. Use it for tests that read site/.
 
+`site -> str` (session scope)
+    built_site's pages served over HTTP on 127.0.0.1: the base URL ("http://127.0.0.1:PORT/").
+
 Plain helpers (ROOT, PY, copy_project, run_generator, run_mkdocs, subprocess_env,
 skip_unless_ci, ...) live in tests/helpers.py: tests import them from there, never from this file.
 """
@@ -168,6 +171,16 @@ def built_site(tiny_site) -> TinySite:
         pytest.fail(f"mkdocs build --strict failed ({tiny_site.mkdocs.returncode})\n"
                     f"stdout:\n{tiny_site.mkdocs.stdout}\nstderr:\n{tiny_site.mkdocs.stderr}")
     return tiny_site
+
+
+@pytest.fixture(scope="session")
+def site(built_site):
+    """The tiny site's pages over HTTP on 127.0.0.1 (browserkit.serve): the base URL, for every
+    browser test of the process."""
+    from browserkit import serve
+
+    with serve(built_site.site_dir) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -349,30 +349,21 @@ def assert_nothing_partial(root: Path, allow_staging: bool = False) -> None:
         assert staging_dirs(root) == [], "half-made figure left in the cache"
 
 
-_RENDERED: dict = {}   # module -> (folder, spec, files, numbers): each figure rendered once per process
-
-
-def render_tiny(module: str, out: Path, fresh: bool = False, site=None):
+def render_tiny(module: str, out: Path, site=None):
     """A figure module's single figure at the tiny profile, from the project's own site_src/:
     (spec, files, numbers), its files in `out`. Given `site` (the tiny_site fixture, which built
     every figure in its build), copied from that build with the manifest's numbers; else rendered in
     this process with the real VGG19, checked as the build checks it (declared files and numbers).
-    Either way every file is non-empty, every image readable and every number finite. Rendered once
-    per process and copied into later `out`s, unless `fresh` (which always renders)."""
+    Either way every file is non-empty, every image readable and every number finite."""
     from generator.build.catalog import load_catalog
     from generator.figures.context import RenderContext
     from generator.figures.profiles import PROFILES
     from generator.figures.registry import kind
 
     out.mkdir(parents=True, exist_ok=True)
-    if module in _RENDERED and not fresh and site is None:
-        folder, spec, files, numbers = _RENDERED[module]
-        for name in files.values():
-            shutil.copyfile(folder / name, out / name)
-        return spec, files, numbers
     site_src = ROOT / "site_src"
     (spec,) = kind(module).specs(load_catalog(site_src), PROFILES["tiny"], site_src)
-    if site is not None and not fresh:
+    if site is not None:
         entry = site.manifest["figures"][spec.name]
         files = {role: Path(rel).name for role, rel in entry["files"].items()}
         for role, rel in entry["files"].items():
@@ -387,6 +378,4 @@ def render_tiny(module: str, out: Path, fresh: bool = False, site=None):
             with Image.open(out / name) as img:
                 img.verify()
     assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers.values()), numbers
-    if site is None:
-        _RENDERED.setdefault(module, (out, spec, files, numbers))
     return spec, files, numbers

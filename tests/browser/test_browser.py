@@ -96,12 +96,6 @@ class Visit:
     animated: dict = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module")
-def server(built_site):
-    with serve(built_site.site_dir) as url:
-        yield url
-
-
 def test_missing_chromium_fails_under_ci(monkeypatch, tmp_path):
     monkeypatch.setattr(browserkit, "CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("CI", "true")
@@ -139,7 +133,7 @@ def screenshot(page, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def visits(built_site, server, browser) -> dict[str, Visit]:
+def visits(built_site, site, browser) -> dict[str, Visit]:
     """Every page once on a desktop and once on a phone; what went wrong is collected per page."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     animation_files = {rel.removeprefix("generated/") for entry in built_site.manifest["figures"].values()
@@ -149,8 +143,8 @@ def visits(built_site, server, browser) -> dict[str, Visit]:
     for name in pages(built_site.site_dir):
         visit = found[name] = Visit(name)
         page = desktop.new_page()
-        watch(page, visit, server)
-        page.goto(server + name, wait_until="load")
+        watch(page, visit, site)
+        page.goto(site + name, wait_until="load")
         visit.images = page.evaluate(IMAGES_JS)
         page.wait_for_load_state("networkidle")
         if page.evaluate("document.querySelector('.arithmatex') !== null"):
@@ -172,8 +166,8 @@ def visits(built_site, server, browser) -> dict[str, Visit]:
         page.close()
 
         page = phone.new_page()
-        watch(page, visit, server)
-        page.goto(server + name, wait_until="load")
+        watch(page, visit, site)
+        page.goto(site + name, wait_until="load")
         page.evaluate(IMAGES_JS)
         page.wait_for_load_state("networkidle")
         visit.overflow = page.evaluate("({scroll: document.documentElement.scrollWidth, "
@@ -238,12 +232,12 @@ def test_animations_play(visits):
 # --- interactions on the gallery -----------------------------------------------------------------
 
 @pytest.fixture
-def gallery(built_site, server, browser):
+def gallery(built_site, site, browser):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     visit = Visit("galeria.html")
-    watch(page, visit, server)
-    page.goto(server + "galeria.html", wait_until="networkidle")
+    watch(page, visit, site)
+    page.goto(site + "galeria.html", wait_until="networkidle")
     yield page
     context.close()
     assert visit.console_errors == [] and visit.failed == [] and visit.foreign == []
@@ -285,10 +279,10 @@ def test_before_after_slider_moves(gallery):
     screenshot(gallery, "galeria-slider.png")
 
 
-def test_search_finds_gram(built_site, server, browser):
+def test_search_finds_gram(built_site, site, browser):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.goto(server + "index.html", wait_until="networkidle")
+    page.goto(site + "index.html", wait_until="networkidle")
     search = page.locator("input.md-search__input")
     search.click()
     search.press_sequentially("Gram", delay=60)  # typed: the search listens to key events

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from browserkit import ARGS, CHROMIUM, serve
+from browserkit import ARGS, CHROMIUM
 
 from generator.common.spanish_numbers import format_es
 
@@ -37,12 +37,6 @@ PHONE = dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_m
 STATE = "document.getElementById('live-state').dataset"
 PARITY_EVALUATIONS = 5
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-@pytest.fixture(scope="module")
-def site(built_site):
-    with serve(built_site.site_dir) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ figures rendered at the tiny profile from the real VGG19."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,12 +118,8 @@ def test_modules_are_registered_and_sizes_grow_with_the_profile():
 # --------------------------------------------------------------------------- rendering (real VGG19)
 
 
-def _render(module: str, out: Path, site=None, fresh: bool = False):
-    return render_tiny(module, out, fresh, site)
-
-
 def test_representations_renders(tmp_path, tiny_site):
-    spec, files, numbers = _render("representations", tmp_path, tiny_site)
+    spec, files, numbers = render_tiny("representations", tmp_path, tiny_site)
     for layer in ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2"):
         assert {f"content_{layer}", f"crop_{layer}"} <= files.keys()
         assert 0 < numbers[f"psnr_{layer}"] < 60
@@ -146,7 +141,7 @@ def test_vgg_diagram_sizes_match_the_model(tmp_path, tiny_site):
     from generator.engine.models import get_model
     from generator.figures.vgg_diagram import blocks, layer_shapes
 
-    spec, files, numbers = _render("vgg_diagram", tmp_path, tiny_site)
+    spec, files, numbers = render_tiny("vgg_diagram", tmp_path, tiny_site)
     assert files == {"image": "diagram.png"}
     assert numbers["conv_count"] == 16 and numbers["block_count"] == 5
     img = fit_long_side(read_image(spec.inputs[0]), spec.params["long_side"])
@@ -185,13 +180,13 @@ def test_receptive_fields_match_the_model():
 
 
 def test_vgg_diagram_png_is_deterministic(tmp_path):
-    _render("vgg_diagram", tmp_path / "a", fresh=True)
-    _render("vgg_diagram", tmp_path / "b", fresh=True)
+    render_tiny("vgg_diagram", tmp_path / "a")
+    render_tiny("vgg_diagram", tmp_path / "b")
     assert (tmp_path / "a" / "diagram.png").read_bytes() == (tmp_path / "b" / "diagram.png").read_bytes()
 
 
 def test_feature_maps_renders(tmp_path, tiny_site):
-    _, files, numbers = _render("feature_maps", tmp_path, tiny_site)
+    _, files, numbers = render_tiny("feature_maps", tmp_path, tiny_site)
     assert files == {"image": "feature_maps.png"}
     assert [numbers[f"relu{b}_1_channels"] for b in range(1, 6)] == [64, 128, 256, 512, 512]
     widths = [numbers[f"relu{b}_1_width"] for b in range(1, 6)]
@@ -200,7 +195,7 @@ def test_feature_maps_renders(tmp_path, tiny_site):
 
 
 def test_content_loss_renders(tmp_path, tiny_site):
-    spec, files, numbers = _render("content_loss", tmp_path, tiny_site)
+    spec, files, numbers = render_tiny("content_loss", tmp_path, tiny_site)
     assert {"animation", "poster", "strip", "loss", "matrices", "canvas", "image"} <= files.keys()
     assert numbers["evaluations"] == spec.params["settings"]["steps"]
     assert numbers["final_content_loss"] < numbers["initial_content_loss"]

@@ -133,7 +133,7 @@ def test_recombine_keeps_the_photos_chrominance_and_the_results_luminance():
 def test_luminance_only_transfer_keeps_the_photos_chrominance(tmp_path, tiny_site):
     """Measured on the real figure: the luminance-only result has the photo's Cb/Cr, the plain
     transfer has not."""
-    files, numbers = _render("work_colour", tmp_path, tiny_site)
+    _, files, numbers = render_tiny("work_colour", tmp_path, tiny_site)
     photo = _photo_at(numbers["width"])
     out = Image.open(tmp_path / files["luminance"]).convert("RGB")
     plain = Image.open(tmp_path / files["plain"]).convert("RGB")
@@ -155,12 +155,6 @@ def _photo_at(width):
     return fit_long_side(photo, max(width, round(width * photo.height / photo.width)))
 
 
-def _render(module, tmp_path, site):
-    """A module's single figure at the tiny profile, into tmp_path, as the tiny site built it."""
-    _, files, numbers = render_tiny(module, tmp_path, site=site)
-    return files, numbers
-
-
 def test_modules_are_registered():
     assert set(MODULES) <= set(registry())
 
@@ -169,7 +163,7 @@ def test_modules_are_registered():
 def test_figure_renders_at_tiny_profile(module, tmp_path, tiny_site):
     """The files and numbers its declaration (FIGURE) promises, all readable and finite."""
     declared = kind(module).figure
-    files, numbers = _render(module, tmp_path, tiny_site)
+    _, files, numbers = render_tiny(module, tmp_path, tiny_site)
     assert declared.check_files(files) == []
     for name in files.values():
         path = tmp_path / name

@@ -31,10 +31,6 @@ SITE_SRC = ROOT / "site_src"
 ARTIFACTS = ROOT / "test-artifacts" / "explorers"
 
 
-def _render(module: str, out: Path, site):
-    return render_tiny(module, out, site=site)
-
-
 # --------------------------------------------------------------------------- pure pieces
 
 
@@ -81,7 +77,7 @@ def test_a_manifest_without_the_cells_is_refused_by_name():
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory, tiny_site):
     out = tmp_path_factory.mktemp("grid")
-    return (out, *_render("work_grid", out, tiny_site))
+    return (out, *render_tiny("work_grid", out, tiny_site))
 
 
 def test_each_cell_is_an_image_with_its_own_losses(grid):
@@ -110,7 +106,7 @@ def test_each_cell_is_an_image_with_its_own_losses(grid):
 
 
 def test_each_snapshot_is_an_image_with_its_losses_on_the_curve(tmp_path, tiny_site):
-    _, files, n = _render("work_animation", tmp_path, tiny_site)
+    _, files, n = render_tiny("work_animation", tmp_path, tiny_site)
     frames = n["frames"]
     assert sorted(k for k in files if k.startswith("frame_")) == sorted(f"frame_{i}" for i in range(frames))
     evaluations = [n[f"snapshot_evaluation_{i}"] for i in range(frames)]
@@ -130,14 +126,6 @@ def test_each_snapshot_is_an_image_with_its_losses_on_the_curve(tmp_path, tiny_s
 
 
 GRID, ANIMATION = "#explorer-work-grid", "#explorer-work-animation"
-
-
-@pytest.fixture(scope="module")
-def site(built_site):
-    from browserkit import serve
-
-    with serve(built_site.site_dir) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")
