@@ -74,20 +74,23 @@ $(KATEX): package.json package-lock.json
 	cp -r node_modules/katex/dist/fonts docs/vendor/katex/
 	cp node_modules/katex/dist/contrib/auto-render.min.js docs/vendor/katex/contrib/
 
-# TensorFlow.js for the live page (docs/en-vivo.md), copied like KaTeX: pinned in package-lock.json,
+# TensorFlow.js and coi-serviceworker for the live page (docs/en-vivo.md), copied like KaTeX: pinned in package-lock.json,
 # no CDN. The extra prerequisite lines add it to the targets that build or serve the site.
 TFJS := docs/vendor/tfjs/tf.min.js
 TFJS_DIST := node_modules/@tensorflow
 site test serve publish setup bench: $(TFJS)
 
 $(TFJS): package.json package-lock.json $(KATEX)
-	[ -d $(TFJS_DIST)/tfjs-backend-wasm ] || npm ci --no-audit --no-fund --silent
+	[ -d $(TFJS_DIST)/tfjs-backend-wasm ] && [ -d node_modules/coi-serviceworker ] || npm ci --no-audit --no-fund --silent
 	rm -rf docs/vendor/tfjs && mkdir -p docs/vendor/tfjs
 	cp $(TFJS_DIST)/tfjs/dist/tf.min.js $(TFJS_DIST)/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js \
 	   $(TFJS_DIST)/tfjs-backend-wasm/dist/tf-backend-wasm.min.js $(TFJS_DIST)/tfjs-backend-wasm/dist/*.wasm docs/vendor/tfjs/
+	# coi-serviceworker: the live page's COOP/COEP headers (docs/javascripts/live/isolation.js). A
+	# service worker controls only pages under its own folder, so it sits at the site's root.
+	cp node_modules/coi-serviceworker/coi-serviceworker.min.js docs/coi-serviceworker.js
 
 clean:
 	rm -rf site docs/generated
 
 distclean: clean
-	rm -rf .cache $(VENV) node_modules docs/vendor
+	rm -rf .cache $(VENV) node_modules docs/vendor docs/coi-serviceworker.js

@@ -44,3 +44,23 @@ def require_browser() -> None:
                        "apt-get as root or with passwordless sudo, and could not here")
     if importlib.util.find_spec("playwright") is None:
         skip_unless_ci("Playwright is not installed (it is pinned in requirements.txt)")
+
+
+def settle(page, timeout: float = 60) -> None:
+    """Wait out the live page's one reload into cross-origin isolation (docs/javascripts/live/
+    isolation.js) until it says whether it is isolated; at once for any other page."""
+    import time
+
+    from playwright.sync_api import Error as PlaywrightError
+
+    probe = ("!location.pathname.endsWith('/en-vivo.html') "
+             "|| Boolean(document.getElementById('live-state')?.dataset.isolated)")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if page.evaluate(probe):
+                return
+        except PlaywrightError:
+            pass   # the document went away with the reload
+        time.sleep(0.1)
+    raise AssertionError(f"{page.url} did not settle in {timeout} s")

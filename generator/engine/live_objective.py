@@ -12,13 +12,15 @@ divided by the photo's own E_l, once per run, when both terms are on).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 
 from . import images, lbfgs, losses, transfer
-from .settings import TransferSettings
+from .settings import CPU_STEPS, FINAL_SHARE, TransferSettings, default_schedule
 from .vgg import LAYERS
 
-VERSION = 2
+VERSION = 3
 CONTENT_FACTOR = 0.5      # L_content = CONTENT_FACTOR * sum (X - P)^2
 STYLE_DIVISOR = 4.0       # E_l = sum (G - A)^2 / (STYLE_DIVISOR * N^2 * M^2)
 
@@ -33,15 +35,40 @@ def tap(layers) -> str:
     return "mixed"
 
 
+# The canvas sizes the page offers (long side, px; docs/javascripts/live/query.js SIZES).
+PAGE_SIZES = (32, 48, 64, 96, 128, 192, 256, 384, 512)
+
+
+def schedule() -> dict:
+    """The coarse-to-fine schedule the page follows at each of its sizes: stylize's on a CPU
+    (settings.default_schedule: one stage up to 256 px, above it half size then full size with a
+    quarter of the evaluations at full size), a coarse stage dropped when its short side falls
+    under the engine's minimum (transfer.effective_scales); the page picks the evaluations itself,
+    CPU_STEPS at most by default."""
+    by_size = {}
+    for side in PAGE_SIZES:
+        plan = default_schedule(side, "cpu")
+        by_size[str(side)] = {"scales": list(plan["scales"]), "final_share": plan.get("final_share", FINAL_SHARE)}
+    return {"steps": CPU_STEPS, "min_stage_side": transfer.MIN_STAGE_SIDE, "by_size": by_size}
+
+
+def identify(obj: dict) -> str:
+    """The objective's id: SHA-256 of its canonical JSON (the network and the id left out), so a
+    painting's prepared Gram matrices name the objective they were computed for."""
+    body = {k: v for k, v in obj.items() if k not in ("id", "network")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
 def objective(settings: TransferSettings | None = None) -> dict:
-    """The objective of `settings` (the engine's defaults when None) as a JSON-ready dict."""
+    """The objective of `settings` (the engine's defaults when None) as a JSON-ready dict, with
+    its id (identify)."""
     settings = settings or TransferSettings()
     check_loss_formulas()
     check_supported(settings)
     style_weights = transfer.layer_weights(settings)
     content_layers = list(transfer.content_taps(settings))
     used = content_layers + list(style_weights)
-    return {
+    obj = {
         "version": VERSION,
         "input": {"order": "BGR", "scale": 255.0, "mean": list(images.CAFFE_MEAN_BGR)},
         "layers": list(LAYERS),
@@ -73,7 +100,30 @@ def objective(settings: TransferSettings | None = None) -> dict:
                   "curvature_eps": lbfgs.CURVATURE_EPS},
         "adam": {"lr": settings.learning_rate, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
         "precision": "float32",
+        "schedule": schedule(),
     }
+    obj["id"] = identify(obj)
+    return obj
+
+
+def painting_image(painting, settings: TransferSettings):
+    """The painting as every canvas the page offers reads it (they are at most 512 px, the engine's
+    style_min_side): resized as stage_targets resizes it, to transfer.style_side of such a canvas."""
+    side = transfer.style_side((1, 1), settings.style_min_side, settings.style_scale)
+    return images.fit_long_side(painting, side, allow_upscale=True)
+
+
+def painting_grams(model, painting_tensor, settings: TransferSettings) -> dict:
+    """{layer: (G, M)}: the Gram matrices G = F F^T (float32, C x C, on the CPU) of the painting's
+    input tensor (painting_image) at the objective's style layers, and their numbers of positions
+    M; the page rescales G to each canvas's M as transfer.style_targets does."""
+    import torch
+
+    layers = list(transfer.layer_weights(settings))
+    with torch.no_grad():
+        feats = model(painting_tensor, layers)
+    return {name: (losses.gram_matrix(feats[name])[0].float().cpu(), feats[name].shape[-2] * feats[name].shape[-1])
+            for name in layers}
 
 
 def with_overrides(**overrides) -> dict:
@@ -86,8 +136,8 @@ CONTENT_NORMALISATIONS = ("sum", "mean")
 
 
 def check_supported(settings: TransferSettings) -> None:
-    """Refuse settings whose computation the page does not reproduce (it runs one float32 stage
-    of the plain network on one painting)."""
+    """Refuse settings whose computation the page does not reproduce (float32, the plain network,
+    one painting; its coarse-to-fine stages come from `schedule`, not from the settings)."""
     unsupported = {
         "style_balance": settings.style_balance not in STYLE_BALANCES,
         "content_normalise": settings.content_normalise not in CONTENT_NORMALISATIONS,

@@ -16,13 +16,14 @@ import io
 import json
 import math
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from browserkit import ARGS, CHROMIUM
+from browserkit import ARGS, CHROMIUM, settle
 
 from generator.common.spanish_numbers import format_es
 
@@ -80,6 +81,7 @@ class Session:
         if route:
             self.context.route(*route)
         self.page.goto(base + PAGE + query, wait_until="load")
+        settle(self.page)
 
     def state(self) -> dict:
         return self.page.evaluate(f"({{...{STATE}}})")
@@ -98,9 +100,12 @@ class Session:
         self.page.set_input_files(f"#live-{which}-file", files=[{"name": name, "mimeType": mime, "buffer": data}])
 
     def start(self):
+        """Press «Empezar» once it is enabled; returns once the run began (data-runs grew: a short
+        run may already be over) or the page said why not."""
         self.page.wait_for_function("!document.getElementById('live-start').disabled", timeout=120_000)
+        runs = int(self.state().get("runs", 0))
         self.page.click("#live-start")
-        self.page.wait_for_function(f"{STATE}.status === 'running' || document.getElementById('live-message').textContent",
+        self.page.wait_for_function(f"Number({STATE}.runs || 0) > {runs} || document.getElementById('live-message').textContent",
                                     timeout=30_000)
 
     def history(self) -> list[dict]:
@@ -204,7 +209,7 @@ def protocol_problems(protocol: str, page: str, worker: str) -> list[str]:
     problems = []
     groups = {group: dict(re.findall(r'^\s*(\w+): "(\w+)"', body, re.MULTILINE))
               for group, body in re.findall(r"export const (\w+) = Object\.freeze\(\{(.*?)\}\);", protocol, re.DOTALL)}
-    if set(groups) != {"TO_WORKER", "FROM_WORKER"} or not all(groups.values()):
+    if set(groups) != {"TO_WORKER", "FROM_WORKER", "PHASE"} or not all(groups.values()):
         return [f"protocol.js defines {sorted(groups)}"]
     for group, names in groups.items():
         for name in names:
@@ -232,7 +237,7 @@ def test_worker_protocol_is_shared():
         "FROM_WORKER.DONE unused in worker.js", "FROM_WORKER.STOPPED unused in worker.js",
         *["worker.js: message type 'done' as a string", "worker.js: message type 'stopped' as a string"] * 2]
     assert protocol_problems(protocol.replace("FROM_WORKER", "OUT"), page, worker) == [
-        "protocol.js defines ['OUT', 'TO_WORKER']"]
+        "protocol.js defines ['OUT', 'PHASE', 'TO_WORKER']"]
 
 
 def test_objective_file_is_the_engines(built_site):
@@ -417,7 +422,7 @@ def test_nothing_leaves_the_browser(browser_run, built_site):
     """Every request is a GET for one of the site's own files on the site's host."""
     host = urlsplit(browser_run["base"]).netloc
     paths = [urlsplit(url).path for _, url in browser_run["requests"]]
-    assert any(p.endswith("/weights.bin") for p in paths), paths   # the worker's requests are recorded too
+    assert any(re.search(r"/weights-[0-9a-f]{16}\.bin$", p) for p in paths), paths   # the worker's requests are recorded too
     for method, url in browser_run["requests"]:
         parts = urlsplit(url)
         if parts.scheme in ("blob", "data"):
@@ -439,16 +444,34 @@ def test_link_starts_a_run(browsers, site):
     s.close()
 
 
-# page.js's rule for the default size: the largest side offered, from 64 px up, whose run of the
-# default evaluations would take at most TARGET_SECONDS if the time per evaluation measured at
-# 64 px grew with the number of pixels; 64 px when none would.
-DEFAULT_EVALUATIONS, TARGET_SECONDS = 50, 60
+# page.js's rule for the default size and evaluations (chooseDefaults): the largest side offered
+# whose run of the schedule's evaluations, planned by the engine's plan_stages at that size, would
+# take at most TARGET_SECONDS if an evaluation cost its pixels at the speed measured at
+# side x side; from 256 px up it may take fewer evaluations, never under MIN_EVALUATIONS, to stay
+# that large; the smallest side when none fits.
+TARGET_SECONDS, MIN_EVALUATIONS = 50, 40
 
 
-def default_size(sides: list[int], per_evaluation_64: float) -> int:
-    fitting = [side for side in sides
-               if side >= 64 and DEFAULT_EVALUATIONS * per_evaluation_64 * (side / 64) ** 2 <= TARGET_SECONDS]
-    return max(fitting, default=64)
+def default_choice(sides, per_evaluation, side, photo_size, obj) -> tuple[int, int]:
+    from generator.engine.images import fit_size
+    from generator.engine.transfer import plan_stages
+
+    steps = obj["schedule"]["steps"]
+
+    def seconds(size, n):
+        w, h = photo_size if size >= max(photo_size) else fit_size(photo_size, size)   # never enlarged
+        plan = obj["schedule"]["by_size"][str(size)]
+        stages = plan_stages((w, h), tuple(plan["scales"]), n, plan["final_share"])
+        final = stages[-1].size[0] * stages[-1].size[1]
+        cost = sum(st.steps * st.size[0] * st.size[1] / final for st in stages)
+        return cost * per_evaluation * w * h / side ** 2
+
+    for size in sorted(sides, reverse=True):
+        if seconds(size, steps) <= TARGET_SECONDS:
+            return size, steps
+        if size >= 256 and (n := math.floor(steps * TARGET_SECONDS / seconds(size, steps))) >= MIN_EVALUATIONS:
+            return size, n
+    return min(sides), steps
 
 
 def calibrated(browsers, site, clock: float) -> dict:
@@ -464,6 +487,7 @@ def calibrated(browsers, site, clock: float) -> dict:
     s.page.wait_for_function(f"{STATE}.defaultSize !== undefined || {STATE}.status === 'error'", timeout=180_000)
     state = s.state()
     seen = {"state": state, "errors": s.errors, "size": s.page.locator("#live-size").input_value(),
+            "evaluations": s.page.locator("#live-evaluations").input_value(),
             "status": s.page.locator("#live-status").inner_text(),
             "sides": [int(v) for v in s.page.eval_on_selector_all("#live-size option", "os => os.map(o => o.value)")]}
     s.close()
@@ -473,29 +497,33 @@ def calibrated(browsers, site, clock: float) -> dict:
 
 
 def test_default_size_comes_from_timing(browsers, site):
-    """The calibration's time per evaluation picks the default size by the page's rule: an engine
-    a thousand times slower than this one gets 64 px, one ten thousand times faster 512 px, and
-    one whose 50 evaluations at 64 px take about 5 s a size in between."""
+    """The calibration's time per evaluation picks the default size and evaluations by the page's
+    rule: an engine a thousand times slower than this one gets the smallest size, one ten thousand
+    times faster 512 px, and one taking about 2 s an evaluation at 128 px a size in between."""
+    from generator.engine.live_objective import objective
+
+    obj = objective()
     slow = calibrated(browsers, site, 1e3)
     fast = calibrated(browsers, site, 1e-4)
-    per_evaluation = float(slow["state"]["secondsPerEvaluation64"]) / 1e3   # this engine, in real seconds
-    middle = calibrated(browsers, site, 0.1 / per_evaluation)              # about 0.1 s per evaluation
+    per_evaluation = float(slow["state"]["secondsPerEvaluation"]) / 1e3   # this engine, in real seconds
+    middle = calibrated(browsers, site, 2.0 / per_evaluation)              # about 2 s per evaluation
     for seen in (slow, fast, middle):
         state = seen["state"]
-        seconds = float(state["secondsPerEvaluation64"])
+        seconds = float(state["secondsPerEvaluation"])
         assert seconds > 0
-        side = default_size(seen["sides"], seconds)
-        assert int(state["defaultSize"]) == side, (state, side)
-        assert seen["size"] == str(side)
-        assert f"tamaño sugerido {side} px" in seen["status"], seen["status"]
-    assert int(slow["state"]["defaultSize"]) == 64 and int(fast["state"]["defaultSize"]) == 512
-    assert 64 < int(middle["state"]["defaultSize"]) < 512, middle["state"]
+        photo = (int(state["photoWidth"]), int(state["photoHeight"]))
+        size, evaluations = default_choice(seen["sides"], seconds, int(state["calibrationSide"]), photo, obj)
+        assert (int(state["defaultSize"]), int(state["defaultEvaluations"])) == (size, evaluations), (state, size)
+        assert (seen["size"], seen["evaluations"]) == (str(size), str(evaluations))
+        assert f"sugerimos {size} px y {evaluations} evaluaciones" in seen["status"], seen["status"]
+    assert int(slow["state"]["defaultSize"]) == min(slow["sides"]) and int(fast["state"]["defaultSize"]) == 512
+    assert min(middle["sides"]) < int(middle["state"]["defaultSize"]) < 512, middle["state"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "default-size.json").write_text(json.dumps(
-        {name: {key: seen["state"][key] for key in ("secondsPerEvaluation64", "defaultSize")}
+        {name: {key: seen["state"][key] for key in ("secondsPerEvaluation", "defaultSize", "defaultEvaluations")}
          for name, seen in (("slow", slow), ("fast", fast), ("middle", middle))}, indent=1) + "\n", encoding="utf-8")
     # The measurement follows the clock: 10^7 between the two, up to the machine's own variation.
-    ratio = float(slow["state"]["secondsPerEvaluation64"]) / float(fast["state"]["secondsPerEvaluation64"])
+    ratio = float(slow["state"]["secondsPerEvaluation"]) / float(fast["state"]["secondsPerEvaluation"])
     assert 1e6 < ratio < 1e8, ratio
 
 
@@ -509,7 +537,7 @@ def test_without_webgpu_or_webgl_it_says_wasm(browsers, site):
     s.close()
 
 
-@pytest.mark.parametrize("fault,expected", [("corrupt", "dañado"), ("missing", "Falta")])
+@pytest.mark.parametrize("fault,expected", [("corrupt", "dañado"), ("missing", "No se pudo descargar")])
 def test_bad_network_file_is_said(browsers, site, fault, expected):
     served = []
 
@@ -522,7 +550,7 @@ def test_bad_network_file_is_said(browsers, site, fault, expected):
         body[len(body) // 2] ^= 0xFF
         return r.fulfill(response=response, body=bytes(body))
 
-    s = Session(browsers, site, "?lado=32", route=("**/weights.bin", route))
+    s = Session(browsers, site, "?lado=32", route=("**/weights-*.bin", route))
     s.wait_ready()
     assert len(served) == 1, served   # the page got the file as damaged here, from no cache
     assert s.state()["status"] == "error"

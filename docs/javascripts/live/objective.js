@@ -67,22 +67,30 @@ export class Network {
 
   // Activations named in `wanted` for x (1, H, W, 3), running only as deep as needed.
   features(x, wanted) {
-    const tf = this.tf;
     const out = {};
     const todo = new Set(wanted);
     for (const name of this.objective.layers) {
       if (todo.size === 0) break;
-      const kind = name.slice(0, 4);
-      if (kind === "conv") x = this.convs.get(name).apply(x);
-      else if (kind === "relu") x = tf.relu(x);
-      else if (this.objective.pooling === "avg") x = tf.avgPool(x, 2, 2, "valid");
-      else x = tf.maxPool(x, 2, 2, "valid");
+      x = this.run(x, [name]);
       if (todo.has(name)) {
         out[name] = x;
         todo.delete(name);
       }
     }
     return out;
+  }
+
+  // x through the consecutive layers `names` (convolution, ReLU or pooling by the name).
+  run(x, names) {
+    const tf = this.tf;
+    for (const name of names) {
+      const kind = name.slice(0, 4);
+      if (kind === "conv") x = this.convs.get(name).apply(x);
+      else if (kind === "relu") x = tf.relu(x);
+      else if (this.objective.pooling === "avg") x = tf.avgPool(x, 2, 2, "valid");
+      else x = tf.maxPool(x, 2, 2, "valid");
+    }
+    return x;
   }
 
   dispose() {
@@ -92,15 +100,52 @@ export class Network {
 }
 
 // The painting's Gram matrices per style layer, with its number of positions M_l: computed once per
-// painting (a forward pass at >= 512 px is the slowest part of preparing a run on WASM).
-export function paintingGrams(net, style, layers) {
-  return net.tf.tidy(() => {
-    const feats = net.features(style, layers);
-    return Object.fromEntries(layers.map(name => {
-      const [, h, w] = feats[name].shape;
-      return [name, {gram: net.gram(feats[name]), positions: h * w}];
-    }));
-  });
+// painting, one layer at a time so `onLayer(done, total)` can report progress (a forward pass at
+// 512 px is the slowest part of preparing a run on WASM).
+export async function paintingGrams(net, style, layers, onLayer = () => {}) {
+  const tf = net.tf;
+  const order = net.objective.layers;
+  const wanted = [...layers].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const grams = {};
+  let x = tf.clone(style);
+  let from = 0;
+  try {
+    for (const name of wanted) {
+      const to = order.indexOf(name) + 1;
+      const next = tf.tidy(() => net.run(x, order.slice(from, to)));
+      x.dispose();
+      x = next;
+      from = to;
+      const [, h, w] = x.shape;
+      grams[name] = {gram: tf.tidy(() => net.gram(x)), positions: h * w};
+      await grams[name].gram.data();   // computed now, so the progress is real
+      onLayer(Object.keys(grams).length, wanted.length);
+    }
+  } catch (err) {
+    tf.dispose(Object.values(grams).map(g => g.gram));
+    throw err;
+  } finally {
+    x.dispose();
+  }
+  return grams;
+}
+
+// The build's prepared Gram matrices (generator/figures/live_paintings.py): each layer's upper
+// triangle, row by row, as float32; `index` is its grams.json.
+export function preparedGrams(tf, buffer, index) {
+  const grams = {};
+  for (const {name, channels: c, positions, offset} of index.layers) {
+    const upper = new Float32Array(buffer, offset, (c * (c + 1)) / 2);
+    const full = new Float32Array(c * c);
+    for (let i = 0, k = 0; i < c; i++) {
+      for (let j = i; j < c; j++, k++) {
+        full[i * c + j] = upper[k];
+        full[j * c + i] = upper[k];
+      }
+    }
+    grams[name] = {gram: tf.tensor2d(full, [c, c]), positions};
+  }
+  return grams;
 }
 
 // One problem: targets from a photo (a (1, H, W, 3) tensor in the network's input convention) and

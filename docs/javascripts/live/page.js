@@ -4,13 +4,17 @@
 import {ImageError, decode, fitLongSide, pixels, preview} from "./images.js";
 import {drawPlot} from "./plot.js";
 import {fixed, formatEs, plain, scientific} from "./format.js";
-import {FROM_WORKER, TO_WORKER} from "./protocol.js";
+import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
 import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations} from "./query.js";
+import {planStages, relativeCost} from "./schedule.js";
+import {isolate} from "./isolation.js";
 
 const $ = id => document.getElementById(id);
 // The #live-state element's data-status: what the page is doing, for scripts and tests.
 const STATUS = Object.freeze({IDLE: "idle", RUNNING: "running", DONE: "done", ERROR: "error"});
-const TARGET_SECONDS = 60;       // a default run should end in about a minute
+const TARGET_SECONDS = 50;       // a default run's evaluations: the page then ends within a minute
+const CALIBRATION_SIDE = 128;    // the speed measurement's canvas (px a side)
+const MIN_DEFAULT_EVALUATIONS = 40;  // a default run gets fewer evaluations only to stay at 256 px or more
 const PREVIEW_SIDE = 320;
 const BACKEND_NAMES = {webgpu: "WebGPU (tarjeta gráfica)", webgl: "WebGL (tarjeta gráfica)",
   wasm: "WASM (WebAssembly en el procesador)"};
@@ -23,12 +27,14 @@ const ui = {
   evaluations: $("live-evaluations"), optimizer: $("live-optimizer"), init: $("live-init"),
   engine: $("live-engine"), start: $("live-start"), stop: $("live-stop"), resume: $("live-continue"),
   download: $("live-download"), canvas: $("live-canvas"), plot: $("live-plot"),
+  progress: $("live-progress"), progressBar: $("live-progress-bar"), progressText: $("live-progress-text"),
   photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"),
 };
 
 const page = {
   worker: null, objective: null, manifest: null, ready: false, running: false, history: [],
-  photo: null, painting: null, sizeChosen: false, calibration: null, backend: null, auto: false,
+  photo: null, painting: null, sizeChosen: false, evaluationsChosen: false, calibration: null, backend: null,
+  auto: false, paintingReady: null, threads: 1, isolation: null,
 };
 window.liveRun = page;   // for curious readers and the tests: history, objective, calibration
 
@@ -47,11 +53,16 @@ function status(text) {
   ui.status.textContent = text;
 }
 
+// Whether a run can start: the engine loaded (and measured), the photo read, the painting prepared.
+function canStart() {
+  return Boolean(page.ready && page.photo && page.painting && page.paintingReady === page.painting.key);
+}
+
 function buttons() {
-  const ready = page.ready && page.photo && page.painting;
+  const ready = canStart();
   ui.start.disabled = !ready || page.running;
   ui.stop.disabled = !page.running;
-  ui.resume.disabled = !ready || page.running || page.history.length === 0;
+  ui.resume.disabled = !ready || page.running || page.history.length === 0 || page.diverged;
   ui.download.disabled = page.history.length === 0;
 }
 
@@ -81,11 +92,13 @@ async function useImage(kind, blob, label, siteName = null) {
   const target = kind === "photo" ? "photo" : "painting";
   if (page[target]) page[target].bitmap.close();
   page.loaded = (page.loaded || 0) + 1;
-  page[target] = {bitmap, label, siteName, id: page.loaded};
+  page[target] = {bitmap, label, siteName, id: page.loaded, key: `${page.loaded}:${siteName || label}`};
   preview(kind === "photo" ? ui.photoPreview : ui.paintingPreview, bitmap, PREVIEW_SIDE);
   ui[`${target}Preview`].setAttribute("aria-label", `${kind === "photo" ? "Foto" : "Cuadro"}: ${label}, ${bitmap.width} × ${bitmap.height} px`);
   setState({[`${target}Width`]: bitmap.width, [`${target}Height`]: bitmap.height});
   const select = kind === "photo" ? ui.photoSelect : ui.paintingSelect;
+  if (target === "painting") preparePainting();
+  if (target === "photo" && page.calibration) calibrated(chooseDefaults(page.calibration.perEvaluation, page.calibration.side));
   if (!siteName) {
     let own = select.querySelector("option[data-own]");
     if (!own) {
@@ -96,6 +109,29 @@ async function useImage(kind, blob, label, siteName = null) {
     own.textContent = `Tu archivo: ${label}`;
     select.value = "__own__";
   }
+  refresh();
+}
+
+// The painting's long side for every canvas the page offers (transfer.style_side; SIZES <= 512).
+function paintingSide() {
+  const obj = page.objective;
+  return Math.max(1, Math.round(obj.style_min_side * obj.style_scale));
+}
+
+// Asks the worker for the chosen painting's Gram matrices (the build's file for a site painting,
+// computed in the worker for the reader's own), as soon as both exist: before «Empezar».
+async function preparePainting() {
+  if (!page.painting || !page.workerReady) return;
+  const p = page.painting;
+  if (page.paintingRequested === p.key) return;
+  page.paintingRequested = p.key;
+  const [sw, sh] = fitLongSide(p.bitmap.width, p.bitmap.height, paintingSide(), true);
+  p.pixels = {rgba: await pixels(p.bitmap, sw, sh), width: sw, height: sh};
+  if (page.painting !== p) return;
+  status(`Preparando el cuadro «${p.label}»…`);
+  showProgress(0, "Preparando el cuadro");
+  page.worker.postMessage({type: TO_WORKER.PAINTING, key: p.key, site: p.siteName,
+    image: {rgba: p.pixels.rgba.slice(), width: sw, height: sh}});
   buttons();
 }
 
@@ -150,15 +186,26 @@ function buildLayerBoxes(objective) {
   }
 }
 
-function chooseDefaultSize(perEvaluation64) {
-  // Time per evaluation grows about with the number of pixels; 64 px carries the most overhead,
-  // so scaling from it overestimates larger sizes (a safe side).
-  const evaluations = Number(ui.evaluations.value) || EVALUATIONS.default;
-  let best = 64;
-  for (const side of SIZES) {
-    if (side >= 64 && evaluations * perEvaluation64 * (side / 64) ** 2 <= TARGET_SECONDS) best = side;
+// The largest canvas whose run fits TARGET_SECONDS at the measured speed, with the schedule's
+// evaluations; at 256 px or more it may take fewer (never under MIN_DEFAULT_EVALUATIONS) to stay
+// large. An evaluation costs about its pixel count; the measurement's small canvas carries more
+// overhead per pixel, so larger sizes are overestimated (a safe side).
+function chooseDefaults(perEvaluation, side) {
+  const steps = page.objective.schedule.steps;
+  const [w, h] = page.photo ? [page.photo.bitmap.width, page.photo.bitmap.height] : [4, 3];
+  const secondsAt = (size, n) => {
+    const [cw, ch] = fitLongSide(w, h, size);
+    return relativeCost(planStages([cw, ch], size, n, page.objective.schedule, page.objective.min_canvas_side))
+      * perEvaluation * (cw * ch) / (side * side);
+  };
+  for (const size of [...SIZES].reverse()) {
+    if (secondsAt(size, steps) <= TARGET_SECONDS) return {size, evaluations: steps};
+    if (size >= 256) {
+      const n = Math.floor(steps * TARGET_SECONDS / secondsAt(size, steps));
+      if (n >= MIN_DEFAULT_EVALUATIONS) return {size, evaluations: n};
+    }
   }
-  return best;
+  return {size: SIZES[0], evaluations: steps};
 }
 
 const EVALUATIONS_MESSAGE = `El número de evaluaciones debe ir de ${EVALUATIONS.min} a ${EVALUATIONS.max}.`;
@@ -180,7 +227,7 @@ function readSettings() {
 // --- running -------------------------------------------------------------------------------
 
 async function start() {
-  if (!page.ready || page.running) return;
+  if (!canStart() || page.running) return;
   say("");
   const settings = readSettings();
   if (Object.keys(settings.styleLayers).length === 0) {
@@ -199,27 +246,31 @@ async function start() {
     say(`La foto «${page.photo.label}» quedaría de ${w} × ${h} px: la red necesita al menos ${obj.min_canvas_side} px por lado (elige una foto más grande o un tamaño mayor).`);
     return;
   }
-  // transfer.style_side: the canvas's long side, at least style_min_side, times style_scale.
-  const styleSide = Math.max(1, Math.round(Math.max(Math.max(w, h), obj.style_min_side) * obj.style_scale));
-  const [sw, sh] = fitLongSide(page.painting.bitmap.width, page.painting.bitmap.height, styleSide, true);
-  const content = {rgba: await pixels(page.photo.bitmap, w, h), width: w, height: h};
-  const style = {rgba: await pixels(page.painting.bitmap, sw, sh), width: sw, height: sh,
-    key: `${page.painting.id}:${sw}x${sh}`};
+  const plan = planStages([w, h], side, evaluations, obj.schedule, obj.min_canvas_side);
+  const stages = [];
+  for (const st of plan) stages.push({...st, rgba: await pixels(page.photo.bitmap, st.width, st.height)});
+  const style = page.painting.pixels;
   page.history = [];
   page.running = true;
+  page.diverged = false;
   page.runWeights = settings;
   page.plannedEvaluations = evaluations;
+  page.plan = plan;
   ui.canvas.width = w;
   ui.canvas.height = h;
-  setState({status: STATUS.RUNNING, evaluations: 0, width: w, height: h});
-  status(`Preparando: foto a ${w} × ${h} px, cuadro a ${sw} × ${sh} px…`);
+  page.runs = (page.runs || 0) + 1;
+  setState({status: STATUS.RUNNING, runs: page.runs, evaluations: 0, width: w, height: h, size: Math.max(w, h),
+    stages: plan.map(st => `${st.width}x${st.height}:${st.evaluations}`).join(" ")});
+  status(`Preparando: ${plan.map(st => `${st.evaluations} evaluaciones a ${st.width} × ${st.height} px`).join(", luego ")}…`);
+  showProgress(0, "Pintando");
   buttons();
-  page.worker.postMessage({type: TO_WORKER.START, content, style, settings, evaluations},
-    [content.rgba.buffer, style.rgba.buffer]);
+  page.worker.postMessage({type: TO_WORKER.START, stages, key: page.painting.key,
+    style: {rgba: style.rgba.slice(), width: style.width, height: style.height}, settings},
+  stages.map(st => st.rgba.buffer));
 }
 
 function resume() {
-  if (!page.ready || page.running || page.history.length === 0) return;
+  if (!canStart() || page.running || page.history.length === 0) return;
   const evaluations = Math.round(Number(ui.evaluations.value));
   if (!validEvaluations(evaluations)) {
     say(EVALUATIONS_MESSAGE);
@@ -232,35 +283,78 @@ function resume() {
   page.worker.postMessage({type: TO_WORKER.CONTINUE, evaluations});
 }
 
+// The share of the run's cost done after `evaluation` evaluations (an evaluation costs its pixels).
+function runFraction(evaluation) {
+  const last = page.plan[page.plan.length - 1];
+  let done = 0;
+  let left = evaluation;
+  for (const st of page.plan) {
+    const n = Math.min(left, st.evaluations);
+    done += n * (st.width * st.height) / (last.width * last.height);
+    left -= n;
+  }
+  done += left;   // «Continuar»: more evaluations at the final size
+  return done / Math.max(relativeCost(page.plan) + Math.max(0, page.plannedEvaluations - sumEvaluations(page.plan)), 1e-9);
+}
+
+const sumEvaluations = plan => plan.reduce((s, st) => s + st.evaluations, 0);
+
 function onProgress(m) {
   page.history.push({evaluation: m.evaluation, content: m.content * page.runWeights.contentWeight,
     style: m.style * page.runWeights.styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
-    seconds: m.seconds});
+    seconds: m.seconds, stage: m.stage});
   ui.canvas.hidden = false;
-  const ctx = ui.canvas.getContext("2d");
-  ctx.putImageData(new ImageData(m.rgba, m.width, m.height), 0, 0);
+  drawFrame(m.rgba, m.width, m.height);
   drawPlot(ui.plot, page.history);
   const rate = m.evaluation / m.seconds;
-  setState({evaluations: m.evaluation, contentLoss: plain(m.content), styleLoss: plain(m.style),
+  const fraction = runFraction(m.evaluation);
+  setState({evaluations: m.evaluation, stage: m.stage, contentLoss: plain(m.content), styleLoss: plain(m.style),
     totalLoss: plain(m.total), evaluationsPerSecond: plain(rate)});
-  status(`Evaluación ${m.evaluation} de ${page.plannedEvaluations} · ${fixed(rate, 2)} evaluaciones por segundo`
-    + ` · pérdida total ${formatEs(m.total, ".3e", "text")}`);
+  const stage = m.stages > 1 ? ` (etapa ${m.stage + 1} de ${m.stages}: ${m.width} × ${m.height} px)` : "";
+  status(`Evaluación ${m.evaluation} de ${page.plannedEvaluations}${stage} · pérdida total ${formatEs(m.total, ".3e", "text")}`);
+  showProgress(fraction, "Pintando", fraction > 0 ? m.seconds * (1 - fraction) / fraction : null);
   showBackend(rate);
+}
+
+// A frame of the run on the visible canvas, enlarged when it comes from a coarse stage.
+function drawFrame(rgba, width, height) {
+  const ctx = ui.canvas.getContext("2d");
+  const frame = new ImageData(rgba, width, height);
+  if (width === ui.canvas.width && height === ui.canvas.height) {
+    ctx.putImageData(frame, 0, 0);
+    return;
+  }
+  const small = new OffscreenCanvas(width, height);
+  small.getContext("2d").putImageData(frame, 0, 0);
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(small, 0, 0, ui.canvas.width, ui.canvas.height);
+}
+
+// The progress bar: `fraction` of `what` done, with the seconds left when known.
+function showProgress(fraction, what, secondsLeft = null) {
+  ui.progress.hidden = false;
+  ui.progressBar.value = Math.min(1, Math.max(0, fraction));
+  const left = secondsLeft === null || !Number.isFinite(secondsLeft) ? "" : ` · quedan unos ${fixed(Math.max(0, secondsLeft), 0)} s`;
+  ui.progressText.textContent = `${what}: ${fixed(100 * Math.min(1, fraction), 0)} %${left}`;
 }
 
 function showBackend(rate = null) {
   const skipped = page.skipped && page.skipped.length ? `; no hay uno más rápido (${page.skipped.join("; ")})` : "";
-  const threads = page.backend === "wasm" ? `, ${page.threads} hilo${page.threads === 1 ? "" : "s"}` : "";
+  const threads = page.backend === "wasm" ? `, ${page.threads} hilo${page.threads === 1 ? "" : "s"}`
+    + (page.isolation && !page.isolation.isolated ? ` (${page.isolation.reason})` : "") : "";
   const speed = rate ? ` · ${fixed(rate, 2)} evaluaciones por segundo` : "";
   ui.backend.textContent = `Motor de cálculo: ${BACKEND_NAMES[page.backend] || page.backend}${threads}${skipped}${speed}.`;
 }
 
 function finished(m, type) {
   page.running = false;
+  showProgress(type === FROM_WORKER.DONE ? 1 : runFraction(m.evaluations), type === FROM_WORKER.DONE ? "Listo" : "Detenido");
   setState({status: STATUS.DONE, tensors: m.memory ? m.memory.numTensors : "",
     bytes: m.memory ? m.memory.numBytes : ""});
   if (type === FROM_WORKER.DONE) {
     status(`Listo: ${m.evaluations} evaluaciones en ${fixed(m.seconds)} s (${fixed(m.evaluations / m.seconds, 2)} por segundo).`);
+  } else if (m.evaluations === 0) {
+    status("Detenido antes de la primera evaluación: pulsa «Empezar» cuando quieras.");
   } else {
     status(`Detenido tras ${m.evaluations} evaluaciones; puedes continuar o descargar la imagen.`);
   }
@@ -296,7 +390,10 @@ function applyQuery(params) {
     ui.size.value = String(values.side);
     page.sizeChosen = true;
   }
-  if (values.evaluations !== undefined) ui.evaluations.value = String(values.evaluations);
+  if (values.evaluations !== undefined) {
+    ui.evaluations.value = String(values.evaluations);
+    page.evaluationsChosen = true;
+  }
   if (values.ratioExponent !== undefined) setRatio(values.ratioExponent);
   if (values.layers !== undefined) {
     ui.layers.querySelectorAll("input").forEach(box => { box.checked = values.layers.includes(box.value); });
@@ -309,19 +406,19 @@ function applyQuery(params) {
 // A fresh worker on the chosen backend ("auto": the fastest this browser has).
 function startWorker() {
   if (page.worker) page.worker.terminate();
-  page.ready = false;
-  page.running = false;
-  page.history = [];
+  Object.assign(page, {ready: false, workerReady: false, running: false, history: [], paintingReady: null,
+    paintingRequested: null});
   setState({ready: "0", status: STATUS.IDLE, evaluations: 0, backend: ""});
   buttons();
   page.worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
   page.worker.onmessage = onWorkerMessage;
   page.worker.onerror = e => {
-    say(`El cálculo no pudo arrancar en este navegador (${e.message || "error del worker"}).`);
+    e.preventDefault();
+    say(`El motor de cálculo no pudo arrancar en este navegador (${e.message || "error del worker"}). Prueba otro motor en «Motor de cálculo» o vuelve a cargar la página.`);
     setState({status: STATUS.ERROR});
   };
   page.calibrating = !page.sizeChosen;
-  page.worker.postMessage({type: TO_WORKER.INIT, backend: ui.engine.value, calibrate: page.calibrating});
+  page.worker.postMessage({type: TO_WORKER.INIT, backend: ui.engine.value, calibrate: page.calibrating ? CALIBRATION_SIDE : 0});
   const megabytes = page.manifest.figures["live/network"].numbers.megabytes;
   status(`Cargando TensorFlow.js y la red VGG19 (${fixed(megabytes)} MB)…`);
 }
@@ -330,27 +427,36 @@ function startWorker() {
 
 function onWorkerMessage({data: m}) {
   if (m.type === FROM_WORKER.READY) {
+    page.workerReady = true;
     page.ready = !page.calibrating;   // a run waits for the speed measurement (same worker)
-    page.backend = m.backend;
-    page.skipped = m.skipped;
-    page.loadSeconds = m.seconds;
-    page.threads = m.threads;
-    setState({backend: m.backend, ready: page.ready ? "1" : "0", status: STATUS.IDLE, tensors: m.memory.numTensors});
+    Object.assign(page, {backend: m.backend, skipped: m.skipped, loadSeconds: m.seconds, threads: m.threads});
+    setState({backend: m.backend, ready: page.ready ? "1" : "0", status: STATUS.IDLE, tensors: m.memory.numTensors,
+      threads: m.threads ?? "", isolated: m.isolated ? "1" : "0"});
     showBackend();
-    status(page.sizeChosen ? "Listo. Haz clic en «Empezar»." : "Listo; midiendo la velocidad de este dispositivo…");
-    buttons();
-    if (page.sizeChosen) maybeAuto();
+    page.readyText = "Listo. Haz clic en «Empezar».";
+    status(page.calibrating ? "Listo; midiendo la velocidad de este dispositivo…" : page.readyText);
+    preparePainting();
+    refresh();
   } else if (m.type === FROM_WORKER.CALIBRATED) {
     page.calibration = m;
-    page.calibrating = false;
-    page.ready = true;
-    buttons();
-    const side = chooseDefaultSize(m.perEvaluation);
-    if (!page.sizeChosen) ui.size.value = String(side);
-    setState({defaultSize: side, secondsPerEvaluation64: plain(m.perEvaluation), tensors: m.memory.numTensors, ready: "1"});
-    status(`Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a 64 px en este dispositivo; `
-      + `tamaño sugerido ${side} px (una transferencia de ${ui.evaluations.value} evaluaciones en un minuto, más o menos).`);
-    maybeAuto();
+    calibrated(chooseDefaults(m.perEvaluation, m.side));
+    setState({secondsPerEvaluation: plain(m.perEvaluation), calibrationSide: m.side, tensors: m.memory.numTensors});
+    page.readyText = `Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a ${m.side} × ${m.side} px en este dispositivo; `
+      + `sugerimos ${ui.size.value} px y ${ui.evaluations.value} evaluaciones (un minuto, más o menos).`;
+    status(page.readyText);
+    refresh();
+  } else if (m.type === FROM_WORKER.PAINTING_PROGRESS) {
+    if (page.painting && m.key === page.painting.key) {
+      showProgress(m.done / m.total, "Preparando el cuadro", m.done ? m.seconds * (m.total - m.done) / m.done : null);
+    }
+  } else if (m.type === FROM_WORKER.PAINTING_READY) {
+    if (page.painting && m.key === page.painting.key) {
+      page.paintingReady = m.key;
+      setState({paintingSource: m.source, paintingSeconds: plain(m.seconds)});
+      showProgress(1, m.source === "prepared" ? "Cuadro listo (preparado por el sitio)" : "Cuadro listo");
+      if (!page.running) status(page.ready ? page.readyText : "Cuadro listo; midiendo la velocidad…");
+    }
+    refresh();
   } else if (m.type === FROM_WORKER.STARTED) {
     if (!m.continued) page.prepareSeconds = m.seconds;
     status(m.continued ? "Continuando…" : "Pintando…");
@@ -359,16 +465,55 @@ function onWorkerMessage({data: m}) {
   } else if (m.type === FROM_WORKER.DONE || m.type === FROM_WORKER.STOPPED) {
     finished(m, m.type);
   } else if (m.type === FROM_WORKER.ERROR) {
-    page.running = false;
-    say(m.message);
-    setState({status: STATUS.ERROR});
-    status("Se detuvo por un error.");
-    buttons();
+    workerError(m);
   }
 }
 
+// The size and evaluations once the speed is known (or a safe default when it could not be).
+function calibrated(defaults) {
+  page.calibrating = false;
+  page.ready = page.workerReady;
+  if (!page.sizeChosen) ui.size.value = String(defaults.size);
+  if (!page.evaluationsChosen) ui.evaluations.value = String(defaults.evaluations);
+  setState({defaultSize: defaults.size, defaultEvaluations: defaults.evaluations, ready: page.ready ? "1" : "0"});
+}
+
+function workerError(m) {
+  page.running = false;
+  say(m.message);
+  setState({status: STATUS.ERROR, phase: m.phase});
+  if (m.phase === PHASE.CALIBRATE) {
+    // The engine works but could not be measured: small, safe defaults, and the reader may start.
+    calibrated({size: 64, evaluations: page.objective.schedule.steps});
+    status("No se pudo medir la velocidad; se propone un lienzo pequeño (64 px).");
+  } else if (m.phase === PHASE.PAINTING) {
+    page.paintingRequested = null;
+    status("El cuadro no se pudo preparar.");
+  } else if (m.phase === PHASE.INIT) {
+    status("La página en vivo no pudo arrancar.");
+  } else if (m.phase === PHASE.RUN) {
+    status(m.diverged ? "Se detuvo: la optimización divergió." : "Se detuvo por un error.");
+    if (m.diverged) page.diverged = true;
+  }
+  if (m.unexpected) restartWorker();
+  refresh();
+}
+
+// After an unexpected error the worker's state is not trusted: a fresh one, same choices.
+function restartWorker() {
+  const keepSize = page.sizeChosen;
+  page.sizeChosen = true;   // no second speed measurement
+  startWorker();
+  page.sizeChosen = keepSize;
+}
+
+function refresh() {
+  buttons();
+  maybeAuto();
+}
+
 function maybeAuto() {
-  if (page.auto && page.ready && page.photo && page.painting && !page.running) {
+  if (page.auto && canStart() && !page.running) {
     page.auto = false;
     start();
   }
@@ -380,6 +525,8 @@ async function init() {
   drawPlot(ui.plot, []);
   buttons();
   setRatio(Number(ui.ratio.value));
+  page.isolation = await isolate();   // may reload the page once (isolation.js)
+  setState({isolated: page.isolation.isolated ? "1" : "0"});
   try {
     const response = await fetch("generated/manifest.json");
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -402,8 +549,8 @@ async function init() {
   if (siteImages("painting").some(e => e.name === defaultPainting)) ui.paintingSelect.value = defaultPainting;
   buildLayerBoxes(page.objective);
   setRatioRange(Math.log10(page.objective.content_weight / page.objective.style_weight));
-  ui.evaluations.value = String(EVALUATIONS.default);
-  ui.size.value = "64";
+  ui.evaluations.value = String(page.objective.schedule.steps);
+  ui.size.value = "256";
   const errors = applyQuery(new URLSearchParams(location.search));
   showRatio();
   if (errors.length) say(errors.join(" "));
@@ -412,12 +559,13 @@ async function init() {
 
   await guarded(() => loadSite("photo", ui.photoSelect.value), false);
   await guarded(() => loadSite("painting", ui.paintingSelect.value), false);
-  if (page.sizeChosen) maybeAuto();
+  refresh();
 }
 
 function wire() {
   ui.ratio.addEventListener("input", () => setRatio(Number(ui.ratio.value)));
   ui.size.addEventListener("change", () => { page.sizeChosen = true; });
+  ui.evaluations.addEventListener("change", () => { page.evaluationsChosen = true; });
   ui.start.addEventListener("click", () => guarded(start));
   ui.stop.addEventListener("click", () => page.worker.postMessage({type: TO_WORKER.STOP}));
   ui.resume.addEventListener("click", resume);

@@ -3,19 +3,30 @@
 
 // Page → worker.
 export const TO_WORKER = Object.freeze({
-  INIT: "init",          // {backend: "auto" | "webgpu" | "webgl" | "wasm", calibrate: boolean}
-  START: "start",        // {content, style, settings, evaluations}: RGBA bytes (buffers transferred)
-  CONTINUE: "continue",  // {evaluations}: more evaluations of the current run
+  INIT: "init",          // {backend: "auto" | "webgpu" | "webgl" | "wasm", calibrate: side in px or 0}
+  PAINTING: "painting",  // {key, site?: a site painting's name, image?: {rgba, width, height} at the style side}
+  START: "start",        // {stages: [{rgba, width, height, evaluations}], key, style: {rgba, width, height}, settings}
+  CONTINUE: "continue",  // {evaluations}: more evaluations at the final size
   STOP: "stop",          // {}: stop after the evaluation in progress
 });
 
 // Worker → page.
 export const FROM_WORKER = Object.freeze({
-  READY: "ready",            // {backend, skipped, bytes, objective, seconds, threads, memory}
-  CALIBRATED: "calibrated",  // {side, perEvaluation, memory}: seconds per evaluation at 64 px
-  STARTED: "started",        // {width, height, seconds?, continued?}
-  PROGRESS: "progress",      // {evaluation, content, style, tv, total, seconds, width, height, rgba}
-  DONE: "done",              // {evaluations, seconds, memory}
-  STOPPED: "stopped",        // {evaluations, seconds, memory}
-  ERROR: "error",            // {message (Spanish, for the reader), memory}
+  READY: "ready",                          // {backend, skipped, bytes, objective, seconds, threads, isolated, memory}
+  CALIBRATED: "calibrated",                // {side, perEvaluation, memory}: seconds per evaluation at side x side
+  PAINTING_PROGRESS: "painting-progress",  // {key, done, total, seconds}: layers of the painting computed
+  PAINTING_READY: "painting-ready",        // {key, source: "prepared" | "computed", seconds, memory}
+  STARTED: "started",                      // {width, height, seconds?, continued?}
+  PROGRESS: "progress",                    // {evaluation, content, style, tv, total, seconds, width, height, stage, stages, rgba}
+  DONE: "done",                            // {evaluations, seconds, memory}
+  STOPPED: "stopped",                      // {evaluations, seconds, memory}
+  ERROR: "error",                          // {message (Spanish, for the reader), phase, unexpected, diverged, memory}
+});
+
+// What the worker was doing when an error came (FROM_WORKER.ERROR's `phase`).
+export const PHASE = Object.freeze({
+  INIT: "init",
+  CALIBRATE: "calibrate",
+  PAINTING: "painting",
+  RUN: "run",
 });

@@ -4,7 +4,7 @@
 import {power} from "./format.js";
 
 export const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512];
-export const EVALUATIONS = Object.freeze({min: 1, max: 2000, default: 50});
+export const EVALUATIONS = Object.freeze({min: 1, max: 2000});
 
 export const validEvaluations = n => Number.isInteger(n) && n >= EVALUATIONS.min && n <= EVALUATIONS.max;
 

@@ -1,27 +1,41 @@
-// The live page's Web Worker: loads TensorFlow.js and the site's VGG19, then runs the optimisation
-// so the page stays responsive. Messages in: TO_WORKER, out: FROM_WORKER (protocol.js); an error's
-// message is Spanish text for the reader.
-import {FROM_WORKER, TO_WORKER} from "./protocol.js";
-import {Network, Problem, dequantise, paintingGrams, toInput, toRGBA} from "./objective.js";
+// The live page's Web Worker: loads TensorFlow.js and the site's VGG19, prepares a painting's Gram
+// matrices (the build's file for the site's paintings, computed here for the reader's own), then
+// runs the optimisation stage by stage (coarse to fine) so the page stays responsive. Messages in:
+// TO_WORKER, out: FROM_WORKER (protocol.js); an error's message is Spanish text for the reader.
+import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
+import {Network, Problem, dequantise, paintingGrams, preparedGrams, toInput, toRGBA} from "./objective.js";
 import {makeOptimizer} from "./optim.js";
 import "../numbers.js";   // a classic script: defines self.SiteNumbers, the site's formatter
 
 const {formatEs} = globalThis.SiteNumbers;
 
 const VENDOR = new URL("../../vendor/tfjs/", import.meta.url);
-const MANIFEST = new URL("../../generated/manifest.json", import.meta.url);
+const SITE = new URL("../../", import.meta.url);
+const MANIFEST = new URL("generated/manifest.json", SITE);
 const FIGURE = "live/network";
+const PAINTING_FIGURE = "live/painting/";
 
 let tf = null;
+let manifest = null;
 let objective = null;
 let net = null;
-let run = null;          // {problem, x, optimizer, pending, evaluations, width, height, started}
+let run = null;          // {problem, x, optimizer, pending, evaluations, width, height, seconds, stage, stages}
 let stopRequested = false;
-let painting = null;     // {key, grams}: the last painting's Gram matrices, reused while it stays
+let painting = null;     // {key, grams, source}: the prepared painting, kept while it stays chosen
 
 class ReaderError extends Error {}
 
 const post = (type, data = {}) => self.postMessage({type, ...data});
+
+// WASM threads: TensorFlow.js uses half of navigator.hardwareConcurrency (it assumes two logical
+// cores per physical one) and never more; the worker is the only thing computing, so every core
+// counts. Only possible where the page is cross-origin isolated (SharedArrayBuffer).
+function useEveryCore() {
+  const cores = self.navigator.hardwareConcurrency || 1;
+  if (!self.crossOriginIsolated || cores < 2) return;
+  Object.defineProperty(self.navigator, "hardwareConcurrency", {value: 2 * cores, configurable: true});
+  tf.wasm.setThreadsCount(cores);
+}
 
 async function loadTf() {
   try {
@@ -29,10 +43,11 @@ async function loadTf() {
     await import(new URL("tf-backend-wasm.min.js", VENDOR).href);
     await import(new URL("tf-backend-webgpu.min.js", VENDOR).href);
   } catch (err) {
-    throw new ReaderError("No se pudo cargar TensorFlow.js (vendor/tfjs/), que esta página necesita: falta en esta versión del sitio.");
+    throw new ReaderError("No se pudo cargar TensorFlow.js, que esta página necesita. Vuelve a cargar la página; si sigue igual, esta copia del sitio está incompleta.");
   }
   tf = self.tf;
   tf.wasm.setWasmPaths(VENDOR.href);
+  useEveryCore();
 }
 
 // A WebGL that only a CPU emulates (SwiftShader, llvmpipe) is slower than WASM: skipped.
@@ -91,10 +106,10 @@ async function fetchOk(url, what) {
   try {
     response = await fetch(url);
   } catch (err) {
-    throw new ReaderError(`No se pudo leer ${what} (${url.pathname}): ${err.message}.`);
+    throw new ReaderError(`No se pudo descargar ${what} (${url.pathname}): revisa tu conexión y vuelve a cargar la página.`);
   }
   if (!response.ok) {
-    throw new ReaderError(`Falta ${what} en el sitio (${url.pathname}, HTTP ${response.status}). Vuelve a cargar la página; si sigue igual, esta versión del sitio no trae lo que la página en vivo necesita.`);
+    throw new ReaderError(`No se pudo descargar ${what} (${url.pathname}, error HTTP ${response.status}). Vuelve a cargar la página; si sigue igual, esta copia del sitio está incompleta.`);
   }
   return response;
 }
@@ -107,34 +122,42 @@ async function sha256(buffer) {
   return [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, "0")).join("");
 }
 
+// A file the manifest names, its bytes checked against the SHA-256 the build recorded.
+async function checkedBytes(url, expected, what) {
+  const buffer = await (await fetchOk(url, what)).arrayBuffer();
+  if (await sha256(buffer) !== expected) {
+    throw new ReaderError(`${what[0].toUpperCase()}${what.slice(1)} llegó dañado o incompleto (${formatEs(buffer.byteLength, ",d", "text")} bytes; no es el archivo que generó el sitio). Vuelve a cargar la página.`);
+  }
+  return buffer;
+}
+
 // The manifest names the files; its recorded SHA-256 is checked against the bytes received.
 async function loadNetwork() {
-  const manifest = await (await fetchOk(MANIFEST, "el manifiesto de la construcción")).json();
+  manifest = await (await fetchOk(MANIFEST, "el índice del sitio")).json();
   const figure = manifest.figures && manifest.figures[FIGURE];
-  if (!figure) throw new ReaderError("Esta versión del sitio no incluye la red para el navegador (live/network), así que la página en vivo no puede funcionar aquí.");
-  const base = new URL("../../", import.meta.url);
-  objective = await (await fetchOk(new URL(figure.files.objective, base), "la definición del objetivo")).json();
-  const buffer = await (await fetchOk(new URL(figure.files.weights, base), "el archivo de pesos de la red")).arrayBuffer();
-  const expected = figure.numbers.sha256;
-  const got = await sha256(buffer);
-  if (got !== expected || got !== objective.network.sha256) {
-    throw new ReaderError(`El archivo de pesos de la red está dañado o incompleto (${formatEs(buffer.byteLength, ",d", "text")} bytes; su SHA-256 no coincide con el de la construcción). Vuelve a cargar la página.`);
+  if (!figure) throw new ReaderError("Esta copia del sitio no trae la red para el navegador, así que la página en vivo no puede funcionar aquí.");
+  objective = await (await fetchOk(new URL(figure.files.objective, SITE), "la definición del objetivo")).json();
+  if (figure.numbers.sha256 !== objective.network.sha256) {
+    throw new ReaderError("La red y la definición del objetivo no son de la misma versión del sitio. Vuelve a cargar la página.");
   }
+  const buffer = await checkedBytes(new URL(figure.files.weights, SITE), figure.numbers.sha256, "el archivo de pesos de la red");
   net = new Network(tf, objective, dequantise(buffer, objective.network));
   return {bytes: buffer.byteLength};
 }
 
-// The painting resized to the canvas (bilinear, half-pixel centres: torch's align_corners=False).
-function styleInit(style, height, width) {
-  return tf.tidy(() => {
-    const t = tf.tensor4d(toInput(objective, style.rgba, style.width, style.height), [1, style.height, style.width, 3]);
-    return tf.image.resizeBilinear(t, [height, width], false, true);
-  });
+function tensorOf(image) {
+  return tf.tensor4d(toInput(objective, image.rgba, image.width, image.height), [1, image.height, image.width, 3]);
 }
 
-function initialCanvas(kind, content, style, [_, height, width]) {
+// The painting resized to the canvas (bilinear, half-pixel centres: torch's align_corners=False).
+function resized(t, height, width) {
+  return tf.image.resizeBilinear(t, [height, width], false, true);
+}
+
+function initialCanvas(kind, content, style) {
+  const [, height, width] = content.shape;
   if (kind === "style") {
-    const t = styleInit(style, height, width);
+    const t = tf.tidy(() => resized(tensorOf(style), height, width));
     const data = t.dataSync().slice();
     t.dispose();
     return data;
@@ -153,6 +176,14 @@ function initialCanvas(kind, content, style, [_, height, width]) {
   return base;
 }
 
+// The previous stage's canvas enlarged to the next stage's size (transfer.run_canvases: bilinear).
+function enlarged(pixels, [from, to]) {
+  const t = tf.tidy(() => resized(tf.tensor4d(pixels, [1, from.height, from.width, 3]), to.height, to.width));
+  const data = t.dataSync().slice();
+  t.dispose();
+  return data;
+}
+
 function disposeRun() {
   if (run) run.problem.dispose();
   run = null;
@@ -163,86 +194,159 @@ function memory() {
   return {numTensors: m.numTensors, numBytes: m.numBytes};
 }
 
-function gramsFor(style, key) {
-  const layers = objective.style_layers;
-  if (painting && painting.key === key && key !== null) return painting.grams;
+function dropPainting() {
   if (painting) tf.dispose(Object.values(painting.grams).map(g => g.gram));
   painting = null;
-  const styleT = tf.tensor4d(toInput(objective, style.rgba, style.width, style.height), [1, style.height, style.width, 3]);
-  try {
-    painting = {key, grams: paintingGrams(net, styleT, layers)};
-  } finally {
-    styleT.dispose();
-  }
-  return painting.grams;
 }
 
-// A new problem: photo and painting as RGBA bytes (the painting's `key` names it, so its Gram
-// matrices are reused while it stays the same); settings from the page.
-function prepare({content, style, settings}) {
-  disposeRun();
-  const grams = gramsFor(style, style.key ?? null);
-  const contentT = tf.tensor4d(toInput(objective, content.rgba, content.width, content.height), [1, content.height, content.width, 3]);
+// The build's Gram matrices of a site painting, or null when the build has none for this objective.
+async function prepared(name) {
+  const figure = manifest.figures[PAINTING_FIGURE + name];
+  if (!figure || figure.numbers.objective_id !== objective.id) return null;
+  const index = await (await fetchOk(new URL(figure.files.index, SITE), "el índice del cuadro preparado")).json();
+  const buffer = await checkedBytes(new URL(figure.files.grams, SITE), figure.numbers.sha256, "el cuadro preparado");
+  const chosen = objective.style_layers;
+  if (!chosen.every(n => index.layers.some(l => l.name === n))) return null;
+  return preparedGrams(tf, buffer, index);
+}
+
+// A painting's Gram matrices, kept under `key`: the build's file for a site painting (`site`),
+// otherwise computed here from its pixels at the engine's style side (`image`).
+async function preparePainting({key, site, image}) {
+  if (painting && painting.key === key) return painting;
+  dropPainting();
+  const t0 = performance.now();
+  let grams = site ? await prepared(site) : null;
+  let source = "prepared";
+  if (!grams) {
+    source = "computed";
+    const t = tensorOf(image);
+    try {
+      grams = await paintingGrams(net, t, objective.style_layers, (done, total) =>
+        post(FROM_WORKER.PAINTING_PROGRESS, {key, done, total, seconds: (performance.now() - t0) / 1000}));
+    } finally {
+      t.dispose();
+    }
+  }
+  painting = {key, grams, source};
+  post(FROM_WORKER.PAINTING_READY, {key, source, seconds: (performance.now() - t0) / 1000, memory: memory()});
+  return painting;
+}
+
+// One stage's problem: the photo at the stage's size and the canvas to start it from.
+function startStage(index, x) {
+  const stage = run.stages[index];
+  const contentT = tensorOf(stage);
   try {
-    const problem = new Problem(net, contentT, grams, settings);
-    const x = initialCanvas(settings.init, contentT, style, contentT.shape);
-    run = {problem, x, optimizer: makeOptimizer(settings.optimizer, x.length, objective), pending: null,
-      evaluations: 0, width: content.width, height: content.height, seconds: 0};
+    if (run.problem) run.problem.dispose();
+    run.problem = new Problem(net, contentT, painting.grams, run.settings);
+    run.x = x ?? initialCanvas(run.settings.init, contentT, run.style);
   } finally {
     contentT.dispose();
   }
+  Object.assign(run, {stage: index, stageDone: 0, width: stage.width, height: stage.height, pending: null,
+    optimizer: makeOptimizer(run.settings.optimizer, run.x.length, objective)});
 }
 
 const nextTask = () => new Promise(resolve => setTimeout(resolve, 0));
 
-// `count` more evaluations: step with the last gradient, evaluate the new canvas.
-async function optimise(count, {quiet = false} = {}) {
-  stopRequested = false;
+// `count` more evaluations of the current stage: step with the last gradient, evaluate the new canvas.
+async function optimise(count) {
   for (let i = 0; i < count; i++) {
     await nextTask();                       // lets a "stop" message in
     if (stopRequested) return false;
     const t0 = performance.now();
+    const before = run.pending ? run.x.slice() : null;
     if (run.pending) run.optimizer.step(run.x, run.pending);
     const r = await run.problem.evaluate(run.x);
+    if (!Number.isFinite(r.total)) {
+      if (before) run.x = before;           // keep the last finite canvas for the download
+      run.diverged = true;
+      throw new ReaderError(`La optimización divergió en la evaluación ${run.evaluations + 1} (pérdida no finita): `
+        + "se conserva el último lienzo válido. Prueba con Adam o con otro α/β y pulsa «Empezar».");
+    }
     run.pending = r.grad;
     run.evaluations += 1;
+    run.stageDone += 1;
     run.seconds += (performance.now() - t0) / 1000;
-    if (!Number.isFinite(r.total)) {
-      throw new ReaderError(`La optimización divergió en la evaluación ${run.evaluations} (pérdida no finita): prueba con Adam o con otro α/β.`);
-    }
-    if (!quiet) {
+    if (!run.quiet) {
       const rgba = toRGBA(objective, run.x, run.width, run.height);
       post(FROM_WORKER.PROGRESS, {evaluation: run.evaluations, content: r.content, style: r.style, tv: r.tv, total: r.total,
-        seconds: run.seconds, width: run.width, height: run.height, rgba});
+        seconds: run.seconds, width: run.width, height: run.height, stage: run.stage, stages: run.stages.length, rgba});
     }
   }
   return true;
 }
 
-// Seconds per evaluation at 64 x 64 (the second of two, the first warms the kernels up).
-async function calibrate() {
-  const side = 64;
-  const rgba = new Uint8ClampedArray(side * side * 4).map((_, i) => (i * 2654435761) % 251);
-  const image = {rgba, width: side, height: side};
-  const settings = {contentWeight: objective.content_weight, styleWeight: objective.style_weight, tvWeight: 0,
-    styleLayers: Object.fromEntries(objective.style_layers.map(n => [n, 1 / objective.style_layers.length])),
-    init: "content", optimizer: "lbfgs"};
-  prepare({content: image, style: image, settings});
-  await optimise(1, {quiet: true});
-  const before = run.seconds;
-  await optimise(2, {quiet: true});
-  const perEvaluation = (run.seconds - before) / 2;
-  disposeRun();
-  return {side, perEvaluation};
+// Runs the stages from the current one on, each with its evaluations; enlarges between stages.
+async function runStages() {
+  while (true) {
+    const stage = run.stages[run.stage];
+    if (!(await optimise(Math.max(0, stage.evaluations - run.stageDone)))) return false;
+    if (run.stage === run.stages.length - 1) return true;
+    const next = run.stages[run.stage + 1];
+    startStage(run.stage + 1, enlarged(run.x, [stage, next]));
+  }
 }
 
-function fail(err) {
-  const message = err instanceof ReaderError ? err.message
-    : `Error inesperado en el cálculo: ${err && err.message ? err.message : err}`;
-  post(FROM_WORKER.ERROR, {message, memory: tf ? memory() : null});
+// A new run: the photo at each stage's size, the painting (prepared under `key`; its pixels only
+// for a start from the painting), the settings and the evaluations per stage.
+async function start({stages, key, style, settings}, quiet = false) {
+  disposeRun();
+  if (!painting || painting.key !== key) {
+    throw new ReaderError("El cuadro todavía no está listo: espera a que termine de prepararse y pulsa «Empezar».");
+  }
+  run = {stages, style, settings, quiet, evaluations: 0, seconds: 0, problem: null};
+  const t0 = performance.now();
+  startStage(0, null);
+  if (!quiet) post(FROM_WORKER.STARTED, {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
+  return runStages();
+}
+
+// Seconds per evaluation at side x side: the fastest of three after one that warms the kernels up
+// (the fastest, because the page may be decoding images on the same cores meanwhile).
+async function calibrate(side) {
+  const rgba = new Uint8ClampedArray(side * side * 4).map((_, i) => (i * 2654435761) % 251);
+  const image = {rgba, width: side, height: side};
+  const layers = objective.style_layers;
+  const t = tensorOf(image);
+  const grams = await paintingGrams(net, t, layers).finally(() => t.dispose());
+  const settings = {contentWeight: objective.content_weight, styleWeight: objective.style_weight, tvWeight: 0,
+    styleLayers: Object.fromEntries(layers.map(n => [n, 1 / layers.length])), init: "content", optimizer: "lbfgs"};
+  const kept = painting;
+  painting = {key: "calibration", grams};
+  try {
+    await start({stages: [{...image, evaluations: 1}], key: "calibration", style: image, settings}, true);
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      const before = run.seconds;
+      run.stages[0].evaluations = run.stageDone + 1;
+      await runStages();
+      times.push(run.seconds - before);
+    }
+    return {side, perEvaluation: Math.min(...times)};
+  } finally {
+    disposeRun();
+    dropPainting();
+    painting = kept;
+  }
+}
+
+function fail(err, phase) {
+  const known = err instanceof ReaderError;
+  const detail = err && err.message ? err.message : String(err);
+  const message = known ? err.message
+    : `Algo falló dentro del cálculo (detalle técnico: ${detail}). El motor se reinicia; vuelve a intentarlo.`;
+  post(FROM_WORKER.ERROR, {message, phase, unexpected: !known, diverged: Boolean(run && run.diverged),
+    memory: tf && tf.engine().backend ? memory() : null});
 }
 
 self.onmessage = async ({data}) => {
+  if (data.type === TO_WORKER.STOP) {
+    stopRequested = true;
+    return;
+  }
+  const phase = {[TO_WORKER.INIT]: PHASE.INIT, [TO_WORKER.PAINTING]: PHASE.PAINTING}[data.type] || PHASE.RUN;
   try {
     if (data.type === TO_WORKER.INIT) {
       const t0 = performance.now();
@@ -252,23 +356,34 @@ self.onmessage = async ({data}) => {
       const {bytes} = await loadNetwork();
       const seconds = {tf: (t1 - t0) / 1000, network: (performance.now() - t1) / 1000};
       const threads = backend === "wasm" ? tf.wasm.getThreadsCount() : null;
-      post(FROM_WORKER.READY, {backend, skipped, bytes, objective, seconds, threads, memory: memory()});
-      if (data.calibrate) post(FROM_WORKER.CALIBRATED, {...(await calibrate()), memory: memory()});
+      post(FROM_WORKER.READY, {backend, skipped, bytes, objective, seconds, threads, isolated: Boolean(self.crossOriginIsolated),
+        memory: memory()});
+      if (data.calibrate) {
+        try {
+          post(FROM_WORKER.CALIBRATED, {...(await calibrate(data.calibrate)), memory: memory()});
+        } catch (err) {
+          fail(err, PHASE.CALIBRATE);
+        }
+      }
+    } else if (data.type === TO_WORKER.PAINTING) {
+      await preparePainting(data);
     } else if (data.type === TO_WORKER.START) {
-      const t0 = performance.now();
-      prepare(data);
-      post(FROM_WORKER.STARTED, {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
-      const finished = await optimise(data.evaluations);
+      stopRequested = false;
+      const finished = await start(data);
       post(finished ? FROM_WORKER.DONE : FROM_WORKER.STOPPED, {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
     } else if (data.type === TO_WORKER.CONTINUE) {
       if (!run) throw new ReaderError("No hay ninguna pintura en curso que continuar: pulsa «Empezar».");
+      if (run.diverged) throw new ReaderError("La última pintura divergió y no se puede continuar: pulsa «Empezar» para empezar de nuevo.");
+      stopRequested = false;
+      // More evaluations at the final size: a run stopped in a coarse stage is enlarged first.
+      const last = run.stages.length - 1;
+      if (run.stage < last) startStage(last, enlarged(run.x, [run.stages[run.stage], run.stages[last]]));
+      run.stages[last].evaluations = run.stageDone + data.evaluations;
       post(FROM_WORKER.STARTED, {width: run.width, height: run.height, continued: true});
-      const finished = await optimise(data.evaluations);
+      const finished = await runStages();
       post(finished ? FROM_WORKER.DONE : FROM_WORKER.STOPPED, {evaluations: run.evaluations, seconds: run.seconds, memory: memory()});
-    } else if (data.type === TO_WORKER.STOP) {
-      stopRequested = true;
     }
   } catch (err) {
-    fail(err);
+    fail(err, phase);
   }
 };
