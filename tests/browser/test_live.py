@@ -16,7 +16,6 @@ import io
 import json
 import math
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
