@@ -54,8 +54,9 @@ publish: $(PY_READY) $(KATEX) figures
 	$(PY) -m mkdocs gh-deploy --strict --force --remote-name $(REMOTE) --no-history
 
 # The browser table needs the exported network (docs/generated/live/network) and TensorFlow.js
-# (added as a prerequisite below, where TFJS is defined).
-bench: $(PY_READY) figures
+# (added as a prerequisite below, where TFJS is defined), and the built site for the page's own
+# end-to-end time.
+bench: site
 	$(PY) -m generator.bench.speed --device $(DEVICE)
 	$(PY) -m generator.bench.browser
 

@@ -1,14 +1,17 @@
 """`make bench`'s browser table: evaluations per second of the live page's worker
-(docs/javascripts/live/worker.js) per TensorFlow.js backend and size, in headless Chromium, beside
-the Python engine (float32, this process's threads) on the same problem: the hero photo at that
-long side, the hero painting at the engine's style side, L-BFGS from the photo.
+(docs/javascripts/live/worker.js) per TensorFlow.js backend and size in headless Chromium, WASM with
+one thread (a page that is not cross-origin isolated) and with every core (isolated: COOP/COEP sent
+by the bench's server, as the page's service worker sends them), beside the Python engine (float32,
+this process's threads) on the same problem: the hero photo at that long side, the hero painting's
+prepared Gram matrices, L-BFGS from the photo, one stage. Then the page's own end-to-end time: the
+built site's en-vivo.html opened with only `?auto=1` (its defaults), from opening to `done`.
 
-    python -m generator.bench.browser [--sizes 64 128 256] [--evaluations 6] [--backends webgpu webgl wasm]
+    python -m generator.bench.browser [--sizes 128 256 384] [--evaluations 6] [--backends wasm-1 wasm webgl webgpu]
 
-Needs Playwright and Chromium (CHROMIUM or /usr/bin/chromium), docs/vendor/tfjs (make site) and a
-build's docs/generated/ (the exported network); serves docs/ on 127.0.0.1. The first evaluation of
-each run (kernel warm-up) is left out of the rate. A backend this Chromium cannot start is reported
-as such; each run stops after --budget seconds.
+Needs Playwright and Chromium (CHROMIUM or /usr/bin/chromium), docs/vendor/tfjs and a build's
+docs/generated/ (the exported network); the end-to-end run needs the built site (site/). The first
+evaluation of each run (kernel warm-up) is left out of the rate. A backend this Chromium cannot
+start is reported as such; each run stops after --budget seconds.
 """
 from __future__ import annotations
 
@@ -28,7 +31,11 @@ from ..build.manifest import HERO
 from ..common.paths import ROOT
 
 DOCS = ROOT / "docs"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--enable-unsafe-webgpu"]
+SITE = ROOT / "site"
+RESULTS = ROOT / "bench" / "results"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--enable-unsafe-webgpu",
+        "--use-webgpu-adapter=swiftshader"]
+ISOLATION = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 HARNESS = """<!doctype html><meta charset="utf-8"><title>bench</title><script type="module">
 window.messages = [];
 window.worker = new Worker("javascripts/live/worker.js", {type: "module"});
@@ -37,13 +44,21 @@ worker.onmessage = e => { const m = e.data; delete m.rgba; delete m.objective; m
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    headers_to_send: dict = {}
+
     def log_message(self, *args):
         pass
 
+    def end_headers(self):
+        for name, value in self.headers_to_send.items():
+            self.send_header(name, value)
+        super().end_headers()
+
 
 @contextlib.contextmanager
-def serve(folder: Path):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+def serve(folder: Path, isolated: bool = False):
+    handler = type("Handler", (_Quiet,), {"headers_to_send": ISOLATION if isolated else {}})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -80,63 +95,126 @@ def rate(seconds: list[float]) -> float:
 
 
 def browser_rates(sizes, evaluations, backends, budget, chromium) -> dict:
+    """{backend: {"threads", side: {...}}}; "wasm-1" is WASM in a page that is not cross-origin
+    isolated (one thread), "wasm" in an isolated one (every core)."""
     from playwright.sync_api import sync_playwright
 
     from ..engine.live_objective import objective
 
     engine_objective = objective()  # the engine's own objective, as the page runs it
     results = {}
-    with serve(DOCS) as base, sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
         for backend in backends:
-            page = browser.new_page()
-            page.route(base + "bench.html", lambda r: r.fulfill(body=HARNESS, content_type="text/html"))
-            page.goto(base + "bench.html")
-            page.evaluate("b => worker.postMessage({type: 'init', backend: b, calibrate: false})", backend)
-            try:
-                page.wait_for_function("messages.some(m => m.type === 'ready' || m.type === 'error')",
-                                       timeout=budget * 1000)
-            except Exception:
-                results[backend] = {"error": f"did not start within {budget:.0f} s"}
+            engine_name = backend.split("-")[0]
+            isolated = backend != "wasm-1"
+            with serve(DOCS, isolated=isolated) as base:
+                page = browser.new_page()
+                page.route(base + "bench.html", lambda r: r.fulfill(body=HARNESS, content_type="text/html",
+                                                                    headers=ISOLATION if isolated else {}))
+                page.goto(base + "bench.html")
+                results[backend] = run_backend(page, engine_name, sizes, evaluations, budget, engine_objective)
                 page.close()
-                continue
-            ready = page.evaluate("messages.find(m => m.type === 'ready' || m.type === 'error')")
-            if ready["type"] == "error" or ready["backend"] != backend:
-                results[backend] = {"error": ready.get("message", "not started")}
-                page.close()
-                continue
-            results[backend] = {"threads": ready.get("threads")}
-            for side in sizes:
-                if any(r.get("stopped") for r in results[backend].values() if isinstance(r, dict)):
-                    results[backend][side] = {"evaluations": 0, "per_second": float("nan"), "skipped": True}
-                    continue   # a smaller size already ran out of time: a larger one would too
-                photo, style = problem(side)
-                page.evaluate("() => { messages.length = 0; }")
-                page.evaluate("""([content, style, n, o]) => worker.postMessage({type: 'start', evaluations: n,
-                    content: {...content, rgba: new Uint8ClampedArray(content.rgba)},
-                    style: {...style, rgba: new Uint8ClampedArray(style.rgba), key: 'bench:' + style.width},
-                    settings: {contentWeight: o.content_weight, styleWeight: o.style_weight, tvWeight: 0,
-                               init: 'content', optimizer: 'lbfgs', styleLayers: o.style_layer_weights}})""",
-                              [rgba(photo), rgba(style), evaluations, engine_objective])
-                start = time.monotonic()
-                stopped = False
-                while True:
-                    done = page.evaluate("messages.some(m => ['done', 'stopped', 'error'].includes(m.type))")
-                    if done:
-                        break
-                    if time.monotonic() - start > budget and not stopped:
-                        page.evaluate("worker.postMessage({type: 'stop'})")
-                        stopped = True
-                    if time.monotonic() - start > 3 * budget:   # a stop the worker never saw
-                        break
-                    time.sleep(0.5)
-                seconds = page.evaluate("messages.filter(m => m.type === 'progress').map(m => m.seconds)")
-                results[backend][side] = {"evaluations": len(seconds), "per_second": rate(seconds),
-                                          "size": list(photo.size), "stopped": stopped}
-                print(f"{backend} {side} px: {len(seconds)} evaluations, {rate(seconds):.3f}/s", file=sys.stderr, flush=True)
-            page.close()
         browser.close()
     return results
+
+
+def run_backend(page, backend, sizes, evaluations, budget, engine_objective) -> dict:
+    page.evaluate("b => worker.postMessage({type: 'init', backend: b, calibrate: 0})", backend)
+    try:
+        page.wait_for_function("messages.some(m => m.type === 'ready' || m.type === 'error')", timeout=budget * 1000)
+    except Exception:
+        return {"error": f"did not start within {budget:.0f} s"}
+    ready = page.evaluate("messages.find(m => m.type === 'ready' || m.type === 'error')")
+    if ready["type"] == "error" or ready["backend"] != backend:
+        return {"error": ready.get("message", "not started")}
+    row = {"threads": ready.get("threads"), "isolated": ready.get("isolated")}
+    photo, style = problem(max(sizes))
+    page.evaluate("""([style, name]) => worker.postMessage({type: 'painting', key: 'bench', site: name,
+        image: {...style, rgba: new Uint8ClampedArray(style.rgba)}})""", [rgba(style), HERO.style])
+    page.wait_for_function("messages.some(m => m.type === 'painting-ready' || m.type === 'error')", timeout=budget * 1000)
+    for side in sizes:
+        if any(r.get("stopped") for r in row.values() if isinstance(r, dict)):
+            row[side] = {"evaluations": 0, "per_second": float("nan"), "skipped": True}
+            continue   # a smaller size already ran out of time: a larger one would too
+        photo, style = problem(side)
+        row[side] = one_run(page, photo, style, evaluations, budget, engine_objective)
+        print(f"{backend} {side} px: {row[side]['evaluations']} evaluations, {row[side]['per_second']:.3f}/s",
+              file=sys.stderr, flush=True)
+    return row
+
+
+def one_run(page, photo, style, evaluations, budget, engine_objective) -> dict:
+    """One stage of `evaluations` on the page's worker; stopped after `budget` seconds."""
+    page.evaluate("() => { messages.length = 0; }")
+    page.evaluate("""([content, style, n, o]) => worker.postMessage({type: 'start', key: 'bench',
+        stages: [{...content, rgba: new Uint8ClampedArray(content.rgba), evaluations: n}],
+        style: {...style, rgba: new Uint8ClampedArray(style.rgba)},
+        settings: {contentWeight: o.content_weight, styleWeight: o.style_weight, tvWeight: 0,
+                   init: 'content', optimizer: 'lbfgs', styleLayers: o.style_layer_weights}})""",
+                  [rgba(photo), rgba(style), evaluations, engine_objective])
+    start = time.monotonic()
+    stopped = False
+    while not page.evaluate("messages.some(m => ['done', 'stopped', 'error'].includes(m.type))"):
+        if time.monotonic() - start > budget and not stopped:
+            page.evaluate("worker.postMessage({type: 'stop'})")
+            stopped = True
+        if time.monotonic() - start > 3 * budget:   # a stop the worker never saw
+            break
+        time.sleep(0.5)
+    seconds = page.evaluate("messages.filter(m => m.type === 'progress').map(m => m.seconds)")
+    return {"evaluations": len(seconds), "per_second": rate(seconds), "size": list(photo.size), "stopped": stopped}
+
+
+def end_to_end(chromium, budget: float = 300) -> dict:
+    """The built site's live page opened with only ?auto=1, served as a static host serves it (no
+    COOP/COEP headers: the page's service worker adds them and reloads once): seconds from opening
+    to `done`, and what #live-state reports."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    with serve(SITE) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=ARGS + ["--disable-gpu"])
+        page = browser.new_page()
+        start = time.monotonic()
+        page.goto(base + "en-vivo.html?auto=1")
+        state = {}
+        while time.monotonic() - start < budget and state.get("status") not in ("done", "error"):
+            try:
+                state = page.evaluate("({...document.getElementById('live-state').dataset})")
+            except PlaywrightError:
+                pass   # the page's one reload
+            time.sleep(0.2)
+        seconds = time.monotonic() - start
+        if state.get("status") == "done":
+            import base64
+
+            url = page.evaluate("document.getElementById('live-canvas').toDataURL('image/png')")
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            (RESULTS / "live-page.png").write_bytes(base64.b64decode(url.split(",", 1)[1]))
+        browser.close()
+    keys = ("status", "backend", "threads", "isolated", "size", "width", "height", "evaluations", "stages",
+            "paintingSource", "secondsPerEvaluation")
+    return {"seconds": seconds, **{k: state.get(k) for k in keys}}
+
+
+def against_stylize(page: dict) -> dict:
+    """The page's result beside `stylize` at the same size and evaluations (what a user runs, with
+    its own schedule and precision), both scored by the quality yardstick at that size."""
+    import subprocess
+
+    from ..build.catalog import load_catalog
+    from ..yardsticks.quality_score import Scorer, read
+
+    catalog = load_catalog(ROOT / "site_src")
+    photo = {e.name: e for e in catalog.content}[HERO.content].path(ROOT / "site_src")
+    painting = {e.name: e for e in catalog.style}[HERO.style].path(ROOT / "site_src")
+    engine_png = RESULTS / "live-stylize.png"
+    subprocess.run([sys.executable, "-m", "generator", "stylize", str(photo), str(painting), "-o", str(engine_png),
+                    "--size", str(page["size"]), "--steps", str(page["evaluations"]), "--quiet"], check=True, cwd=ROOT)
+    scorer = Scorer(read(photo), read(painting), side=int(page["size"]))
+    scores = {"page": scorer.score(read(RESULTS / "live-page.png")), "stylize": scorer.score(read(engine_png))}
+    return {name: {"content": r["content"], "balanced_style": r["balanced_style"]} for name, r in scores.items()}
 
 
 def engine_rates(sizes, evaluations) -> dict:
@@ -159,7 +237,11 @@ def table(results: dict, engine: dict, sizes, budget: float) -> str:
         if "error" in row:
             lines.append(f"| {backend} | " + " | ".join("not available" for _ in sizes) + f" |  ({row['error']})")
             continue
-        name = f"{backend} ({row['threads']} thread{'s' if row['threads'] != 1 else ''})" if row.get("threads") else backend
+        name = backend.split("-")[0]
+        if row.get("threads"):
+            name += f" ({row['threads']} thread{'s' if row['threads'] != 1 else ''}"
+            name += ", isolated)" if row.get("isolated") else ")"
+
         def cell(r):
             if r.get("skipped"):
                 return "too slow"
@@ -167,8 +249,7 @@ def table(results: dict, engine: dict, sizes, budget: float) -> str:
                 return f"< 1 in {budget:.0f} s"
             return f"{r['per_second']:.3g}" + (f" ({r['evaluations']} ev.)" if r.get("stopped") else "")
 
-        cells = [cell(row[s]) for s in sizes]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | " + " | ".join(cell(row[s]) for s in sizes) + " |")
     import torch
 
     lines.append(f"| Python engine (torch {torch.__version__}, {torch.get_num_threads()} threads, float32) | "
@@ -176,14 +257,31 @@ def table(results: dict, engine: dict, sizes, budget: float) -> str:
     return "\n".join(lines)
 
 
+def machine() -> str:
+    """The CPU and the features that decide its speed (from /proc/cpuinfo where there is one)."""
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    features = ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile"))
+    return f"{name}, {os.cpu_count()} logical cores ({features})"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.bench.browser", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 384])
     parser.add_argument("--evaluations", type=int, default=6)
-    parser.add_argument("--backends", nargs="+", default=["wasm", "webgl", "webgpu"],
-                        choices=["webgpu", "webgl", "wasm"])
+    parser.add_argument("--backends", nargs="+", default=["wasm-1", "wasm", "webgl", "webgpu"],
+                        choices=["webgpu", "webgl", "wasm", "wasm-1"])
     parser.add_argument("--budget", type=float, default=90.0, help="seconds per run before it is stopped")
     parser.add_argument("--no-engine", action="store_true", help="skip the Python engine's column")
+    parser.add_argument("--page-only", action="store_true", help="only the page's end-to-end run and its quality")
     args = parser.parse_args(argv)
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     missing = [p for p in (DOCS / "vendor" / "tfjs" / "tf.min.js", DOCS / "generated" / "manifest.json") if not p.exists()]
@@ -193,12 +291,31 @@ def main(argv=None) -> int:
     if not Path(chromium).exists():
         print(f"bench_browser: Chromium not found ({chromium}); set CHROMIUM", file=sys.stderr)
         return 2
-    results = browser_rates(args.sizes, args.evaluations, args.backends, args.budget, chromium)
-    engine = {s: float("nan") for s in args.sizes} if args.no_engine else engine_rates(args.sizes, args.evaluations)
-    print(table(results, engine, args.sizes, args.budget))
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "browser.json").write_text(json.dumps({"browser": results, "engine": engine}, indent=1, default=str))
+    print(machine())
+    results, engine = {}, {}
+    if not args.page_only:
+        results = browser_rates(args.sizes, args.evaluations, args.backends, args.budget, chromium)
+        engine = {s: float("nan") for s in args.sizes} if args.no_engine else engine_rates(args.sizes, args.evaluations)
+        print(table(results, engine, args.sizes, args.budget))
+    page = None
+    if (SITE / "en-vivo.html").exists():
+        page = end_to_end(chromium)
+        print(f"\nthe page's default run (en-vivo.html?auto=1): {page['status']} in {page['seconds']:.1f} s from opening; "
+              f"{page['backend']}, {page['threads']} threads, isolated {page['isolated']}; "
+              f"{page['width']}x{page['height']} px, {page['evaluations']} evaluations (stages {page['stages']}); "
+              f"painting {page['paintingSource']}")
+        if page["status"] == "done":
+            page["scores"] = scores = against_stylize(page)
+            ratio = {k: scores["page"][k] / scores["stylize"][k] for k in ("content", "balanced_style")}
+            print(f"quality at {page['size']} px (quality_score, lower is better): page content "
+                  f"{scores['page']['content']:.4g}, balanced style {scores['page']['balanced_style']:.4g}; "
+                  f"stylize --size {page['size']} --steps {page['evaluations']}: {scores['stylize']['content']:.4g}, "
+                  f"{scores['stylize']['balanced_style']:.4g}; ratios {ratio['content']:.3f}, {ratio['balanced_style']:.3f}")
+    else:
+        print(f"\nthe page's default run: skipped, {SITE / 'en-vivo.html'} not built (make site)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "browser.json").write_text(json.dumps({"machine": machine(), "browser": results, "engine": engine,
+                                                  "page": page}, indent=1, default=str))
     return 0
 
 

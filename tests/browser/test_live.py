@@ -448,7 +448,7 @@ def test_link_starts_a_run(browsers, site):
 # take at most TARGET_SECONDS if an evaluation cost its pixels at the speed measured at
 # side x side; from 256 px up it may take fewer evaluations, never under MIN_EVALUATIONS, to stay
 # that large; the smallest side when none fits.
-TARGET_SECONDS, MIN_EVALUATIONS = 50, 40
+TARGET_SECONDS, MIN_EVALUATIONS = 45, 40
 
 
 def default_choice(sides, per_evaluation, side, photo_size, obj) -> tuple[int, int]:

@@ -12,7 +12,7 @@ import {isolate} from "./isolation.js";
 const $ = id => document.getElementById(id);
 // The #live-state element's data-status: what the page is doing, for scripts and tests.
 const STATUS = Object.freeze({IDLE: "idle", RUNNING: "running", DONE: "done", ERROR: "error"});
-const TARGET_SECONDS = 50;       // a default run's evaluations: the page then ends within a minute
+const TARGET_SECONDS = 45;       // a default run's evaluations: with loading, the page ends within a minute
 const CALIBRATION_SIDE = 128;    // the speed measurement's canvas (px a side)
 const MIN_DEFAULT_EVALUATIONS = 40;  // a default run gets fewer evaluations only to stay at 256 px or more
 const PREVIEW_SIDE = 320;
