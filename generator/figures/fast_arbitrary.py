@@ -17,9 +17,11 @@ from . import Figure, FigureSpec, upstream
 
 FIGURE = Figure(order=160, outputs=("image", "thumb"),
                 numbers=("width", "height", "network_side", "style_side", "style_vector", "timed_runs", "threads",
-                         "network_seconds", "load_seconds", "score_side",
+                         "network_seconds", "load_seconds", "score_side", "score_content_layer",
+                         "score_style_layers",
                          "network_content", "network_style", "gatys_content", "gatys_style",
-                         "onnxruntime", "package"),
+                         # each style layer's term of the balanced sum (its loss / the photo's own)
+                         "network_style_relu*", "gatys_style_relu*", "onnxruntime", "package"),
                 # timed_runs: timed runs of the two networks (after one untimed), their median published
                 sizes={"tiny": {"timed_runs": 1}, "preview": {"timed_runs": 3}, "full": {"timed_runs": 5}})
 OWN_INPUTS = 2  # the photo and the painting; the Gatys result follows (upstream)
@@ -62,11 +64,14 @@ def render(spec, ctx):
     scorer = quality_score.Scorer(photo, painting, side=max(size))
     network = scorer.score(read_image(ctx.out / "image.jpg"))
     optimised = scorer.score(gatys)
+    terms = {f"{who}_style_{layer}": score["style"][layer] / scorer.photo_style[layer]
+             for who, score in (("network", network), ("gatys", optimised)) for layer in quality_score.STYLE_LAYERS}
     return ({"image": "image.jpg", "thumb": "thumb.jpg"},
             {"width": size[0], "height": size[1], "network_side": max(native.size), "style_side": nets.STYLE_SIDE,
              "style_vector": int(style.size), "timed_runs": spec.params["timed_runs"], "threads": threads,
              "network_seconds": round(seconds, 4), "load_seconds": round(load_seconds, 4),
-             "score_side": scorer.side,
+             "score_side": scorer.side, "score_content_layer": quality_score.CONTENT_LAYER,
+             "score_style_layers": len(quality_score.STYLE_LAYERS),
              "network_content": network["content"], "network_style": network["balanced_style"],
-             "gatys_content": optimised["content"], "gatys_style": optimised["balanced_style"],
+             "gatys_content": optimised["content"], "gatys_style": optimised["balanced_style"], **terms,
              "onnxruntime": nets.onnxruntime_version(), "package": nets.package_version()})

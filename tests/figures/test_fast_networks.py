@@ -81,10 +81,13 @@ def test_both_scores_come_from_the_same_scorer_at_the_same_size(tiny_site):
     photo_img = read_image(SITE_SRC / "content" / f"{photo}.jpg")
     painting_img = read_image(SITE_SRC / "styles" / f"{painting}.jpg")
     scorer = quality_score.Scorer(photo_img, painting_img, side=max(gatys.size))
+    assert n["score_side"] == max(gatys.size) and n["score_content_layer"] == quality_score.CONTENT_LAYER
     for who, img in (("gatys", gatys), ("network", network)):
         score = scorer.score(img)
         assert n[f"{who}_content"] == pytest.approx(score["content"], rel=1e-6), who
         assert n[f"{who}_style"] == pytest.approx(score["balanced_style"], rel=1e-6), who
+        terms = [n[f"{who}_style_{layer}"] for layer in quality_score.STYLE_LAYERS]   # the balanced sum's terms
+        assert len(terms) == n["score_style_layers"] and sum(terms) == pytest.approx(n[f"{who}_style"], rel=1e-9)
     # the check can fail: at another size the same images score differently
     other = quality_score.Scorer(photo_img, painting_img, side=2 * max(gatys.size), convs=scorer.convs)
     assert other.score(gatys)["content"] != pytest.approx(n["gatys_content"], rel=1e-3)
