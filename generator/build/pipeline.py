@@ -165,7 +165,7 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
             for spec in group:
                 selected = _selected(spec.name, only) or spec.name in needed
                 try:
-                    spec = _resolved(spec, store, entries)
+                    spec = _resolved(spec, store, entries, report.failed)
                     hit = None if force and selected else find_cached(
                         store, profile, _resolving(spec_for(spec.name), store, entries))
                 except InputError as exc:  # a missing or unreadable input fails its figures only
@@ -189,10 +189,21 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         return report
 
 
-def _resolved(spec, store, entries: dict):
+class UpstreamFailed(InputError):
+    """A figure read by another failed: the reader fails with the very same one-line message, so the
+    fault is reported once (BuildReport.fail)."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+        self.where, self.fault = "", message
+
+
+def _resolved(spec, store, entries: dict, failed: dict | None = None):
     """`spec` with the files it reads from other figures (figures/upstream.py) appended to its
     inputs: those figures' cached files as this build has them."""
     def find(name: str, role: str) -> Path:
+        if name in (failed or {}):
+            raise UpstreamFailed(failed[name])
         if name not in entries:
             raise InputError(name, "not in this build (it failed, or it is not cached and --only left it out)")
         key, meta = entries[name]

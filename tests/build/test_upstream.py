@@ -71,7 +71,9 @@ def test_only_a_reader_computes_what_it_reads_first(one_pair):
     assert code == 0 and build_record(root)["computed"] == [], err
 
 
-def test_a_reader_whose_upstream_failed_fails_alone(one_pair, monkeypatch):
+def test_a_reader_whose_upstream_failed_fails_with_the_same_line(one_pair, monkeypatch):
+    """The fault is reported once: the reader fails with its upstream's own message, and neither
+    leaves a cache entry or a published file."""
     root, photo, painting = one_pair
     reader, read = f"fast/arbitrary/{photo}/{painting}", f"gallery/{photo}/{painting}"
 
@@ -80,11 +82,24 @@ def test_a_reader_whose_upstream_failed_fails_alone(one_pair, monkeypatch):
 
     monkeypatch.setattr(kind("gallery").module, "render", broken)
     code, out, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
-    assert code == 1
-    lines = err.splitlines()
-    assert any(line.startswith(f"error: {read}: ") and "a painting this test breaks" in line for line in lines), err
-    assert f"error: {reader}: {read}: not in this build (it failed, or it is not cached and --only left it out)" \
-        in lines, err
-    assert len(lines) == 2 and "Traceback" not in err
+    assert code == 1 and "Traceback" not in err
+    (line,) = err.splitlines()
+    assert line.startswith(f"error: {read}: ") and "a painting this test breaks" in line
+    failed = manifest(root)["failed"]
+    assert set(failed) == {read, reader} and failed[reader] == failed[read]
     assert not {read, reader} & set(cache_entries(root))
+    assert not (root / "docs" / "generated" / "fast").exists()
     assert_nothing_partial(root)
+
+
+def test_a_reader_whose_upstream_is_not_in_the_build_is_told_which(tmp_path):
+    from generator.build.cache import Store
+    from generator.build.pipeline import _resolved
+
+    spec = reader_spec(tmp_path / "photo.jpg")
+    with pytest.raises(InputError, match=r"^gallery/p/a: not in this build \(it failed, or it is not cached"):
+        _resolved(spec, Store(tmp_path / "store"), {})
+    with pytest.raises(InputError, match=r"^gallery/p/a: has no file 'image'"):
+        _resolved(spec, Store(tmp_path / "store"), {"gallery/p/a": ("k", {"files": {"photo": "photo.jpg"}})})
+    resolved = _resolved(spec, Store(tmp_path / "store"), {"gallery/p/a": ("k", {"files": {"image": "image.jpg"}})})
+    assert resolved.inputs[-1] == tmp_path / "store" / "k" / "image.jpg"
