@@ -25,9 +25,9 @@ from ..common.errors import InputError
 from ..common.files import atomic_write_bytes
 from ..common.paths import Paths
 from ..engine.device import check_device, resolve_device
+from ..figures import upstream
 from ..figures.profiles import PROFILES, Profile, get_profile
 from ..figures.registry import all_specs
-from ..figures import upstream
 from . import cache, workers
 from .catalog import load_catalog
 from .manifest import HERO, CatalogItem, FigureEntry, TimeDependent, load_manifest, make_manifest, write_manifest

@@ -44,7 +44,7 @@ def render(spec, ctx):
     files, seconds = {}, []
     for i in range(count):
         weights = one_hot(i, count)
-        tile, time_taken = nets.timed(lambda: nets.multistyle(network, photo, weights), spec.params["timed_runs"])
+        tile, time_taken = nets.timed(lambda w=weights: nets.multistyle(network, photo, w), spec.params["timed_runs"])
         seconds.append(time_taken)
         tile = fit_long_side(tile, spec.params["tile_side"])
         files[f"style_{i:02d}"] = f"style_{i:02d}.jpg"

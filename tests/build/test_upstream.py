@@ -61,13 +61,13 @@ def one_pair(project_copy_factory):
 def test_only_a_reader_computes_what_it_reads_first(one_pair):
     root, photo, painting = one_pair
     reader, read = f"fast/arbitrary/{photo}/{painting}", f"gallery/{photo}/{painting}"
-    code, out, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
+    code, _, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
     assert code == 0, err
     assert build_record(root)["computed"] == [read, reader]
     figures = manifest(root)["figures"]
     assert {read, reader} <= set(figures)
     assert figures[reader]["numbers"]["width"] == figures[read]["numbers"]["width"]
-    code, out, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
+    code, _, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
     assert code == 0 and build_record(root)["computed"] == [], err
 
 
@@ -81,7 +81,7 @@ def test_a_reader_whose_upstream_failed_fails_with_the_same_line(one_pair, monke
         raise InputError(spec.inputs[1], "a painting this test breaks")
 
     monkeypatch.setattr(kind("gallery").module, "render", broken)
-    code, out, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
+    code, _, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
     assert code == 1 and "Traceback" not in err
     (line,) = err.splitlines()
     assert line.startswith(f"error: {read}: ") and "a painting this test breaks" in line
