@@ -157,16 +157,18 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
         run = BuildRun(store, profile, None, report, entries, log, progress_factory, jobs,
                        previous_seconds(paths.generated) if jobs > 1 else {})
         # Figures that read another figure's file (figures/upstream.py) are settled after all the
-        # others, and `--only` on one of them also computes the figures it reads.
+        # others, and `--only` on one of them also computes the figures it reads when they are
+        # stale (`--force` recomputes only what --only names).
         readers = [s for s in specs if upstream.wanted(s)]
         needed = {name for s in readers if _selected(s.name, only) for name in upstream.figures(s)}
         for group in ([s for s in specs if not upstream.wanted(s)], readers):
             stale = []
             for spec in group:
-                selected = _selected(spec.name, only) or spec.name in needed
+                named = _selected(spec.name, only)
+                selected = named or spec.name in needed
                 try:
                     spec = _resolved(spec, store, entries, report.failed)
-                    hit = None if force and selected else find_cached(
+                    hit = None if force and named else find_cached(
                         store, profile, _resolving(spec_for(spec.name), store, entries))
                 except InputError as exc:  # a missing or unreadable input fails its figures only
                     if selected:

@@ -69,6 +69,9 @@ def test_only_a_reader_computes_what_it_reads_first(one_pair):
     assert figures[reader]["numbers"]["width"] == figures[read]["numbers"]["width"]
     code, _, err = run_cli(["build", "--profile", "tiny", "--quiet", "--only", reader], root)
     assert code == 0 and build_record(root)["computed"] == [], err
+    # --force recomputes what --only names, never the figures it reads
+    code, _, err = run_cli(["build", "--profile", "tiny", "--quiet", "--force", "--only", reader], root)
+    assert code == 0 and build_record(root)["computed"] == [reader], err
 
 
 def test_a_reader_whose_upstream_failed_fails_with_the_same_line(one_pair, monkeypatch):
