@@ -10,10 +10,12 @@ collide with TeX braces; a page that must show a literal ``<<`` wraps it in
   ``made_with``, …); a missing figure, number or a NaN raises ``ManifestError``.
 - ``spanish.py``: the one Spanish number formatter and the escaping of literal text.
 - ``method.py``: the build's settings beside the paper's ("Diferencias con el artículo").
+- ``fast.py``: Después de 2015's comparison of the optimisation with a trained network, pair by
+  pair, and the counts its sentences are conditional on (``fast_pairs``, ``fast_summary``, ``fast_sheet``).
 - ``explorers.py``: the explorers' data (the alpha/beta grid cell by cell, the transfer's snapshots
   and loss curve) as JSON for ``docs/javascripts/explorers.js``.
 - ``includes/``: the HTML builders as Jinja macros (``figure``, ``image``, ``hero``, ``gallery``,
-  ``credits_table``, ``figure_times``), imported by the pages that use them.
+  ``credits_table``, ``figure_times``, ``versus``, ``sheet``), imported by the pages that use them.
 - ``PageOutput`` (below, a Jinja extension named in mkdocs.yml): every ``<< value >>`` is escaped
   for HTML and Markdown unless it is markup, and a bare number prints the Spanish way.
 - ``page_error`` (below): the plugin's error message becomes one line, ``PAGE:LINE: what``
@@ -31,7 +33,7 @@ from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 from mkdocs_macros.errors import format_error
 
-from . import explorers, method, pages
+from . import explorers, fast, method, pages
 from .pages import ManifestError, Pages, SiteInputError, check_katex, load_manifest
 from .spanish import NotANumber, format_es, lightbox_text, literal
 
@@ -53,6 +55,9 @@ def define_env(env) -> None:
     env.macro(lambda name: explorers.grid_data(lookups, name), "grid_explorer_data")
     env.macro(lambda name: explorers.animation_data(lookups, name), "animation_explorer_data")
     env.filter(explorers.json_blob)
+    env.macro(lambda: fast.pairs(lookups), "fast_pairs")
+    env.macro(lambda: fast.summary(lookups), "fast_summary")
+    env.macro(lambda: fast.sheet_name(lookups), "fast_sheet")
     env.macro(lambda path: (docs / path).is_file(), "page_exists")  # links to pages other branches add
     env.macro(lambda only_different=True: method.paper_differences(manifest, only_different), "paper_differences")
     for function in (pages.es, pages.device_label, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):

@@ -11,8 +11,11 @@
     var v = Number(range.value);
     box.style.setProperty("--pos", v + "%");
     var percent = window.SiteNumbers.formatEs;   // numbers.js, loaded before this script
-    range.setAttribute("aria-valuetext", percent(v / 100, ".0%", "text") + " fotografía, "
-      + percent((100 - v) / 100, ".0%", "text") + " resultado");
+    // What the two sides show: the photo and the result, unless the slider names them
+    // (Después de 2015 compares Gatys' result with a trained network's).
+    var before = range.dataset.before || "fotografía", after = range.dataset.after || "resultado";
+    range.setAttribute("aria-valuetext", percent(v / 100, ".0%", "text") + " " + before + ", "
+      + percent((100 - v) / 100, ".0%", "text") + " " + after);
   }
 
   function syncAll() {

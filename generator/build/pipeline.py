@@ -1,5 +1,8 @@
 """The build: decide which figures are stale, compute them, publish docs/generated/ and the manifest.
 
+A figure that reads another figure's published file (figures/upstream.py) is settled after all the
+others, with that figure's cached file appended to its inputs (so its key covers those bytes).
+
 With GENERATOR_TRACE=1 in the environment the process computing a figure prints `start: <name>` to
 stderr first, so a watcher knows when a figure is under way. Measured times are marked for reproducibility checks: a
 number named `seconds` or `*_seconds` states a time, and a figure whose files show one (a plot
@@ -22,6 +25,7 @@ from ..common.errors import InputError
 from ..common.files import atomic_write_bytes
 from ..common.paths import Paths
 from ..engine.device import check_device, resolve_device
+from ..figures import upstream
 from ..figures.profiles import PROFILES, Profile, get_profile
 from ..figures.registry import all_specs
 from . import cache, workers
@@ -63,7 +67,7 @@ class BuildRun:
     """What computing a build's stale figures reads and writes, made once and passed along."""
     store: cache.Store
     profile: Profile
-    device: str                # resolved: cpu, cuda, cuda:1, ...
+    device: str | None         # resolved (cpu, cuda, cuda:1, ...) when the first stale figure is computed
     report: BuildReport        # filled in as figures are settled
     entries: dict              # figure name -> (key, stored meta), filled in as figures are committed
     log: Callable[[str], None]
@@ -150,30 +154,74 @@ def run_build(profile_name: str, device: str = "auto", only: str | None = None, 
 
         by_name = {s.name: s for s in specs}
         report, entries = BuildReport(on_figure=on_figure), {}
-        stale = []
-        for spec in specs:
-            selected = _selected(spec.name, only)
-            try:
-                hit = None if force and selected else find_cached(store, profile, spec_for(spec.name))
-            except InputError as exc:  # a missing or unreadable input fails its figures only
-                if selected:
-                    report.fail(spec.name, str(exc), log)
-                continue
-            if hit:
-                entries[spec.name] = (hit[0], hit[1])
-                report.reused.append(spec.name)
-                report.tell(spec.name, "reused")
-            elif selected:
-                stale.append(spec)
-        if stale:
-            _compute(BuildRun(store, profile, resolve_device(device), report, entries, log, progress_factory, jobs,
-                              previous_seconds(paths.generated) if jobs > 1 else {}), stale)
+        run = BuildRun(store, profile, None, report, entries, log, progress_factory, jobs,
+                       previous_seconds(paths.generated) if jobs > 1 else {})
+        # Figures that read another figure's file (figures/upstream.py) are settled after all the
+        # others, and `--only` on one of them also computes the figures it reads when they are
+        # stale (`--force` recomputes only what --only names).
+        readers = [s for s in specs if upstream.wanted(s)]
+        needed = {name for s in readers if _selected(s.name, only) for name in upstream.figures(s)}
+        for group in ([s for s in specs if not upstream.wanted(s)], readers):
+            stale = []
+            for spec in group:
+                named = _selected(spec.name, only)
+                selected = named or spec.name in needed
+                try:
+                    spec = _resolved(spec, store, entries, report.failed)
+                    hit = None if force and named else find_cached(
+                        store, profile, _resolving(spec_for(spec.name), store, entries))
+                except InputError as exc:  # a missing or unreadable input fails its figures only
+                    if selected:
+                        report.fail(spec.name, str(exc), log)
+                    continue
+                if hit:
+                    entries[spec.name] = (hit[0], hit[1])
+                    report.reused.append(spec.name)
+                    report.tell(spec.name, "reused")
+                elif selected:
+                    stale.append(spec)
+            if stale:
+                run.device = run.device or resolve_device(device)
+                _compute(run, stale)
         publish(paths, store, catalog, profile, entries, report)
         report.seconds = time.perf_counter() - start
         record = {"profile": profile.name, "computed": report.computed, "failed": report.failed,
                   "reused": len(report.reused), "seconds": round(report.seconds, 3)}
         atomic_write_bytes(paths.generated / BUILD_RECORD, json.dumps(record, indent=1).encode())
         return report
+
+
+class UpstreamFailed(InputError):
+    """A figure read by another failed: the reader fails with the very same one-line message, so the
+    fault is reported once (BuildReport.fail)."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+        self.where, self.fault = "", message
+
+
+def _resolved(spec, store, entries: dict, failed: dict | None = None):
+    """`spec` with the files it reads from other figures (figures/upstream.py) appended to its
+    inputs: those figures' cached files as this build has them."""
+    def find(name: str, role: str) -> Path:
+        if name in (failed or {}):
+            raise UpstreamFailed(failed[name])
+        if name not in entries:
+            raise InputError(name, "not in this build (it failed, or it is not cached and --only left it out)")
+        key, meta = entries[name]
+        if role not in meta["files"]:
+            raise InputError(name, f"has no file {role!r}")
+        return store.path(key) / meta["files"][role]
+
+    return upstream.resolved(spec, find)
+
+
+def _resolving(lookup, store, entries: dict):
+    """find_cached's spec lookup, each profile's spec resolved as `_resolved` does."""
+    def resolved_lookup(candidate):
+        spec = lookup(candidate)
+        return None if spec is None else _resolved(spec, store, entries)
+    return resolved_lookup
 
 
 def _selected(name: str, only: str | None) -> bool:
@@ -210,6 +258,7 @@ def _compute_parallel(run: BuildRun, stale) -> None:
     keys = {spec.name: keyed(spec, run.profile.name) for spec in order}
     staging = {spec.name: run.store.staging() for spec in order}
     pool = workers.FigurePool(min(run.jobs, len(order)), torch.get_num_threads())
+    done_before = len(run.report.computed)   # an earlier group's figures keep their place
     finished = False
     try:
         for name, outcome in pool.outcomes([(spec, staging[spec.name], run.device) for spec in order]):
@@ -219,7 +268,8 @@ def _compute_parallel(run: BuildRun, stale) -> None:
         pool.close(finished)
         for folder in staging.values():
             run.store.discard(folder)
-    run.report.computed.sort(key=[spec.name for spec in stale].index)
+    names = [spec.name for spec in stale]
+    run.report.computed[done_before:] = sorted(run.report.computed[done_before:], key=names.index)
 
 
 def _settle(run: BuildRun, spec, key: str, staging: Path, outcome) -> None:

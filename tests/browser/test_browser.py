@@ -289,6 +289,21 @@ def test_before_after_slider_moves(gallery):
     screenshot(gallery, "galeria-slider.png")
 
 
+def test_the_switch_puts_the_networks_result_under_the_photo(gallery):
+    """Galería's two radio buttons swap Gatys' result for the trained network's (CSS only)."""
+    switch = gallery.locator(".st-switch").first
+    switch.scroll_into_view_if_needed()
+    after, net = switch.locator(".st-compare__after"), switch.locator(".st-compare__net")
+    visibility = "e => getComputedStyle(e).visibility"
+    assert (after.evaluate(visibility), net.evaluate(visibility)) == ("visible", "hidden")
+    switch.locator(".st-switch__label").nth(1).click()
+    assert (after.evaluate(visibility), net.evaluate(visibility)) == ("hidden", "visible")
+    gallery.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=net.element_handle())
+    screenshot(gallery, "galeria-switch.png")
+    switch.locator(".st-switch__input--gatys").press("Space")   # the keyboard too: a radio group
+    assert (after.evaluate(visibility), net.evaluate(visibility)) == ("visible", "hidden")
+
+
 def test_search_finds_gram(built_site, site, browser):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()

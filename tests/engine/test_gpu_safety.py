@@ -69,9 +69,23 @@ def test_every_figure_feeds_the_network_through_its_context(name, float64_networ
     same render checks that every transfer follows the full profile's schedule."""
     shrink_full_profile(monkeypatch)
     kind = registry()[name]
-    spec = kind.specs(load_catalog(SITE_SRC), TINY_FULL, SITE_SRC)[0]
+    spec = with_stand_ins(kind.specs(load_catalog(SITE_SRC), TINY_FULL, SITE_SRC)[0], tmp_path / "stand-ins")
     files, _ = kind.render(spec, RenderContext(out=tmp_path, dtype="float64"))
     assert all((tmp_path / f).is_file() for f in files.values())
+
+
+def with_stand_ins(spec, folder: Path):
+    """A figure that reads another figure's file (figures/upstream.py; fast_arbitrary reads the
+    gallery's result) gets a stand-in for it: its first input (the photo) at 64 px."""
+    from generator.engine.images import fit_long_side, read_image, save_image
+    from generator.figures import upstream
+
+    if not upstream.wanted(spec):
+        return spec
+    folder.mkdir(parents=True, exist_ok=True)
+    stand_in = folder / "stand-in.jpg"
+    save_image(fit_long_side(read_image(spec.inputs[0]), 64), stand_in)
+    return upstream.resolved(spec, lambda name, role: stand_in)
 
 
 def test_a_tensor_made_outside_the_context_is_refused(float64_network):

@@ -133,6 +133,34 @@ def _anim_kept(m, fraction):
     n["final_content_loss"] = fraction * n["noise_start_content_loss"]
 
 
+FAST = "fast/arbitrary/"
+
+
+def _fast(m, speedup=100.0, content=2.0, style=3.0, layers=None, device=None, mixed=False):
+    """Every pair's network result `speedup` times faster than Gatys' and `content` and `style` times
+    its losses (`mixed`: the first pair's ratios inverted); `layers` sets the network's per-layer
+    terms as multiples of Gatys'."""
+    for i, name in enumerate(sorted(n for n in m["figures"] if n.startswith(FAST))):
+        n, gallery = m["figures"][name]["numbers"], m["figures"]["gallery/" + name.removeprefix(FAST)]
+        flip = mixed and i == 0
+        n["network_seconds"] = gallery["numbers"]["transfer_seconds"] / speedup
+        n["network_content"] = n["gatys_content"] * (1 / content if flip else content)
+        n["network_style"] = n["gatys_style"] * (1 / style if flip else style)
+        for k, ratio in (layers or {}).items():
+            n[f"network_style_{k}"] = n[f"gatys_style_{k}"] * ratio
+        if device:
+            gallery["device"] = device
+
+
+def _no_fast(m):
+    for name in [n for n in m["figures"] if n.startswith("fast/")]:
+        del m["figures"][name]
+
+
+FINE = {"relu1_1": 9.0, "relu2_1": 5.0, "relu3_1": 4.0, "relu4_1": 3.0, "relu5_1": 2.0}
+COARSE = {"relu1_1": 2.0, "relu2_1": 3.0, "relu3_1": 4.0, "relu4_1": 5.0, "relu5_1": 9.0}
+
+
 # (page, change to the manifest, a text that must appear, a text that must not)
 CASES = [
     ("obra.md", lambda m: (_set(m, GR + ":first_row_colour_to_painting", 5.0),
@@ -277,6 +305,31 @@ CASES = [
      "no llegó a medirse"),
     ("textura.md", lambda m: _set(m, "texture/statistics:gram_loss_ratio", 0.9), "no llegó a medirse",
      "veces más lejos de las matrices"),
+    ("despues.md", lambda m: _fast(m, speedup=100.0), "la red fue entre 100 y 100 veces más rápida que la optimización, "
+     "pero según esta vara quedó en todos más lejos de la foto y de la pintura", "Ninguno se calcula aquí"),
+    ("despues.md", lambda m: _fast(m, speedup=100.0), "su pérdida de contenido fue entre 2 y 2 veces la de Gatys, y su "
+     "pérdida de estilo, entre 3 y 3 veces", "quedó en todos más cerca"),
+    ("despues.md", lambda m: _fast(m, speedup=0.5), "En ninguno de los", "veces más rápida"),
+    ("despues.md", lambda m: _fast(m, content=0.5, style=0.5), "y además, según esta vara, quedó en todos más cerca",
+     "quedó en todos más lejos"),
+    ("despues.md", lambda m: _fast(m, mixed=True), "quedó más cerca de la foto que la optimización en 1 de los pares y "
+     "más cerca de la pintura en 1.", "quedó en todos más lejos"),
+    ("despues.md", lambda m: _fast(m, layers=FINE), "la mayor distancia frente a la optimización está en los detalles "
+     "más pequeños, y la menor, en los motivos más grandes", "está en los motivos más grandes"),
+    ("despues.md", lambda m: _fast(m, layers=COARSE), "la mayor distancia frente a la optimización está en los motivos "
+     "más grandes", "está en los detalles más pequeños"),
+    ("despues.md", lambda m: _fast(m, layers={k: 1 / v for k, v in FINE.items()}), "el cociente entre la red y la "
+     "optimización", "la mayor distancia"),
+    ("despues.md", lambda m: _fast(m, device="cuda"), "La optimización se calculó en una GPU y la red en la CPU",
+     "Las dos se calcularon en la CPU"),
+    ("despues.md", lambda m: _fast(m, device="cpu"), "Las dos se calcularon en la CPU", "no son de la misma máquina"),
+    ("despues.md", lambda m: None, "Dos de ellos se calculan aquí", "Ninguno se calcula aquí"),
+    ("despues.md", _no_fast, "Ninguno se calcula aquí", "Dos de ellos se calculan aquí"),
+    ("despues.md", _no_fast, None, "Una red de este tipo se calcula en este sitio"),
+    ("galeria.md", _no_fast, None, "Red entrenada"),
+    ("galeria.md", lambda m: None, "Red entrenada · ", None),
+    ("creditos.md", _no_fast, None, "Las redes entrenadas"),
+    ("creditos.md", lambda m: None, "Las redes entrenadas", None),
 ]
 
 

@@ -168,6 +168,26 @@ def test_gallery_page_shows_every_figure(built_site):
         assert by_src[m["figures"][f"photo/{c}"]["files"]["image"]][0]["alt"] == titles[c]
 
 
+def test_the_trained_networks_results_sit_beside_gatys(built_site):
+    """Galería: each card's slider can show the network's result (fast/arbitrary/...) under the
+    photo; Después de 2015: each pair's Gatys result over the network's, and the 26-style sheet."""
+    m = built_site.manifest
+    fast = sorted(n for n in m["figures"] if n.startswith("fast/arbitrary/"))
+    assert len(fast) == len([n for n in m["figures"] if n.startswith("gallery/")])
+    gallery, despues = images(built_site, "galeria.html"), images(built_site, "despues.html")
+    for name in fast:
+        image = m["figures"][name]["files"]["image"]
+        gatys = m["figures"]["gallery/" + name.removeprefix("fast/arbitrary/")]["files"]["image"]
+        assert [i["class"] for i in gallery if i["src"] == image] == ["st-compare__net off-glb"], name
+        assert [i["class"] for i in despues if i["src"] == image] == ["st-compare__after off-glb"], name
+        assert [i["class"] for i in despues if i["src"] == gatys] == ["st-compare__before off-glb"], name
+    (sheet,) = [n for n in m["figures"] if n.startswith("fast/multistyle/")]
+    tiles = m["figures"][sheet]["files"]
+    assert {i["src"] for i in despues} >= set(tiles.values())
+    assert [i["alt"] for i in despues if i["src"] in tiles.values()] == [f"Estilo {k} de la red" for k in
+                                                                       range(1, len(tiles) + 1)]
+
+
 def test_pages_state_the_profile_of_their_figures(built_site):
     assert {e["profile"] for e in built_site.manifest["figures"].values()} == {"tiny"}
     for name in ("galeria.html", "creditos.html", "como-se-hizo.html", "index.html", "representaciones.html",
