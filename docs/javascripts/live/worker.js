@@ -60,8 +60,19 @@ async function webgpuProblem() {
   }
 }
 
+// A WebGL that cannot render to float32 textures makes TensorFlow.js compute in float16, whose
+// losses and gradients are not the engine's: refused, never used.
+function halfPrecisionWebGL() {
+  try {
+    return tf.env().getNumber("WEBGL_VERSION") > 0 && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED");
+  } catch (err) {
+    return false;   // no WebGL at all: setBackend says so
+  }
+}
+
 // Fastest first: WebGPU, WebGL, WASM. A backend asked for (`wanted`) is tried first even when only
-// emulated in software; if it cannot start, the others follow. Returns the backend and what was skipped.
+// emulated in software; if it cannot start, the others follow. A half-precision WebGL is skipped,
+// or the error when asked for. Returns the backend and what was skipped.
 const BACKENDS = ["webgpu", "webgl", "wasm"];
 
 async function pickBackend(wanted) {
@@ -73,6 +84,13 @@ async function pickBackend(wanted) {
     const problem = name === "webgpu" ? await webgpuProblem() : name === "webgl" ? softwareWebGL() : null;
     if (problem && !forced) {
       skipped.push(problem);
+      continue;
+    }
+    if (name === "webgl" && halfPrecisionWebGL()) {
+      if (forced) {
+        throw new ReaderError("Tu navegador solo ofrece WebGL con media precisión (números de 16 bits en lugar de 32): con ella las pérdidas y el lienzo no serían los del programa. Elige otro motor de cálculo, o «el más rápido».");
+      }
+      skipped.push("WebGL solo con media precisión (16 bits)");
       continue;
     }
     try {
@@ -239,7 +257,7 @@ async function calibrate() {
 function fail(err) {
   const message = err instanceof ReaderError ? err.message
     : `Error inesperado en el cálculo: ${err && err.message ? err.message : err}`;
-  post(FROM_WORKER.ERROR, {message, memory: tf ? memory() : null});
+  post(FROM_WORKER.ERROR, {message, memory: tf && tf.getBackend() ? memory() : null});   // no backend yet: pickBackend refused
 }
 
 self.onmessage = async ({data}) => {
