@@ -180,13 +180,20 @@ export class Problem {
       }
       return kept;
     });
-    if (balance) {
-      const values = this.targets.photoLosses.dataSync();
-      this.targets.photoLosses.dispose();
-      delete this.targets.photoLosses;
-      this.styleLayers = Object.fromEntries(Object.entries(this.styleLayers)
-        .map(([name, w], i) => [name, w / Math.max(values[i], 1e-30)]));
-    }
+    // Read back on the first evaluation, asynchronously: a synchronous read (dataSync) on WebGPU
+    // goes through a canvas, which Chromium's software WebGPU cannot back (its device is lost).
+    this.photoLosses = balance ? this.targets.photoLosses : null;
+    delete this.targets.photoLosses;
+  }
+
+  // Each w_l divided by the photo's own E_l, once (see the constructor).
+  async balance() {
+    if (!this.photoLosses) return;
+    const values = await this.photoLosses.data();
+    this.photoLosses.dispose();
+    this.photoLosses = null;
+    this.styleLayers = Object.fromEntries(Object.entries(this.styleLayers)
+      .map(([name, w], i) => [name, w / Math.max(values[i], 1e-30)]));
   }
 
   // E_l = sum (G - A)^2 / (divisor N^2 M^2) for the features f of one layer.
@@ -231,6 +238,7 @@ export class Problem {
 
   // Losses and gradient at the canvas `pixels` (Float32Array, NHWC): plain numbers and arrays.
   async evaluate(pixels) {
+    await this.balance();
     const tf = this.net.tf;
     const x = tf.tensor4d(pixels, this.shape);
     let parts = [];
@@ -249,7 +257,8 @@ export class Problem {
   }
 
   dispose() {
-    this.net.tf.dispose(Object.values(this.targets));
+    this.net.tf.dispose([...Object.values(this.targets), ...(this.photoLosses ? [this.photoLosses] : [])]);
+    this.photoLosses = null;
   }
 }
 

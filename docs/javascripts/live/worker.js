@@ -75,8 +75,19 @@ async function webgpuProblem() {
   }
 }
 
+// A WebGL that cannot render to float32 textures makes TensorFlow.js compute in float16, whose
+// losses and gradients are not the engine's: refused, never used.
+function halfPrecisionWebGL() {
+  try {
+    return tf.env().getNumber("WEBGL_VERSION") > 0 && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED");
+  } catch (err) {
+    return false;   // no WebGL at all: setBackend says so
+  }
+}
+
 // Fastest first: WebGPU, WebGL, WASM. A backend asked for (`wanted`) is tried first even when only
-// emulated in software; if it cannot start, the others follow. Returns the backend and what was skipped.
+// emulated in software; if it cannot start, the others follow. A half-precision WebGL is skipped,
+// or the error when asked for. Returns the backend and what was skipped.
 const BACKENDS = ["webgpu", "webgl", "wasm"];
 
 async function pickBackend(wanted) {
@@ -88,6 +99,13 @@ async function pickBackend(wanted) {
     const problem = name === "webgpu" ? await webgpuProblem() : name === "webgl" ? softwareWebGL() : null;
     if (problem && !forced) {
       skipped.push(problem);
+      continue;
+    }
+    if (name === "webgl" && halfPrecisionWebGL()) {
+      if (forced) {
+        throw new ReaderError("Tu navegador solo ofrece WebGL con media precisión (números de 16 bits en lugar de 32): con ella las pérdidas y el lienzo no serían los del programa. Elige otro motor de cálculo, o «el más rápido».");
+      }
+      skipped.push("WebGL solo con media precisión (16 bits)");
       continue;
     }
     try {
@@ -154,15 +172,16 @@ function resized(t, height, width) {
   return tf.image.resizeBilinear(t, [height, width], false, true);
 }
 
-function initialCanvas(kind, content, style) {
-  const [, height, width] = content.shape;
+// The first stage's canvas: the photo (`content`, RGBA at the stage's size), the painting resized
+// to it, or noise. Read back asynchronously: a synchronous read loses software WebGPU's device.
+async function initialCanvas(kind, content, style) {
   if (kind === "style") {
-    const t = tf.tidy(() => resized(tensorOf(style), height, width));
-    const data = t.dataSync().slice();
+    const t = tf.tidy(() => resized(tensorOf(style), content.height, content.width));
+    const data = (await t.data()).slice();
     t.dispose();
     return data;
   }
-  const base = content.dataSync().slice();
+  const base = toInput(objective, content.rgba, content.width, content.height);
   if (kind === "noise") {
     const [mb, mg, mr] = objective.input.mean;
     let seed = 12345;
@@ -177,9 +196,9 @@ function initialCanvas(kind, content, style) {
 }
 
 // The previous stage's canvas enlarged to the next stage's size (transfer.run_canvases: bilinear).
-function enlarged(pixels, [from, to]) {
+async function enlarged(pixels, [from, to]) {
   const t = tf.tidy(() => resized(tf.tensor4d(pixels, [1, from.height, from.width, 3]), to.height, to.width));
-  const data = t.dataSync().slice();
+  const data = (await t.data()).slice();
   t.dispose();
   return data;
 }
@@ -234,13 +253,13 @@ async function preparePainting({key, site, image}) {
 }
 
 // One stage's problem: the photo at the stage's size and the canvas to start it from.
-function startStage(index, x) {
+async function startStage(index, x) {
   const stage = run.stages[index];
   const contentT = tensorOf(stage);
   try {
     if (run.problem) run.problem.dispose();
     run.problem = new Problem(net, contentT, painting.grams, run.settings);
-    run.x = x ?? initialCanvas(run.settings.init, contentT, run.style);
+    run.x = x ?? await initialCanvas(run.settings.init, stage, run.style);
   } finally {
     contentT.dispose();
   }
@@ -285,7 +304,7 @@ async function runStages() {
     if (!(await optimise(Math.max(0, stage.evaluations - run.stageDone)))) return false;
     if (run.stage === run.stages.length - 1) return true;
     const next = run.stages[run.stage + 1];
-    startStage(run.stage + 1, enlarged(run.x, [stage, next]));
+    await startStage(run.stage + 1, await enlarged(run.x, [stage, next]));
   }
 }
 
@@ -298,7 +317,7 @@ async function start({stages, key, style, settings}, quiet = false) {
   }
   run = {stages, style, settings, quiet, evaluations: 0, seconds: 0, problem: null};
   const t0 = performance.now();
-  startStage(0, null);
+  await startStage(0, null);
   if (!quiet) post(FROM_WORKER.STARTED, {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
   return runStages();
 }
@@ -338,7 +357,7 @@ function fail(err, phase) {
   const message = known ? err.message
     : `Algo falló dentro del cálculo (detalle técnico: ${detail}). El motor se reinicia; vuelve a intentarlo.`;
   post(FROM_WORKER.ERROR, {message, phase, unexpected: !known, diverged: Boolean(run && run.diverged),
-    memory: tf && tf.engine().backend ? memory() : null});
+    memory: tf && tf.getBackend() ? memory() : null});   // no backend yet: pickBackend refused
 }
 
 self.onmessage = async ({data}) => {
@@ -377,7 +396,7 @@ self.onmessage = async ({data}) => {
       stopRequested = false;
       // More evaluations at the final size: a run stopped in a coarse stage is enlarged first.
       const last = run.stages.length - 1;
-      if (run.stage < last) startStage(last, enlarged(run.x, [run.stages[run.stage], run.stages[last]]));
+      if (run.stage < last) await startStage(last, await enlarged(run.x, [run.stages[run.stage], run.stages[last]]));
       run.stages[last].evaluations = run.stageDone + data.evaluations;
       post(FROM_WORKER.STARTED, {width: run.width, height: run.height, continued: true});
       const finished = await runStages();
