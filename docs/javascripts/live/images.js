@@ -17,9 +17,39 @@ export function fitLongSide(width, height, longSide, allowUpscale = false) {
   return [Math.max(1, pyRound(width * scale)), Math.max(1, pyRound(height * scale))];
 }
 
+// The largest image the page decodes: browsers refuse or run out of memory beyond about this.
+export const MAX_SIDE = 16384;
+export const MAX_PIXELS = 100e6;
+
+// (width, height) as a PNG, GIF or JPEG file's header says, or null (another format, or no header).
+export function headerSize(bytes) {
+  const b = bytes;
+  const u16 = i => (b[i] << 8) | b[i + 1];
+  const u32 = i => ((b[i] << 24) >>> 0) + (b[i + 1] << 16) + (b[i + 2] << 8) + b[i + 3];
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return [u32(16), u32(20)];
+  if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return [b[6] | (b[7] << 8), b[8] | (b[9] << 8)];
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
+    let i = 2;
+    while (i + 9 < b.length && b[i] === 0xff) {
+      const marker = b[i + 1];
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) return [u16(i + 7), u16(i + 5)];
+      i += 2 + u16(i + 2);
+    }
+  }
+  return null;
+}
+
+function tooLarge(size) {
+  return size !== null && (Math.max(...size) > MAX_SIDE || size[0] * size[1] > MAX_PIXELS);
+}
+
 // An ImageBitmap of the file, upright, or an ImageError saying what is wrong with it.
 export async function decode(blob, name) {
   if (!blob || blob.size === 0) throw new ImageError(`«${name}» está vacío (0 bytes): elige otra imagen.`);
+  const size = headerSize(new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer()));
+  const large = () => new ImageError(`«${name}» es demasiado grande para abrirla en el navegador (${size[0]} × ${size[1]} px; `
+    + `el máximo es ${MAX_SIDE} px por lado y ${MAX_PIXELS / 1e6} megapíxeles): redúcela, por ejemplo a 4000 px de lado mayor, y vuelve a elegirla.`);
+  if (tooLarge(size)) throw large();
   try {
     return await createImageBitmap(blob, {imageOrientation: "from-image", premultiplyAlpha: "none",
       colorSpaceConversion: "none"});

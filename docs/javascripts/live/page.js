@@ -8,6 +8,7 @@ import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
 import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations} from "./query.js";
 import {planStages, relativeCost} from "./schedule.js";
 import {isolate} from "./isolation.js";
+import {browserLimit, estimateBytes, fits} from "./memory.js";
 
 const $ = id => document.getElementById(id);
 // The #live-state element's data-status: what the page is doing, for scripts and tests.
@@ -90,6 +91,7 @@ async function loadSite(kind, name) {
 async function useImage(kind, blob, label, siteName = null) {
   const bitmap = await decode(blob, label);
   const target = kind === "photo" ? "photo" : "painting";
+  if (target === "painting" && page.objective) refuseThinPainting(bitmap, label);
   if (page[target]) page[target].bitmap.close();
   page.loaded = (page.loaded || 0) + 1;
   page[target] = {bitmap, label, siteName, id: page.loaded, key: `${page.loaded}:${siteName || label}`};
@@ -116,6 +118,23 @@ async function useImage(kind, blob, label, siteName = null) {
 function paintingSide() {
   const obj = page.objective;
   return Math.max(1, Math.round(obj.style_min_side * obj.style_scale));
+}
+
+// A painting whose short side, at the painting's side, is under the network's minimum leaves the
+// deepest style layer without positions (a NaN loss): refused, and no painting stays chosen.
+function refuseThinPainting(bitmap, label) {
+  const [sw, sh] = fitLongSide(bitmap.width, bitmap.height, paintingSide(), true);
+  const least = page.objective.min_canvas_side;
+  if (Math.min(sw, sh) >= least) return;
+  bitmap.close();
+  if (page.painting) page.painting.bitmap.close();
+  Object.assign(page, {painting: null, paintingReady: null, paintingRequested: null});
+  ui.paintingSelect.value = "";
+  ui.paintingPreview.width = ui.paintingPreview.height = 1;
+  buttons();
+  throw new ImageError(`El cuadro «${label}» es demasiado alargado (${bitmap.width} × ${bitmap.height} px): `
+    + `al reducirlo a ${sw} × ${sh} px quedaría con menos de ${least} px de lado menor, y la red no puede leer su estilo. `
+    + "Elige un cuadro menos alargado o recórtalo.");
 }
 
 // Asks the worker for the chosen painting's Gram matrices (the build's file for a site painting,
@@ -246,13 +265,26 @@ async function start() {
     say(`La foto «${page.photo.label}» quedaría de ${w} × ${h} px: la red necesita al menos ${obj.min_canvas_side} px por lado (elige una foto más grande o un tamaño mayor).`);
     return;
   }
+  const limit = browserLimit();
+  const need = estimateBytes(w, h, obj.deepest, settings.optimizer, obj.lbfgs.history);
+  if (!fits(need, limit)) {
+    const smaller = SIZES.filter(size => size < side
+      && fits(estimateBytes(...fitLongSide(page.photo.bitmap.width, page.photo.bitmap.height, size), obj.deepest,
+        settings.optimizer, obj.lbfgs.history), limit));
+    const advice = smaller.length ? `elige ${smaller[smaller.length - 1]} px o menos en «Tamaño»` : "prueba en otro dispositivo";
+    say(`A ${w} × ${h} px la pintura necesitaría unos ${fixed(need / 2 ** 20, 0)} MB de memoria, más de lo que este navegador `
+      + `puede dar con seguridad (unos ${fixed(limit / 2 ** 20 / 2, 0)} MB): ${advice}.`);
+    return;
+  }
   const plan = planStages([w, h], side, evaluations, obj.schedule, obj.min_canvas_side);
   const stages = [];
   for (const st of plan) stages.push({...st, rgba: await pixels(page.photo.bitmap, st.width, st.height)});
   const style = page.painting.pixels;
   page.history = [];
+  drawPlot(ui.plot, []);   // the previous run's plot goes at once
   page.running = true;
   page.diverged = false;
+  page.runInputs = runInputs();
   page.runWeights = settings;
   page.plannedEvaluations = evaluations;
   page.plan = plan;
@@ -269,8 +301,27 @@ async function start() {
   stages.map(st => st.rgba.buffer));
 }
 
+// What a run was started with; «Continuar» refuses when any of it changed since.
+function runInputs() {
+  return {"la foto": page.photo.key, "el cuadro": page.painting.key, "α/β": String(page.ratioExponent),
+    "las capas de estilo": chosenLayers().join(), "el optimizador": ui.optimizer.value,
+    "el lienzo inicial": ui.init.value, "el tamaño": ui.size.value};
+}
+
+function changedInputs() {
+  const now = runInputs();
+  return Object.keys(now).filter(what => page.runInputs && now[what] !== page.runInputs[what]);
+}
+
 function resume() {
   if (!canStart() || page.running || page.history.length === 0) return;
+  const changed = changedInputs();
+  if (changed.length) {
+    const list = changed.length === 1 ? changed[0] : `${changed.slice(0, -1).join(", ")} y ${changed[changed.length - 1]}`;
+    say(`Cambiaste ${list} desde la última pintura: «Continuar» seguiría con lo anterior. Pulsa «Empezar» para pintar con los cambios.`);
+    return;
+  }
+  say("");
   const evaluations = Math.round(Number(ui.evaluations.value));
   if (!validEvaluations(evaluations)) {
     say(EVALUATIONS_MESSAGE);
