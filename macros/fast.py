@@ -69,6 +69,7 @@ def summary(pages: Pages) -> dict | None:
             "sizes": sorted({(r["network"]["numbers"]["width"], r["network"]["numbers"]["height"]) for r in rows}),
             "onnxruntime": first["onnxruntime"], "package": first["package"],
             "layers": layer_rows, "all_layers_farther": all(r["ratio"] > 1 for r in layer_rows),
+            "layers_ordered": ordered([r["ratio"] for r in layer_rows]),
             "most": max(layer_rows, key=lambda r: r["ratio"]), "least": min(layer_rows, key=lambda r: r["ratio"])}
 
 
@@ -82,6 +83,13 @@ def scale_words(index: int, count: int) -> str:
     """The first two-fifths of the layers read small details, the last two-fifths large motifs."""
     position = (index + 0.5) / count
     return SCALES[0] if position < 0.4 else SCALES[2] if position > 0.6 else SCALES[1]
+
+
+def ordered(values: list[float]) -> bool:
+    """Whether the values only grow or only shrink from the first layer to the last (a trend with
+    depth the page may name)."""
+    pairs = list(zip(values, values[1:]))
+    return all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)
 
 
 def layers(rows: list[dict]) -> list[dict]:
