@@ -446,8 +446,8 @@ def test_link_starts_a_run(browsers, site):
 # page.js's rule for the default size and evaluations (chooseDefaults): the largest side offered
 # whose run of the schedule's evaluations, planned by the engine's plan_stages at that size, would
 # take at most TARGET_SECONDS if an evaluation cost its pixels at the speed measured at
-# side x side; from 256 px up it may take fewer evaluations, never under MIN_EVALUATIONS, to stay
-# that large; the smallest side when none fits.
+# side x side, or fewer evaluations, never under MIN_EVALUATIONS, to stay that large;
+# the smallest side when none fits.
 TARGET_SECONDS, MIN_EVALUATIONS = 45, 40
 
 
@@ -468,7 +468,7 @@ def default_choice(sides, per_evaluation, side, photo_size, obj) -> tuple[int, i
     for size in sorted(sides, reverse=True):
         if seconds(size, steps) <= TARGET_SECONDS:
             return size, steps
-        if size >= 256 and (n := math.floor(steps * TARGET_SECONDS / seconds(size, steps))) >= MIN_EVALUATIONS:
+        if (n := math.floor(steps * TARGET_SECONDS / seconds(size, steps))) >= MIN_EVALUATIONS:
             return size, n
     return min(sides), steps
 

@@ -15,7 +15,7 @@ const $ = id => document.getElementById(id);
 const STATUS = Object.freeze({IDLE: "idle", RUNNING: "running", DONE: "done", ERROR: "error"});
 const TARGET_SECONDS = 45;       // a default run's evaluations: with loading, the page ends within a minute
 const CALIBRATION_SIDE = 128;    // the speed measurement's canvas (px a side)
-const MIN_DEFAULT_EVALUATIONS = 40;  // a default run gets fewer evaluations only to stay at 256 px or more
+const MIN_DEFAULT_EVALUATIONS = 40;  // a default run takes fewer evaluations, never under this, to stay larger
 const PREVIEW_SIDE = 320;
 const BACKEND_NAMES = {webgpu: "WebGPU (tarjeta gráfica)", webgl: "WebGL (tarjeta gráfica)",
   wasm: "WASM (WebAssembly en el procesador)"};
@@ -206,7 +206,7 @@ function buildLayerBoxes(objective) {
 }
 
 // The largest canvas whose run fits TARGET_SECONDS at the measured speed, with the schedule's
-// evaluations; at 256 px or more it may take fewer (never under MIN_DEFAULT_EVALUATIONS) to stay
+// evaluations, or fewer (never under MIN_DEFAULT_EVALUATIONS) to stay
 // large. An evaluation costs about its pixel count; the measurement's small canvas carries more
 // overhead per pixel, so larger sizes are overestimated (a safe side).
 function chooseDefaults(perEvaluation, side) {
@@ -219,10 +219,8 @@ function chooseDefaults(perEvaluation, side) {
   };
   for (const size of [...SIZES].reverse()) {
     if (secondsAt(size, steps) <= TARGET_SECONDS) return {size, evaluations: steps};
-    if (size >= 256) {
-      const n = Math.floor(steps * TARGET_SECONDS / secondsAt(size, steps));
-      if (n >= MIN_DEFAULT_EVALUATIONS) return {size, evaluations: n};
-    }
+    const n = Math.floor(steps * TARGET_SECONDS / secondsAt(size, steps));
+    if (n >= MIN_DEFAULT_EVALUATIONS) return {size, evaluations: n};
   }
   return {size: SIZES[0], evaluations: steps};
 }
