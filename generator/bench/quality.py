@@ -1,10 +1,13 @@
 """`make bench`'s quality table: the default `stylize --size 512` against jcjohnson/neural-style's
 published 512 px outputs (bench/neural_style/, with its README, source and licence), both scored by
-quality_score.py, the project's own yardstick, independent of the engine. A pair is won when our
-content loss and our balanced style loss are both at most neural-style's. Writes a contact sheet
-(photo, painting, ours, neural-style's; one row per pair) and JSON to bench/results/.
+quality_score.py, the project's own yardstick, independent of the engine. The dev set: Tübingen with
+three paintings, the same with the photo's colours kept, a blend of two paintings, and a portrait
+whose four neural-style outputs trace its content-style trade-off. A pair is won when our content
+loss and our balanced style loss are both at most neural-style's; on the portrait, when none of the
+four beats ours on both and ours beats at least one. Writes a contact sheet (photo, paintings, ours,
+neural-style's; one row per pair) and JSON to bench/results/.
 
-    python -m generator.bench.quality [--size 512] [--pairs starry,scream,shipwreck]
+    python -m generator.bench.quality [--size 512] [--pairs starry,scream,...]
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -20,70 +24,137 @@ from ..common.paths import ROOT
 from ..yardsticks import quality_score
 
 BENCH_DIR = ROOT / "bench" / "neural_style"
-PHOTO = "tubingen.jpg"
-PAIRS = {"starry": "starry_night.jpg", "scream": "the_scream.jpg", "shipwreck": "shipwreck.jpg"}
 CELL = 256  # contact sheet: the long side of each thumbnail
 
 
-def wins(ours: dict, theirs: dict) -> bool:
-    return ours["content"] <= theirs["content"] and ours["balanced_style"] <= theirs["balanced_style"]
+@dataclass(frozen=True)
+class Pair:
+    """One dev pair: the photo, the paintings (several: a blend with `blend` weights), neural-style's
+    output(s) for it (several: points along its trade-off, a frontier), and stylize's options."""
+    photo: str
+    paintings: tuple[str, ...]
+    references: tuple[str, ...]
+    keep_colors: bool = False
+    blend: tuple[float, ...] | None = None
+    held_out: bool = False  # not looked at while choosing the objective's defaults
+
+    @property
+    def frontier(self) -> bool:
+        return len(self.references) > 1
 
 
-def run_pair(pair: str, size: int, out: Path, device: str, convs) -> dict:
-    """Stylise the pair with `stylize`'s defaults at `size`, score ours and neural-style's."""
+PAIRS = {
+    "starry": Pair("tubingen.jpg", ("starry_night.jpg",), ("tubingen_starry.png",)),
+    "scream": Pair("tubingen.jpg", ("the_scream.jpg",), ("tubingen_scream.png",)),
+    "shipwreck": Pair("tubingen.jpg", ("shipwreck.jpg",), ("tubingen_shipwreck.png",)),
+    "starry-colors": Pair("tubingen.jpg", ("starry_night.jpg",), ("original_color/tubingen_starry.png",),
+                          keep_colors=True),
+    "scream-colors": Pair("tubingen.jpg", ("the_scream.jpg",), ("original_color/tubingen_scream.png",),
+                          keep_colors=True),
+    "shipwreck-colors": Pair("tubingen.jpg", ("shipwreck.jpg",), ("original_color/tubingen_shipwreck.png",),
+                             keep_colors=True),
+    "starry+scream": Pair("tubingen.jpg", ("starry_night.jpg", "the_scream.jpg"), ("tubingen_starry_scream.png",),
+                          blend=(0.5, 0.5)),
+    "portrait": Pair("brad_pitt.jpg", ("picasso_selfport1907.jpg",),
+                     tuple(f"pitt_picasso_content_{c}_style_10.png" for c in ("5", "1", "01", "0025"))),
+    # held out: neural-style's other published default-settings outputs
+    **{f"golden_gate-{short}": Pair("golden_gate.jpg", (painting,), (f"golden_gate_{short}.png",), held_out=True)
+       for short, painting in (("escher", "escher_sphere.jpg"), ("kahlo", "frida_kahlo.jpg"),
+                               ("matisse", "woman-with-hat-matisse.jpg"), ("scream", "the_scream.jpg"),
+                               ("seated", "seated-nude.jpg"), ("starry", "starry_night.jpg"))},
+    "seated": Pair("tubingen.jpg", ("seated-nude.jpg",), ("tubingen_seated_nude.png",), held_out=True),
+}
+
+
+def beats(a: dict, b: dict) -> bool:
+    """a is at least as good as b on both losses."""
+    return a["content"] <= b["content"] and a["balanced_style"] <= b["balanced_style"]
+
+
+def strictly_beats(a: dict, b: dict) -> bool:
+    return beats(a, b) and (a["content"] < b["content"] or a["balanced_style"] < b["balanced_style"])
+
+
+def verdict(ours: dict, theirs: list[dict]) -> str:
+    """'win' or why not. One reference: ours beats it. A frontier: none of them strictly beats ours,
+    and ours beats at least one."""
+    if len(theirs) == 1:
+        return "win" if beats(ours, theirs[0]) else "loss"
+    if any(strictly_beats(t, ours) for t in theirs):
+        return "beaten"
+    return "win" if any(beats(ours, t) for t in theirs) else "on the frontier"
+
+
+def scorer_for(pair: Pair, convs) -> quality_score.Scorer:
+    weights = pair.blend or (1.0,) * len(pair.paintings)
+    paintings = [(quality_score.read(BENCH_DIR / p), w) for p, w in zip(pair.paintings, weights)]
+    return quality_score.Scorer(quality_score.read(BENCH_DIR / pair.photo), paintings, convs=convs)
+
+
+def run_pair(name: str, size: int, out: Path, device: str, convs, **stylize_options) -> dict:
+    """Stylise the pair with `stylize`'s defaults at `size` (plus `stylize_options`), score ours and
+    neural-style's."""
     from ..cli.stylize import stylize
 
-    photo_path, painting_path = BENCH_DIR / PHOTO, BENCH_DIR / PAIRS[pair]
-    ours_path = out / f"quality-{pair}-ours.png"
+    pair = PAIRS[name]
+    ours_path = out / f"quality-{name}-ours.png"
     start = time.perf_counter()
-    result, _ = stylize(photo_path, [painting_path], ours_path, size=size, device=device, show_progress=False)
+    result, _ = stylize(BENCH_DIR / pair.photo, [BENCH_DIR / p for p in pair.paintings], ours_path, size=size,
+                        device=device, show_progress=False, keep_colors=pair.keep_colors,
+                        style_blend_weights=pair.blend, **stylize_options)
     seconds = time.perf_counter() - start
-    scorer = quality_score.Scorer(quality_score.read(photo_path), quality_score.read(painting_path), convs=convs)
-    theirs_path = BENCH_DIR / f"tubingen_{pair}.png"
-    return {"pair": pair, "painting": PAIRS[pair], "seconds": seconds, "evaluations": len(result.history),
-            "ours": scorer.score(quality_score.read(ours_path)),
-            "neural_style": scorer.score(quality_score.read(theirs_path)),
-            "photo_style": scorer.photo_style, "ours_path": str(ours_path), "theirs_path": str(theirs_path)}
+    scorer = scorer_for(pair, convs)
+    ours = scorer.score(quality_score.read(ours_path))
+    theirs = [scorer.score(quality_score.read(BENCH_DIR / r)) for r in pair.references]
+    return {"pair": name, "photo": pair.photo, "paintings": list(pair.paintings), "seconds": seconds,
+            "evaluations": len(result.history), "ours": ours, "neural_style": theirs,
+            "verdict": verdict(ours, theirs), "photo_style": scorer.photo_style, "ours_path": str(ours_path),
+            "theirs_paths": [str(BENCH_DIR / r) for r in pair.references]}
 
 
 def table(rows: list[dict]) -> str:
     layers = quality_score.STYLE_LAYERS
-    head = (f"{'pair':<10} {'who':<13} {'content':>9} {'bal. style':>10} "
+    head = (f"{'pair':<17} {'who':<16} {'content':>9} {'bal. style':>10} "
             + " ".join(f"{n:>7}" for n in layers) + f" {'seconds':>8}  result")
     lines = [head, "-" * len(head)]
     for r in rows:
-        for who in ("ours", "neural_style"):
-            m = r[who]
+        entries = [("ours", r["ours"])] + [
+            ("neural-style" + (f" {Path(p).stem.split('content_')[-1]}" if len(r["theirs_paths"]) > 1 else ""), m)
+            for p, m in zip(r["theirs_paths"], r["neural_style"])]
+        for i, (who, m) in enumerate(entries):
             shares = " ".join(f"{m['style'][n] / r['photo_style'][n]:>7.3f}" for n in layers)
-            seconds = f"{r['seconds']:>8.1f}" if who == "ours" else f"{'-':>8}"
-            verdict = ("WIN" if wins(r["ours"], r["neural_style"]) else "loss") if who == "ours" else ""
-            lines.append(f"{r['pair'] if who == 'ours' else '':<10} {who.replace('_', '-'):<13} "
-                         f"{m['content']:>9.3g} {m['balanced_style']:>10.3f} {shares} {seconds}  {verdict}")
+            seconds = f"{r['seconds']:>8.1f}" if i == 0 else f"{'-':>8}"
+            lines.append(f"{r['pair'] if i == 0 else '':<17} {who:<16} {m['content']:>9.3g} "
+                         f"{m['balanced_style']:>10.3f} {shares} {seconds}  {r['verdict'].upper() if i == 0 else ''}")
     lines.append("per-layer style: each layer's Gram loss / the photo's own there (the balanced sum's terms)")
     return "\n".join(lines)
 
 
 def contact_sheet(rows: list[dict]) -> Image.Image:
-    """One row per pair: photo, painting, ours, neural-style's, each fitted in a CELL square, with
-    the scores under ours and theirs."""
-    labels = ("photo", "painting", "ours", "neural-style")
+    """One row per pair: photo, painting(s), ours, neural-style's output(s), each fitted in a CELL
+    square, with the scores under ours and theirs."""
     pad, text_h = 8, 30
-    sheet = Image.new("RGB", (4 * (CELL + pad) + pad, len(rows) * (CELL + text_h + pad) + pad + text_h), "white")
+    layouts = []
+    for r in rows:
+        cells = [("photo", BENCH_DIR / r["photo"], None)]
+        cells += [("painting", BENCH_DIR / p, None) for p in r["paintings"]]
+        cells.append((f"ours: {r['verdict']}", Path(r["ours_path"]), r["ours"]))
+        cells += [("neural-style", Path(p), m) for p, m in zip(r["theirs_paths"], r["neural_style"])]
+        layouts.append((r["pair"], cells))
+    cols = max(len(cells) for _, cells in layouts)
+    sheet = Image.new("RGB", (cols * (CELL + pad) + pad, len(rows) * (CELL + 2 * text_h + pad) + pad), "white")
     draw = ImageDraw.Draw(sheet)
-    for col, label in enumerate(labels):
-        draw.text((pad + col * (CELL + pad), pad), label, fill="black")
-    for i, r in enumerate(rows):
-        y = pad + text_h + i * (CELL + text_h + pad)
-        paths = (BENCH_DIR / PHOTO, BENCH_DIR / r["painting"], Path(r["ours_path"]), Path(r["theirs_path"]))
-        for col, path in enumerate(paths):
+    for i, (name, cells) in enumerate(layouts):
+        y = pad + i * (CELL + 2 * text_h + pad)
+        for col, (label, path, m) in enumerate(cells):
+            x = pad + col * (CELL + pad)
+            draw.text((x, y), f"{name}: {label}" if col == 0 else label, fill="black")
             img = quality_score.read(path)
             img.thumbnail((CELL, CELL), Image.LANCZOS)
-            x = pad + col * (CELL + pad)
-            sheet.paste(img, (x, y))
-            if col >= 2:
-                m = r["ours" if col == 2 else "neural_style"]
-                draw.text((x, y + img.height + 2), f"content {m['content']:.3g}  style {m['balanced_style']:.3f}",
-                          fill="black")
+            sheet.paste(img, (x, y + text_h // 2))
+            if m is not None:
+                draw.text((x, y + text_h // 2 + img.height + 2),
+                          f"content {m['content']:.3g}  style {m['balanced_style']:.3f}", fill="black")
     return sheet
 
 
@@ -96,24 +167,26 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from ..engine.device import resolve_device
 
+    names = args.pairs.split(",")
+    for name in names:
+        if name not in PAIRS:
+            parser.error(f"unknown pair {name!r} (choose from {', '.join(PAIRS)})")
     device = resolve_device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     convs = quality_score.load_vgg19()
     rows = []
-    for pair in args.pairs.split(","):
-        if pair not in PAIRS:
-            parser.error(f"unknown pair {pair!r} (choose from {', '.join(PAIRS)})")
-        print(f"bench quality: {pair} ...", file=sys.stderr, flush=True)
-        rows.append(run_pair(pair, args.size, out, device, convs))
+    for name in names:
+        print(f"bench quality: {name} ...", file=sys.stderr, flush=True)
+        rows.append(run_pair(name, args.size, out, device, convs))
     sheet = out / "quality-contact-sheet.png"
     contact_sheet(rows).save(sheet)
     (out / "quality-latest.json").write_text(json.dumps({"device": device, "size": args.size, "rows": rows,
                                                          "when": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1))
-    print("\n`stylize --size %d` against neural-style's published results (lower is better; WIN = both lower):"
-          % args.size)
+    print("\n`stylize --size %d` against neural-style's published results (lower is better; WIN = both lower;"
+          " on a frontier, none of its points better on both and ours better than one):" % args.size)
     print(table(rows))
-    print(f"won {sum(wins(r['ours'], r['neural_style']) for r in rows)} of {len(rows)}; contact sheet: {sheet}")
+    print(f"won {sum(r['verdict'] == 'win' for r in rows)} of {len(rows)}; contact sheet: {sheet}")
     return 0
 
 

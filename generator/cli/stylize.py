@@ -96,7 +96,7 @@ def transfer_settings(options: StylizeOptions, n_paintings: int = 1):
     default = TransferSettings(**default_schedule(o.size, o.device))
     settings = replace(default, **{k: v for k, v in given.items() if v is not None}, init=o.init,
                        optimizer=o.optimizer, seed=o.seed, pooling=o.pooling, style_scale=o.style_scale,
-                       snapshot_every=o.save_every)
+                       snapshot_every=o.save_every, colours="photo" if o.keep_colors else "painting")
     if settings.style_layers != default.style_layers and isinstance(settings.style_layer_weights, (tuple, list)):
         settings = replace(settings, style_layer_weights=None)  # the default's weights were for other layers
     return settings
@@ -141,8 +141,9 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
     """Write the stylised photo to `output` and, with save_every=N, every N-th evaluation's canvas
     beside it (snapshot_path, at the result's size); returns (TransferResult, report lines).
     `options`: a StylizeOptions, or its fields as keywords (size=256, steps=50, ...).
-    keep_colors: a luminance-only transfer given back the photo's chrominance (colour.py; the
-    site's colour figure)."""
+    keep_colors: the photo's chrominance kept and only the luminance optimised, against the
+    paintings in colour (transfer.shown_canvas); the site's colour figure shows Gatys et al.'s
+    luminance-only transfer instead (figures/work_colour.py)."""
     if options is not None and option_values:
         raise TypeError("stylize: give a StylizeOptions or its fields as keywords, not both")
     output = Path(output)
@@ -156,27 +157,21 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
 
     options = options or StylizeOptions(**option_values)
     options = replace(options, device=resolve_device(options.device))
-    device, keep_colors = options.device, options.keep_colors
+    device = options.device
     settings = transfer_settings(options, len(styles))  # bad options fail before reading images
     photo = fit_long_side(read_image(content), options.size, allow_upscale=True)
     paintings = [(Path(s), read_image(s)) for s in styles]  # a list: the same painting may come twice
     check_painting_scale(paintings, photo.size, settings)
     shown_sizes = [painting_sizes(photo.size, p.size, settings) for _, p in paintings]
 
-    from ..engine import colour
     from ..engine.memory import check_fits
     from ..engine.transfer import LBFGS_HISTORY, deepest_layer, run_transfer
 
     check_fits(photo.size, deepest_layer(settings), device,
                LBFGS_HISTORY if settings.optimizer == "lbfgs" else 0)  # refuse before any work
-    canvas_photo, canvas_paintings = photo, [p for _, p in paintings]
-    if keep_colors:
-        canvas_photo, canvas_paintings = luminance_inputs(photo, canvas_paintings, [s[-1] for s in shown_sizes])
-
     def finished(img):
-        """A canvas as the user sees it: at the result's size, in the photo's colours if asked."""
-        img = resize_to(img, photo.size)
-        return colour.recombine(img, photo) if keep_colors else img
+        """A canvas as the user sees it: at the result's size."""
+        return resize_to(img, photo.size)
 
     written = []
 
@@ -190,7 +185,7 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
         from tqdm import tqdm
         bar = tqdm(total=settings.steps, desc="stylize", unit="eval", file=sys.stderr, leave=False)
     try:
-        result = run_transfer(canvas_photo, canvas_paintings, settings, photo.size, device,
+        result = run_transfer(photo, [p for _, p in paintings], settings, photo.size, device,
                               bar.update if bar is not None else None,
                               on_snapshot=save_snapshot if settings.snapshot_every else None)
     finally:
@@ -199,23 +194,14 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
     result.image = finished(result.image)
     save_image(result.image, output, quality=95)
     names = [(path.name, sizes) for (path, _), sizes in zip(paintings, shown_sizes)]
-    return result, schedule_report(settings, result.history, photo.size, names, keep_colors, written)
-
-
-def luminance_inputs(photo, paintings, painting_sides):
-    """Grey photo and grey paintings (each painting's luminance matched to the photo's), for
-    --keep-colors. A painting is first brought to the size the transfer will use (never upscaled)."""
-    from ..engine.colour import luminance_pair
-
-    pairs = [luminance_pair(photo, fit_long_side(p, max(side))) for p, side in zip(paintings, painting_sides)]
-    return pairs[0][0], [grey_painting for _, grey_painting in pairs]
+    return result, schedule_report(settings, result.history, photo.size, names, written)
 
 
 def _g(x) -> str:
     return f"{x:g}"
 
 
-def schedule_report(settings, history, size, paintings, keep_colors=False, snapshots=()) -> list[str]:
+def schedule_report(settings, history, size, paintings, snapshots=()) -> list[str]:
     """What the run used, in lines: weights and layers, paintings, then each stage's size,
     evaluations and precision as recorded in `history`. `paintings`: (name, [(w, h) per stage])."""
     from ..engine.transfer import effective_scales, layer_weights, stage_sizes
@@ -228,7 +214,8 @@ def schedule_report(settings, history, size, paintings, keep_colors=False, snaps
     blend = settings.style_blend or (1 / len(paintings),) * len(paintings)
     lines.append("paintings: " + ", ".join(f"{name} x{w:.3g}" for (name, _), w in zip(paintings, blend))
                  + f"; style scale {_g(settings.style_scale)}; pooling {settings.pooling}; colours: "
-                 + ("the photo's (luminance-only transfer)" if keep_colors else "the painting's"))
+                 + ("the photo's (its chrominance kept, the luminance optimised)" if settings.colours == "photo"
+                    else "the painting's"))
     optimiser = settings.optimizer + (f" (learning rate {_g(settings.learning_rate)})"
                                       if settings.optimizer == "adam" else "")
     lines.append(f"schedule: {optimiser}, init {settings.init}, seed {settings.seed}, precision {settings.precision}")

@@ -55,6 +55,10 @@ class TransferSettings:
     style_min_side: int = 512        # the painting's long side is at least this (see transfer.style_side)
     style_scale: float = 1.0         # the painting's size relative to that default (stylize --style-scale)
     precision: str = "float32"       # float32 | bfloat16 (autocast for the network, losses in float32)
+    # painting | photo: whose colours the result has. "photo" (stylize --keep-colors) optimises only the
+    # canvas's luminance: the losses see the photo's chrominance (YCbCr) with the canvas's luminance,
+    # so what is optimised is exactly the picture shown (transfer.shown_canvas).
+    colours: str = "painting"
 
     def to_dict(self) -> dict:
         return asdict(self)

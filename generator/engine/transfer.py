@@ -37,7 +37,10 @@ MIN_CANVAS_SIDE = 16    # every stage's sides at least: one position left at con
 # Settings every canvas of a run must share: they fix the schedule (stages, evaluations per stage,
 # precision per evaluation), the network and the optimiser's update.
 SHARED = ("steps", "scales", "final_share", "precision", "optimizer", "learning_rate", "pooling",
-          "rescale_weights")
+          "rescale_weights", "colours")
+COLOURS = ("painting", "photo")
+# BT.601 luminance of the network's BGR input (the Caffe means cancel in a difference)
+LUMINANCE_BGR = (0.114, 0.587, 0.299)
 
 
 @dataclass
@@ -117,6 +120,18 @@ def content_term(feats: torch.Tensor, target: torch.Tensor, normalise: str) -> t
     if normalise == "mean":
         return loss * (2.0 / target.numel())
     raise ValueError(f"unknown content_normalise {normalise!r} (sum or mean)")
+
+
+def shown_canvas(canvas: torch.Tensor, photo: torch.Tensor, colours: str) -> torch.Tensor:
+    """The picture a canvas stands for. colours="photo": the photo's chrominance with the canvas's
+    luminance, photo + Y(canvas - photo) on every channel (BT.601's inverse gives luminance the weight
+    1 in R, G and B), so only the luminance is optimised and the losses judge the picture shown."""
+    if colours == "painting":
+        return canvas
+    if colours != "photo":
+        raise ValueError(f"unknown colours {colours!r} ({' or '.join(COLOURS)})")
+    weights = canvas.new_tensor(LUMINANCE_BGR).view(1, 3, 1, 1)
+    return photo + ((canvas - photo) * weights).sum(1, keepdim=True)
 
 
 def initial_canvas(kind: str, content: torch.Tensor, style: torch.Tensor, seed: int) -> torch.Tensor:
@@ -269,19 +284,21 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
                 canvas = F.interpolate(canvas, size=targets[0].content.shape[-2:], mode="bilinear", align_corners=False)
             canvas = canvas.detach().contiguous().requires_grad_(True)
             losses_of = objective.stage(targets)
+            photos = torch.cat([t.content for t in targets])
 
-            def evaluate(i, canvas=canvas, losses_of=losses_of, stage=stage.index):
+            def evaluate(i, canvas=canvas, losses_of=losses_of, stage=stage.index, photos=photos):
                 precision = stage_precision(i, shared.precision)
-                parts = losses_of(canvas, precision)
+                picture = shown_canvas(canvas, photos, shared.colours)
+                parts = losses_of(picture, precision)
                 records.append(torch.stack([part.detach().reshape(-1) for part in parts], 1))
                 stages.append((stage, precision))
                 clock.tick()
                 n = len(records)
                 if on_evaluation:
-                    on_evaluation(n, canvas.detach(), parts[0].detach())
+                    on_evaluation(n, picture.detach(), parts[0].detach())
                 for k, p in enumerate(problems):
                     if p.settings.snapshot_every and n % p.settings.snapshot_every == 0:
-                        results[k].snapshots.append((n, images.to_image(canvas[k:k + 1])))  # synchronises
+                        results[k].snapshots.append((n, images.to_image(picture[k:k + 1])))  # synchronises
                         if on_snapshot:
                             on_snapshot(k, *results[k].snapshots[-1])
                 if progress:
@@ -292,6 +309,8 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
             optimise(canvas, evaluate, stage.steps, shared.optimizer, shared.learning_rate, reached)
     seconds, times = clock.read()
     values = torch.stack(records).double().cpu().tolist() if records else []  # [evaluation][canvas][term]
+    if canvas is not None:
+        canvas = shown_canvas(canvas.detach(), photos, shared.colours)
     for k, result in enumerate(results):
         result.image = images.to_image(canvas[k:k + 1])
         result.seconds = seconds

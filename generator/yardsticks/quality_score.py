@@ -6,7 +6,8 @@ generator.engine.transfer, generator.engine.losses or generator.engine.images.
 Scores, at SCORE_SIDE px on the long side:
 - content: mean squared difference of relu4_2 responses (result vs photo);
 - style per layer (relu1_1 ... relu5_1): mean squared difference of Gram matrices divided by C*H*W
-  (result vs painting, the painting at SCORE_SIDE px on its own long side);
+  (result vs painting, the painting at SCORE_SIDE px on its own long side; for a blend of paintings,
+  their Gram matrices averaged with the blend's weights, as neural-style's targets are);
 - balanced style: the sum over the layers of each layer's style loss divided by the photo's own.
 """
 from __future__ import annotations
@@ -80,17 +81,24 @@ def mse(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 class Scorer:
-    """Scores results against one photo and one painting; the photo's own style loss is the
-    balance's denominator."""
+    """Scores results against one photo and one painting (or a blend: a list of (painting, weight));
+    the photo's own style loss is the balance's denominator."""
 
-    def __init__(self, photo: Image.Image, painting: Image.Image, side: int = SCORE_SIDE, convs=None):
+    def __init__(self, photo: Image.Image, painting, side: int = SCORE_SIDE, convs=None):
         self.side = side
         self.convs = load_vgg19() if convs is None else convs
         self.photo = fit(photo, side)
+        blend = [(painting, 1.0)] if isinstance(painting, Image.Image) else list(painting)
+        total = sum(w for _, w in blend)
+        if not blend or total <= 0:
+            raise ValueError("a blend needs at least one painting and a positive total weight")
         with torch.no_grad():
             self.content = responses(self.convs, to_input(self.photo), [CONTENT_LAYER])[CONTENT_LAYER]
-            feats = responses(self.convs, to_input(fit(painting, side)), STYLE_LAYERS)
-            self.grams = {n: gram(feats[n]) for n in STYLE_LAYERS}
+            self.grams = {n: 0 for n in STYLE_LAYERS}
+            for img, weight in blend:
+                feats = responses(self.convs, to_input(fit(img, side)), STYLE_LAYERS)
+                for n in STYLE_LAYERS:
+                    self.grams[n] = self.grams[n] + gram(feats[n]) * (weight / total)
         self.photo_style = self.style_losses(self.photo)
 
     def style_losses(self, img: Image.Image) -> dict[str, float]:

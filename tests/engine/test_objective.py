@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -206,29 +207,82 @@ def test_quality_table_and_contact_sheet():
     layers = quality_score.STYLE_LAYERS
     def m(c, b):
         return {"content": c, "balanced_style": b, "style": {n: b for n in layers}}
-    rows = [{"pair": "starry", "painting": "starry_night.jpg", "seconds": 12.0, "ours": m(1.0, 0.5),
-             "neural_style": m(2.0, 0.6), "photo_style": {n: 1.0 for n in layers},
-             "ours_path": str(bench_quality.BENCH_DIR / "tubingen_scream.png"),
-             "theirs_path": str(bench_quality.BENCH_DIR / "tubingen_starry.png")},
-            {"pair": "scream", "painting": "the_scream.jpg", "seconds": 12.0, "ours": m(1.0, 0.7),
-             "neural_style": m(2.0, 0.6), "photo_style": {n: 1.0 for n in layers},
-             "ours_path": str(bench_quality.BENCH_DIR / "tubingen_scream.png"),
-             "theirs_path": str(bench_quality.BENCH_DIR / "tubingen_scream.png")}]
+    d = bench_quality.BENCH_DIR
+    rows = [{"pair": "starry", "photo": "tubingen.jpg", "paintings": ["starry_night.jpg"], "seconds": 12.0,
+             "ours": m(1.0, 0.5), "neural_style": [m(2.0, 0.6)], "verdict": "win",
+             "photo_style": {n: 1.0 for n in layers},
+             "ours_path": str(d / "tubingen_scream.png"), "theirs_paths": [str(d / "tubingen_starry.png")]},
+            {"pair": "portrait", "photo": "brad_pitt.jpg", "paintings": ["picasso_selfport1907.jpg"],
+             "seconds": 12.0, "ours": m(1.0, 0.7), "neural_style": [m(2.0, 0.6), m(0.5, 0.9)],
+             "verdict": "on the frontier", "photo_style": {n: 1.0 for n in layers},
+             "ours_path": str(d / "tubingen_scream.png"),
+             "theirs_paths": [str(d / "pitt_picasso_content_5_style_10.png"),
+                              str(d / "pitt_picasso_content_1_style_10.png")]}]
     text = bench_quality.table(rows)
-    verdicts = [line.split()[-1] for line in text.splitlines() if line.endswith(("WIN", "loss"))]
-    assert verdicts == ["WIN", "loss"]
+    assert [line.split()[-1] for line in text.splitlines() if line.endswith(("WIN", "FRONTIER"))] == ["WIN", "FRONTIER"]
+    assert "neural-style 5_style_10" in text or "neural-style 5" in text
     sheet = bench_quality.contact_sheet(rows)
-    assert sheet.width >= 4 * bench_quality.CELL and sheet.height >= 2 * bench_quality.CELL
+    assert sheet.width >= 5 * bench_quality.CELL and sheet.height >= 2 * bench_quality.CELL
     # the third column of the first row shows "ours" (here the Scream output): reddish, not Starry's blue
     x = 8 + 2 * (bench_quality.CELL + 8) + bench_quality.CELL // 2
-    r, g, b = sheet.getpixel((x, 8 + 30 + 40))
+    r, g, b = sheet.getpixel((x, 8 + 15 + 40))
     assert r > b
+
+
+def test_verdicts_single_and_frontier():
+    from generator.bench.quality import verdict
+
+    def m(c, b):
+        return {"content": c, "balanced_style": b}
+    assert verdict(m(1, 1), [m(1, 1)]) == "win"
+    assert verdict(m(1, 1.1), [m(2, 1)]) == "loss"
+    frontier = [m(5, 1), m(3, 2), m(1, 4)]
+    assert verdict(m(4, 3), frontier) == "beaten"         # (3, 2) is better on both
+    assert verdict(m(0.5, 5), frontier) == "on the frontier"
+    assert verdict(m(2.5, 1.5), frontier) == "win"
+
+
+def test_blend_scorer_averages_the_paintings_grams():
+    def flat(blue):
+        return Image.new("RGB", (32, 24), (10, 20, blue))
+
+    convs = _identity_convs()
+    blend = quality_score.Scorer(flat(200), [(flat(150), 1.0), (flat(120), 3.0)], side=32, convs=convs)
+    b1, b2 = (150 - 103.939) ** 2, (120 - 103.939) ** 2
+    target = 0.25 * b1 + 0.75 * b2
+    c = (180 - 103.939) ** 2
+    assert blend.score(flat(180))["style"]["relu1_1"] == pytest.approx((c - target) ** 2, rel=1e-4)
 
 
 def test_benchmark_files_are_in_the_project():
     from generator.bench import quality as bench_quality
 
-    names = [bench_quality.PHOTO] + list(bench_quality.PAIRS.values()) + \
-        [f"tubingen_{p}.png" for p in bench_quality.PAIRS] + ["README.md", "LICENSE"]
-    assert all((bench_quality.BENCH_DIR / n).is_file() for n in names)
+    names = {"README.md", "LICENSE"}
+    for pair in bench_quality.PAIRS.values():
+        names |= {pair.photo, *pair.paintings, *pair.references}
+    assert all((bench_quality.BENCH_DIR / n).is_file() for n in names), names
     assert "shared" not in str(bench_quality.BENCH_DIR.resolve().relative_to(ROOT))
+    assert {"starry+scream", "portrait", "starry-colors"} <= set(bench_quality.PAIRS)
+
+
+def test_shown_canvas_keeps_the_photos_chrominance_and_the_canvass_luminance():
+    from generator.engine import colour, images
+    from generator.engine.transfer import shown_canvas
+
+    gen = torch.Generator().manual_seed(0)
+    photo_img = Image.fromarray(np.random.default_rng(0).integers(100, 160, (6, 8, 3), dtype=np.uint8))
+    canvas_img = Image.fromarray(np.random.default_rng(1).integers(90, 170, (6, 8, 3), dtype=np.uint8))
+    photo, canvas = images.to_tensor(photo_img), images.to_tensor(canvas_img)  # in gamut: no clipping
+    shown = images.to_image(shown_canvas(canvas, photo, "photo"))
+    ycc_shown = colour.rgb_to_ycbcr(np.asarray(shown))
+    ycc_photo = colour.rgb_to_ycbcr(np.asarray(photo_img))
+    assert np.abs(ycc_shown[..., 1:] - ycc_photo[..., 1:]).max() < 1.5          # chrominance: the photo's
+    assert np.abs(ycc_shown[..., 0] - colour.luminance(canvas_img)).max() < 1.0  # luminance: the canvas's
+    assert shown_canvas(canvas, photo, "painting") is canvas
+    # the gradient reaching the canvas moves only its luminance: equal in B, G and R up to the weights
+    x = canvas.clone().requires_grad_(True)
+    (shown_canvas(x, photo, "photo") * torch.randn(photo.shape, generator=gen)).sum().backward()
+    ratio = x.grad / x.grad.new_tensor((0.114, 0.587, 0.299)).view(1, 3, 1, 1)
+    assert torch.allclose(ratio[:, 0], ratio[:, 1], rtol=1e-4) and torch.allclose(ratio[:, 0], ratio[:, 2], rtol=1e-4)
+    with pytest.raises(ValueError, match="unknown colours"):
+        shown_canvas(canvas, photo, "sepia")
