@@ -114,8 +114,8 @@ def run_pair(name: str, size: int, out: Path, device: str, convs, **stylize_opti
 
 def table(rows: list[dict]) -> str:
     layers = quality_score.STYLE_LAYERS
-    head = (f"{'pair':<17} {'who':<16} {'content':>9} {'bal. style':>10} "
-            + " ".join(f"{n:>7}" for n in layers) + f" {'seconds':>8}  result")
+    head = (f"{'pair':<19} {'who':<16} {'content':>9} {'bal. style':>10} "
+            + " ".join(f"{n:>7}" for n in layers) + f" {'copy':>5} {'seconds':>8}  result")
     lines = [head, "-" * len(head)]
     for r in rows:
         entries = [("ours", r["ours"])] + [
@@ -124,9 +124,12 @@ def table(rows: list[dict]) -> str:
         for i, (who, m) in enumerate(entries):
             shares = " ".join(f"{m['style'][n] / r['photo_style'][n]:>7.3f}" for n in layers)
             seconds = f"{r['seconds']:>8.1f}" if i == 0 else f"{'-':>8}"
-            lines.append(f"{r['pair'] if i == 0 else '':<17} {who:<16} {m['content']:>9.3g} "
-                         f"{m['balanced_style']:>10.3f} {shares} {seconds}  {r['verdict'].upper() if i == 0 else ''}")
-    lines.append("per-layer style: each layer's Gram loss / the photo's own there (the balanced sum's terms)")
+            copy = f"{m['copy']:.2f}" + ("!" if m["copy"] >= quality_score.COPY_FLAG else " ")
+            lines.append(f"{r['pair'] if i == 0 else '':<19} {who:<16} {m['content']:>9.3g} "
+                         f"{m['balanced_style']:>10.3f} {shares} {copy:>5} {seconds}  "
+                         f"{r['verdict'].upper() if i == 0 else ''}")
+    lines.append("per-layer style: each layer's Gram loss / the photo's own there (the balanced sum's terms); "
+                 f"copy: relu5_1's closest match to the painting, ! from {quality_score.COPY_FLAG} (a pasted object)")
     return "\n".join(lines)
 
 
@@ -153,8 +156,10 @@ def contact_sheet(rows: list[dict]) -> Image.Image:
             img.thumbnail((CELL, CELL), Image.LANCZOS)
             sheet.paste(img, (x, y + text_h // 2))
             if m is not None:
+                copied = " COPIED" if m["copy"] >= quality_score.COPY_FLAG else ""
                 draw.text((x, y + text_h // 2 + img.height + 2),
-                          f"content {m['content']:.3g}  style {m['balanced_style']:.3f}", fill="black")
+                          f"content {m['content']:.3g}  style {m['balanced_style']:.3f}  copy {m['copy']:.2f}{copied}",
+                          fill="red" if copied else "black")
     return sheet
 
 
@@ -186,7 +191,12 @@ def main(argv=None) -> int:
     print("\n`stylize --size %d` against neural-style's published results (lower is better; WIN = both lower;"
           " on a frontier, none of its points better on both and ours better than one):" % args.size)
     print(table(rows))
-    print(f"won {sum(r['verdict'] == 'win' for r in rows)} of {len(rows)}; contact sheet: {sheet}")
+    for held_out in (False, True):
+        part = [r for r in rows if PAIRS[r["pair"]].held_out == held_out]
+        if part:
+            print(f"{'held out' if held_out else 'dev set'}: won {sum(r['verdict'] == 'win' for r in part)} of "
+                  f"{len(part)}, pasted {sum(r['ours']['copy'] >= quality_score.COPY_FLAG for r in part)}")
+    print(f"contact sheet: {sheet}")
     return 0
 
 

@@ -97,18 +97,18 @@ def candidate_keeper(store: dict, target: float, device: str):
 
 def engine_variants(size: int, device: str, evaluations: int) -> dict:
     """The engine's configurations, each given BUDGET x the reference's evaluations at full size and
-    stopped once past the reference's loss: float32; bfloat16; stylize's default precision, stages
-    (coarse-to-fine) and final stage's share of the evaluations (default_schedule's, for this size
-    and device), the coarser stages' evaluations added on top."""
-    from ..engine.settings import TransferSettings, default_schedule
+    stopped once past the reference's loss: float32; bfloat16; `stylize`'s default schedule for this
+    size and device (its precision, and its coarser stages with their own evaluations), its final
+    stage given the budget."""
+    from ..engine.settings import TransferSettings, default_schedule, stage_steps
 
     budget = math.ceil(BUDGET * evaluations)
     default = TransferSettings(**default_schedule(size, device))
-    share = default.final_share if len(default.scales) > 1 else 1.0
+    coarse = sum(stage_steps(default.steps, len(default.scales), default.final_share)[:-1])
     return {"engine float32": {"precision": "float32", "scales": (1.0,), "steps": budget},
             "engine bfloat16": {"precision": "bfloat16", "scales": (1.0,), "steps": budget},
             "engine default": {"precision": default.precision, "scales": default.scales,
-                               "steps": math.ceil(budget / share), "final_share": default.final_share}}
+                               "steps": coarse + budget, "final_share": budget / (coarse + budget)}}
 
 
 def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn,

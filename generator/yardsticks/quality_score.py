@@ -8,7 +8,10 @@ Scores, at SCORE_SIDE px on the long side:
 - style per layer (relu1_1 ... relu5_1): mean squared difference of Gram matrices divided by C*H*W
   (result vs painting, the painting at SCORE_SIDE px on its own long side; for a blend of paintings,
   their Gram matrices averaged with the blend's weights, as neural-style's targets are);
-- balanced style: the sum over the layers of each layer's style loss divided by the photo's own.
+- balanced style: the sum over the layers of each layer's style loss divided by the photo's own;
+- copy: how closely the result reproduces one of the painting's objects, the largest cosine similarity
+  between a relu5_1 response vector of the result (one position, a ~200 px patch) and any of the
+  painting's. A result that pastes a face, an eye or a moon from the painting scores COPY_FLAG or more.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from PIL import Image
 SCORE_SIDE = 512
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+COPY_LAYER = "relu5_1"
+COPY_FLAG = 0.86  # measured on neural-style's published results (bench/README.md, "Nothing pasted")
 MEAN_BGR = (103.939, 116.779, 123.68)
 _BLOCKS = (2, 2, 4, 4, 4)
 _WEIGHTS = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -76,6 +81,11 @@ def gram(f: torch.Tensor) -> torch.Tensor:
     return flat @ flat.T / (c * h * w)
 
 
+def unit_vectors(f: torch.Tensor) -> torch.Tensor:
+    """(1, C, H, W) responses -> (H*W, C), each position's response vector scaled to length 1."""
+    return F.normalize(f[0].flatten(1).T.double(), dim=1)
+
+
 def mse(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).pow(2).mean())
 
@@ -94,29 +104,36 @@ class Scorer:
             raise ValueError("a blend needs at least one painting and a positive total weight")
         with torch.no_grad():
             self.content = responses(self.convs, to_input(self.photo), [CONTENT_LAYER])[CONTENT_LAYER]
-            self.grams = {n: 0 for n in STYLE_LAYERS}
+            self.grams, painting_vectors = {n: 0 for n in STYLE_LAYERS}, []
             for img, weight in blend:
                 feats = responses(self.convs, to_input(fit(img, side)), STYLE_LAYERS)
                 for n in STYLE_LAYERS:
                     self.grams[n] = self.grams[n] + gram(feats[n]) * (weight / total)
+                painting_vectors.append(unit_vectors(feats[COPY_LAYER]))
+            self.painting_vectors = torch.cat(painting_vectors)
         self.photo_style = self.style_losses(self.photo)
 
     def style_losses(self, img: Image.Image) -> dict[str, float]:
+        return self._style(img)[0]
+
+    def _style(self, img: Image.Image) -> tuple[dict[str, float], float]:
+        """(style loss per layer, copy)."""
         with torch.no_grad():
             feats = responses(self.convs, to_input(img), STYLE_LAYERS)
-        return {n: mse(gram(feats[n]), self.grams[n]) for n in STYLE_LAYERS}
+        copy = float((unit_vectors(feats[COPY_LAYER]) @ self.painting_vectors.T).max())
+        return {n: mse(gram(feats[n]), self.grams[n]) for n in STYLE_LAYERS}, copy
 
     def score(self, result: Image.Image) -> dict:
-        """{content, style (per layer), balanced_style}. The result is scored at the photo's scoring
+        """{content, style (per layer), balanced_style, copy}. The result is scored at the photo's scoring
         size (resized if it differs)."""
         img = result.convert("RGB")
         if img.size != self.photo.size:
             img = img.resize(self.photo.size, Image.LANCZOS)
         with torch.no_grad():
             content = mse(responses(self.convs, to_input(img), [CONTENT_LAYER])[CONTENT_LAYER], self.content)
-        style = self.style_losses(img)
+        style, copy = self._style(img)
         balanced = sum(style[n] / self.photo_style[n] for n in STYLE_LAYERS)
-        return {"content": content, "style": style, "balanced_style": balanced}
+        return {"content": content, "style": style, "balanced_style": balanced, "copy": copy}
 
 
 def read(path: str | Path) -> Image.Image:

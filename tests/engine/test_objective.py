@@ -205,11 +205,11 @@ def test_quality_table_and_contact_sheet():
     from generator.bench import quality as bench_quality
 
     layers = quality_score.STYLE_LAYERS
-    def m(c, b):
-        return {"content": c, "balanced_style": b, "style": {n: b for n in layers}}
+    def m(c, b, copy=0.5):
+        return {"content": c, "balanced_style": b, "style": {n: b for n in layers}, "copy": copy}
     d = bench_quality.BENCH_DIR
     rows = [{"pair": "starry", "photo": "tubingen.jpg", "paintings": ["starry_night.jpg"], "seconds": 12.0,
-             "ours": m(1.0, 0.5), "neural_style": [m(2.0, 0.6)], "verdict": "win",
+             "ours": m(1.0, 0.5, copy=0.95), "neural_style": [m(2.0, 0.6)], "verdict": "win",
              "photo_style": {n: 1.0 for n in layers},
              "ours_path": str(d / "tubingen_scream.png"), "theirs_paths": [str(d / "tubingen_starry.png")]},
             {"pair": "portrait", "photo": "brad_pitt.jpg", "paintings": ["picasso_selfport1907.jpg"],
@@ -221,6 +221,7 @@ def test_quality_table_and_contact_sheet():
     text = bench_quality.table(rows)
     assert [line.split()[-1] for line in text.splitlines() if line.endswith(("WIN", "FRONTIER"))] == ["WIN", "FRONTIER"]
     assert "neural-style 5_style_10" in text or "neural-style 5" in text
+    assert "0.95!" in text and "0.50!" not in text
     sheet = bench_quality.contact_sheet(rows)
     assert sheet.width >= 5 * bench_quality.CELL and sheet.height >= 2 * bench_quality.CELL
     # the third column of the first row shows "ours" (here the Scream output): reddish, not Starry's blue
@@ -286,3 +287,16 @@ def test_shown_canvas_keeps_the_photos_chrominance_and_the_canvass_luminance():
     assert torch.allclose(ratio[:, 0], ratio[:, 1], rtol=1e-4) and torch.allclose(ratio[:, 0], ratio[:, 2], rtol=1e-4)
     with pytest.raises(ValueError, match="unknown colours"):
         shown_canvas(canvas, photo, "sepia")
+
+
+def test_copy_flags_a_pasted_object():
+    """A photo with the painting's face pasted in reaches COPY_FLAG; the photo itself does not."""
+    convs = quality_score.load_vgg19()
+    from generator.bench.quality import BENCH_DIR
+
+    photo = quality_score.fit(quality_score.read(BENCH_DIR / "golden_gate.jpg"), 256)
+    painting = quality_score.fit(quality_score.read(BENCH_DIR / "frida_kahlo.jpg"), 256)
+    scorer = quality_score.Scorer(photo, painting, side=256, convs=convs)
+    pasted = photo.copy()
+    pasted.paste(painting.crop((40, 20, 160, 140)), (120, 10))  # the face, into the sky
+    assert scorer.score(pasted)["copy"] >= quality_score.COPY_FLAG > scorer.score(photo)["copy"]

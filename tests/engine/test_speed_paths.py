@@ -252,19 +252,21 @@ def test_bench_stylize_steps_default_to_stylizes_own():
 
 
 def test_bench_engine_default_is_stylizes_default_schedule():
-    """«engine default» runs default_schedule's precision, stages and final share (0.25 on a CPU,
-    0.8 on a GPU), its final stage given the same budget as the single-size variants."""
+    """«engine default» runs default_schedule's precision and stages, its coarser stages with
+    stylize's own evaluations (90 at half size on a CPU, 60 on a GPU), its final stage given the same
+    budget as the single-size variants."""
     from generator.bench.speed import BUDGET, engine_variants
-    from generator.engine.settings import CPU_FINAL_SHARE, default_schedule
+    from generator.engine.settings import default_schedule
 
-    for device, share in (("cpu", CPU_FINAL_SHARE), ("cuda", 0.8)):
+    for device, coarse in (("cpu", [90]), ("cuda", [60])):
         variants = engine_variants(512, device, 100)
         default, plain = variants["engine default"], variants["engine bfloat16"]
         schedule = default_schedule(512, device)
-        assert (default["final_share"], default["scales"], default["precision"]) == \
-            (share, schedule["scales"], schedule["precision"]) == (schedule["final_share"], (0.5, 1.0), "bfloat16")
+        assert (default["scales"], default["precision"]) == (schedule["scales"], schedule["precision"]) == \
+            ((0.5, 1.0), "bfloat16")
+        assert stage_steps(schedule["steps"], 2, schedule["final_share"])[:-1] == coarse
         assert plain["steps"] == math.ceil(BUDGET * 100)
-        assert stage_steps(default["steps"], 2, default["final_share"])[-1] == plain["steps"]
+        assert stage_steps(default["steps"], 2, default["final_share"]) == coarse + [plain["steps"]]
     single = engine_variants(256, "cpu", 100)["engine default"]  # one stage: the whole budget at full size
     assert single["scales"] == (1.0,) and single["steps"] == math.ceil(BUDGET * 100)
 
