@@ -28,7 +28,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
     "style_balance": ("Peso de cada capa de estilo", {
         "none": "el mismo para las cinco capas",
         "photo": "cada capa dividida por la pérdida de estilo de la propia foto en esa capa, para que "
-                 "al empezar desde la foto todas aporten lo mismo (sin foto, como al reconstruir solo el "
+                 "un lienzo igual a la foto reciba de todas lo mismo (sin foto, como al reconstruir solo el "
                  "estilo, no hay con qué dividir y el peso queda igual)",
     }),
     "content_normalise": ("Pérdida de contenido", {
@@ -42,6 +42,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
     "init": ("Lienzo inicial", {
         "noise": "ruido blanco",
         "content": "la fotografía",
+        "recoloured": "la fotografía con los colores de la pintura (su media y su covarianza de color)",
         "style": "la pintura",
     }),
     "optimizer": ("Optimizador", {"lbfgs": "L-BFGS", "adam": "Adam"}),

@@ -101,8 +101,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--content-weight", type=non_negative_float, default=None, help="alpha")
     s.add_argument("--style-weight", type=non_negative_float, default=None, help="beta")
     s.add_argument("--tv-weight", type=non_negative_float, default=None, help="total variation weight")
-    s.add_argument("--init", choices=("content", "noise", "style"), default=default.init,
-                   help="starting canvas: the photo, noise or the (first) painting (default content)")
+    s.add_argument("--init", choices=("content", "recoloured", "noise", "style"), default=default.init,
+                   help="starting canvas: the photo, the photo in the paintings' palette, noise or the (first) "
+                        f"painting (default {default.init})")
     s.add_argument("--optimizer", choices=("lbfgs", "adam"), default=default.optimizer)
     s.add_argument("--learning-rate", type=positive_float, default=None,
                    help=f"Adam's step in 0-255 pixel units (default {TransferSettings.learning_rate:g}; "

@@ -25,7 +25,7 @@ class StylizeOptions:
     content_weight: float | None = None
     style_weight: float | None = None
     tv_weight: float | None = None
-    init: str = "content"                        # content, noise or style
+    init: str = "recoloured"                     # content, recoloured, noise or style
     optimizer: str = "lbfgs"                     # lbfgs or adam
     learning_rate: float | None = None           # Adam's
     seed: int = 0

@@ -89,6 +89,25 @@ def match_colours(style: Image.Image, content: Image.Image) -> Image.Image:
     return Image.fromarray(to_uint8(out.reshape(s.shape)), "RGB")
 
 
+def recolour_to(photo: Image.Image, paintings: list[Image.Image], weights=None) -> Image.Image:
+    """The photo recoloured so its RGB mean and covariance equal the paintings' (their pixels pooled
+    with the blend's weights): the photo in the painting's palette."""
+    weights = weights or (1.0 / len(paintings),) * len(paintings)
+    total = sum(weights)
+    mean = np.zeros(3)
+    second = np.zeros((3, 3))
+    for painting, w in zip(paintings, weights):
+        mu, cov = stats(painting)
+        mean += w / total * mu
+        second += w / total * (cov + np.outer(mu, mu))
+    cov_t = second - np.outer(mean, mean)
+    px = np.asarray(photo.convert("RGB"), dtype=np.float64)
+    mu_s, cov_s = px.reshape(-1, 3).mean(0), np.cov(px.reshape(-1, 3), rowvar=False)
+    a = _sqrtm(cov_t) @ _sqrtm(cov_s, inverse=True)
+    out = (px.reshape(-1, 3) - mu_s) @ a.T + mean
+    return Image.fromarray(to_uint8(out.reshape(px.shape)), "RGB")
+
+
 def stats(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """RGB mean (3,) and covariance (3, 3) of an image's pixels."""
     px = np.asarray(img.convert("RGB"), dtype=np.float64).reshape(-1, 3)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..common.errors import InputError
-from . import images, losses, memory
+from . import colour, images, losses, memory
 from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, read from here)
     FIRST_MOVE,
     LBFGS_HISTORY,
@@ -134,16 +134,24 @@ def shown_canvas(canvas: torch.Tensor, photo: torch.Tensor, colours: str) -> tor
     return photo + ((canvas - photo) * weights).sum(1, keepdim=True)
 
 
-def initial_canvas(kind: str, content: torch.Tensor, style: torch.Tensor, seed: int) -> torch.Tensor:
+def initial_canvas(kind: str, content: torch.Tensor, style: torch.Tensor, seed: int, paintings=(),
+                   blend=None) -> torch.Tensor:
+    """The starting canvas: the photo ("content"), the photo in the paintings' palette ("recoloured":
+    its colour mean and covariance made the paintings', pooled with the blend's weights; `paintings`
+    are their tensors, `style` alone if none), noise or the painting."""
     if kind == "content":
         return content.clone()
+    if kind == "recoloured":
+        recoloured = colour.recolour_to(images.to_image(content), [images.to_image(p) for p in paintings or [style]],
+                                        blend)
+        return images.to_tensor(recoloured).to(content.device, content.dtype)
     if kind == "style":
         return F.interpolate(style, size=content.shape[-2:], mode="bilinear", align_corners=False)
     if kind == "noise":
         gen = torch.Generator().manual_seed(seed)
         noise = torch.rand(content.shape, generator=gen) * 255.0
         return (noise - torch.tensor(images.CAFFE_MEAN_BGR).view(1, 3, 1, 1)).to(content.device, content.dtype)
-    raise ValueError(f"unknown init {kind!r} (content, noise or style)")
+    raise ValueError(f"unknown init {kind!r} (content, recoloured, noise or style)")
 
 
 def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixels_at: dict) -> dict:
@@ -278,7 +286,8 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
             targets = [stage_targets(objective.targets_model, p.content, list(p.styles), p.settings, stage.size,
                                      size, device) for p in problems]
             if canvas is None:
-                canvas = torch.cat([initial_canvas(p.settings.init, t.content, t.styles[0], p.settings.seed)
+                canvas = torch.cat([initial_canvas(p.settings.init, t.content, t.styles[0], p.settings.seed,
+                                                   t.styles, p.settings.style_blend)
                                     for p, t in zip(problems, targets)])
             else:
                 canvas = F.interpolate(canvas, size=targets[0].content.shape[-2:], mode="bilinear", align_corners=False)

@@ -1,4 +1,5 @@
-"""The same transfer started from the photo, from noise and from the painting."""
+"""The same transfer started from the photo, from the photo in the painting's palette, from noise and
+from the painting."""
 from __future__ import annotations
 
 from ..engine.images import fit_long_side, read_image, save_image
@@ -6,8 +7,9 @@ from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
 
-INITS = ("content", "noise", "style")
-TITLES = {"content": "desde la foto", "noise": "desde ruido", "style": "desde la pintura"}
+INITS = ("content", "recoloured", "noise", "style")
+TITLES = {"content": "desde la foto", "recoloured": "desde la foto recoloreada", "noise": "desde ruido",
+          "style": "desde la pintura"}
 FIGURE = Figure(
     order=100, outputs=("image", *INITS),
     numbers=("width", "height", "evaluations",

@@ -152,7 +152,7 @@ def test_schedule_report_counts_what_ran():
     assert f"style {s.style_weight:g} at relu1_1 0.5, relu2_1 0.5; tv" in lines[0]
     assert "stage 1: 256x170, 12 evaluations (2 float32, 10 bfloat16), painting 512x512" in text
     assert "stage 2: 512x340, 48 evaluations (2 float32, 46 bfloat16)" in text
-    assert "init content" in text and "lbfgs" in text and "pooling max" in text
+    assert "init recoloured" in text and "lbfgs" in text and "pooling max" in text
 
 
 # --- effects on the result (real VGG19) -------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_cli_prints_the_weights_and_schedule(bare_project, tmp_path):
     assert out.startswith(f"wrote {output}: 48x32, 4 evaluations")
     assert "at relu1_1 0.5, relu3_1 0.5;" in out and "conv5_1" not in out
     assert "the_scream.jpg x0.7, starry_night.jpg x0.3" in out and "pooling avg" in out
-    assert "stage 1: 48x32, 4 evaluations (" in out and "init content" in out and "precision " in out
+    assert "stage 1: 48x32, 4 evaluations (" in out and "init recoloured" in out and "precision " in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resultado.png", "resultado_0002.png",
                                                           "resultado_0004.png"]
 

@@ -5,6 +5,7 @@
 import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
 import {Network, Problem, dequantise, paintingGrams, preparedGrams, toInput, toRGBA} from "./objective.js";
 import {makeOptimizer} from "./optim.js";
+import {recolouredRGBA} from "./palette.js";
 import "../numbers.js";   // a classic script: defines self.SiteNumbers, the site's formatter
 
 const {formatEs} = globalThis.SiteNumbers;
@@ -172,9 +173,13 @@ function resized(t, height, width) {
   return tf.image.resizeBilinear(t, [height, width], false, true);
 }
 
-// The first stage's canvas: the photo (`content`, RGBA at the stage's size), the painting resized
-// to it, or noise. Read back asynchronously: a synchronous read loses software WebGPU's device.
+// The first stage's canvas: the photo (`content`, RGBA at the stage's size), the photo in the
+// painting's palette, the painting resized to it, or noise. Read back asynchronously: a synchronous
+// read loses software WebGPU's device.
 async function initialCanvas(kind, content, style) {
+  if (kind === "recoloured") {
+    return toInput(objective, recolouredRGBA(content.rgba, style.rgba), content.width, content.height);
+  }
   if (kind === "style") {
     const t = tf.tidy(() => resized(tensorOf(style), content.height, content.width));
     const data = (await t.data()).slice();
