@@ -55,7 +55,16 @@ def summary(pages: Pages) -> dict | None:
 
     first = rows[0]["network"]["numbers"]
     layer_rows = layers(rows)
+    style_layers = first["score_style_layers"]
+    terms = [v for r in rows for k, v in r["network"]["numbers"].items() if k.startswith("network_style_relu")]
     return {"count": len(rows),
+            # The balanced style sums one term per layer, each the result's loss over the photo's own:
+            # the untouched photo scores one per layer, style_layers in all.
+            "style_layers": style_layers,
+            "network_style_above_one": sum(r["network"]["numbers"]["network_style"] > 1 for r in rows),
+            "network_style_above_photo": sum(r["network"]["numbers"]["network_style"] > style_layers for r in rows),
+            "network_term_max": max(terms),
+            "run": run_versus_yardstick(rows),
             "faster": sum(r["network_seconds"] < r["gatys_seconds"] for r in rows),
             "content_closer": sum(r["content_ratio"] < 1 for r in rows),
             "style_closer": sum(r["style_ratio"] < 1 for r in rows),
@@ -71,6 +80,29 @@ def summary(pages: Pages) -> dict | None:
             "layers": layer_rows, "all_layers_farther": all(r["ratio"] > 1 for r in layer_rows),
             "layers_ordered": ordered([r["ratio"] for r in layer_rows]),
             "most": max(layer_rows, key=lambda r: r["ratio"]), "least": min(layer_rows, key=lambda r: r["ratio"])}
+
+
+def run_versus_yardstick(rows: list[dict]) -> dict | None:
+    """How the yardstick's numbers for Gatys' results compare with the losses the optimisation itself
+    ended with (the gallery figure's content_loss and style_loss): the ratios' ranges, whether the
+    optimisation weighs its style layers equally (a mean, where the yardstick sums), and the
+    painting's long side in the optimisation's last stage against the yardstick's side. None when
+    a gallery entry lacks what this needs (an older manifest)."""
+    style, content, run_sides, score_sides, equal = [], [], set(), set(), True
+    for r in rows:
+        g, n = r["gatys"], r["network"]["numbers"]
+        numbers, transfers, weights = g["numbers"], g.get("transfers") or [], (g.get("objective") or {}).get("style_weights")
+        if not (numbers.get("style_loss") and numbers.get("content_loss") and transfers and weights):
+            return None
+        style.append(n["gatys_style"] / numbers["style_loss"])
+        content.append(n["gatys_content"] / numbers["content_loss"])
+        run_sides.add(transfers[-1]["stages"][-1]["painting_long_side"])
+        score_sides.add(n["score_side"])
+        equal = equal and max(weights) - min(weights) < 1e-9 * max(weights)
+    return {"style": {"min": min(style), "max": max(style)}, "content": {"min": min(content), "max": max(content)},
+            "mean": equal, "painting_sides": sorted(run_sides), "score_sides": sorted(score_sides),
+            "painting_differs": any(r["network"]["numbers"]["score_side"]
+                                    != (r["gatys"]["transfers"][-1]["stages"][-1]["painting_long_side"]) for r in rows)}
 
 
 # What a style layer's Gram matrices describe, by its place among the layers the yardstick reads

@@ -290,18 +290,36 @@ def test_before_after_slider_moves(gallery):
 
 
 def test_the_switch_puts_the_networks_result_under_the_photo(gallery):
-    """Galería's two radio buttons swap Gatys' result for the trained network's (CSS only)."""
-    switch = gallery.locator(".st-switch").first
+    """Galería's two radio buttons swap Gatys' result for the trained network's (CSS only), and the
+    card's thumbnail and what its lightbox opens follow them (compare.js)."""
+    card = gallery.locator(".st-card").filter(has=gallery.locator(".st-switch__input--net")).first
+    switch = card.locator(".st-switch")
     switch.scroll_into_view_if_needed()
     after, net = switch.locator(".st-compare__after"), switch.locator(".st-compare__net")
+    box = card.locator(".st-card__result")
+    thumb, link = box.locator("img"), box.locator("a.glightbox")
+    gatys_thumb, gatys_href = thumb.get_attribute("src"), link.get_attribute("href")
+    net_thumb, net_href = box.get_attribute("data-net-src"), box.get_attribute("data-net-href")
+    assert net_href == net.get_attribute("src") and net_thumb != gatys_thumb and net_href != gatys_href
     visibility = "e => getComputedStyle(e).visibility"
     assert (after.evaluate(visibility), net.evaluate(visibility)) == ("visible", "hidden")
     switch.locator(".st-switch__label").nth(1).click()
     assert (after.evaluate(visibility), net.evaluate(visibility)) == ("hidden", "visible")
     gallery.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=net.element_handle())
+    assert (thumb.get_attribute("src"), link.get_attribute("href")) == (net_thumb, net_href)
+    assert "red entrenada" in link.get_attribute("data-title")
+    gallery.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     screenshot(gallery, "galeria-switch.png")
+    link.click()   # the lightbox opens the network's result, not Gatys'
+    slide = gallery.locator(".glightbox-container .gslide.current")
+    slide.locator("img").wait_for(state="visible", timeout=10000)
+    assert slide.locator("img").get_attribute("src").endswith(net_href)
+    assert "red entrenada" in slide.locator(".gslide-title").inner_text()
+    gallery.keyboard.press("Escape")
+    gallery.locator(".glightbox-container").wait_for(state="detached", timeout=10000)
     switch.locator(".st-switch__input--gatys").press("Space")   # the keyboard too: a radio group
     assert (after.evaluate(visibility), net.evaluate(visibility)) == ("visible", "hidden")
+    assert (thumb.get_attribute("src"), link.get_attribute("href")) == (gatys_thumb, gatys_href)
 
 
 def test_search_finds_gram(built_site, site, browser):

@@ -157,6 +157,26 @@ def _no_fast(m):
         del m["figures"][name]
 
 
+def _net_style(m, total, term):
+    """Every pair's network style score `total` and each of its per-layer terms `term` (its loss
+    over the photo's own at that layer: the untouched photo scores 1 per layer)."""
+    for name in [n for n in m["figures"] if n.startswith(FAST)]:
+        n = m["figures"][name]["numbers"]
+        n["network_style"] = total
+        for k in [k for k in n if k.startswith("network_style_relu")]:
+            n[k] = term
+
+
+def _run_like_yardstick(m, unequal=False):
+    """The optimisation's painting read at the yardstick's side (or its style weights unequal)."""
+    for name in [n for n in m["figures"] if n.startswith(FAST)]:
+        gallery = m["figures"]["gallery/" + name.removeprefix(FAST)]
+        gallery["transfers"][-1]["stages"][-1]["painting_long_side"] = m["figures"][name]["numbers"]["score_side"]
+        if unequal:
+            weights = gallery["objective"]["style_weights"]
+            gallery["objective"]["style_weights"] = [0.5] + [0.5 / (len(weights) - 1)] * (len(weights) - 1)
+
+
 FINE = {"relu1_1": 9.0, "relu2_1": 5.0, "relu3_1": 4.0, "relu4_1": 3.0, "relu5_1": 2.0}
 COARSE = {"relu1_1": 2.0, "relu2_1": 3.0, "relu3_1": 4.0, "relu4_1": 5.0, "relu5_1": 9.0}
 
@@ -328,6 +348,21 @@ CASES = [
     ("despues.md", lambda m: _fast(m, device="cuda"), "La optimización se calculó en una GPU y la red en la CPU",
      "Las dos se calcularon en la CPU"),
     ("despues.md", lambda m: _fast(m, device="cpu"), "Las dos se calcularon en la CPU", "no son de la misma máquina"),
+    # a network style score above one: what it means (the photo scores one per layer)
+    ("despues.md", lambda m: _net_style(m, 2.0, 0.4), "Que la pérdida de estilo de la red pase de uno no la pone "
+     "más lejos de la pintura que la foto sin tocar", "eso sí pasó"),
+    ("despues.md", lambda m: _net_style(m, 2.0, 0.4), "en cada capa de cada par, la red quedó más cerca de la "
+     "pintura que la foto (su término más alto fue 0.4", "en alguna capa"),
+    ("despues.md", lambda m: _net_style(m, 2.0, 1.5), "en alguna capa la red llegó a 1.5 veces lo que difiere la foto",
+     "en cada capa de cada par"),
+    ("despues.md", lambda m: _net_style(m, 9.0, 1.8), "eso sí pasó en", "en cada capa de cada par"),
+    ("despues.md", lambda m: _net_style(m, 0.5, 0.1), None, "pase de uno"),
+    # the yardstick's numbers against the optimisation's own: what differs
+    ("despues.md", lambda m: None, "ella promedia sus capas de estilo en lugar de sumarlas",
+     "pesa sus capas de estilo de otra manera"),
+    ("despues.md", lambda m: _run_like_yardstick(m), "no el archivo JPEG que publica el sitio", "lee la pintura a"),
+    ("despues.md", lambda m: _run_like_yardstick(m, unequal=True), "pesa sus capas de estilo de otra manera",
+     "promedia sus capas"),
     ("despues.md", lambda m: None, "Dos de ellos se calculan aquí", "Ninguno se calcula aquí"),
     ("despues.md", _no_fast, "Ninguno se calcula aquí", "Dos de ellos se calculan aquí"),
     ("despues.md", _no_fast, None, "Una red de este tipo se calcula en este sitio"),

@@ -205,17 +205,31 @@ def test_numbers_are_spanish_on_the_built_page(built_site):
     assert str(n) not in text
 
 
+def test_no_page_names_a_placeholder_repository(built_site):
+    """mkdocs.yml's extra.repository ships empty (CONTRIBUTING.md, Publishing): no page links a
+    placeholder or an empty address, and Créditos names no repository. Material's interface text is
+    the site's Spanish (overrides/): its footer line and the search's prompt."""
+    pages = sorted(built_site.site_dir.glob("*.html"))
+    assert len(pages) > 10
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        for bad in ("OWNER/REPOSITORY", 'href=""', "Made with", "Teclee"):
+            assert bad not in text, f"{path.name}: {bad}"
+        assert "Hecho con" in text and "Escribe para buscar" in text, path.name
+    assert "repositorio del sitio" not in page(built_site, "creditos.html")
+
+
 # --------------------------------------------------------------------------- builds that must fail
 
 
 @pytest.fixture()
 def docs_copy(built_site, tmp_path):
-    """What mkdocs reads from the built tiny site (mkdocs.yml, macros/ and the generator/ it imports
+    """What mkdocs reads from the built tiny site (mkdocs.yml, macros/, overrides/ and the generator/ it imports
     its number formatter from, docs/), to break."""
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(built_site.root / "mkdocs.yml", root)
-    for folder in ("macros", "generator", "docs", "site_src"):
+    for folder in ("macros", "overrides", "generator", "docs", "site_src"):
         shutil.copytree(built_site.root / folder, root / folder)
     return root
 
