@@ -526,6 +526,53 @@ def test_default_size_comes_from_timing(browsers, site):
     assert 1e6 < ratio < 1e8, ratio
 
 
+CALIBRATE = "async function calibrate(side) {"
+
+
+def test_a_new_photo_renews_the_suggestion(browsers, site, built_site):
+    """A 4:3 photo (1024 x 768) after the hero's: the page chooses its defaults again for that
+    shape, and the ready line suggests the size and evaluations now in the controls, not the
+    hero's. The worker's measurement answers at once with a fixed speed, one at which the two
+    photos get different defaults."""
+    from generator.engine.live_objective import objective
+
+    obj = objective()
+    hero = built_site.manifest["figures"][f"photo/{built_site.manifest['hero']['content']}"]["numbers"]
+    hero_size, wide = (hero["width"], hero["height"]), (1024, 768)
+    sides = [32, 48, 64, 96, 128, 192, 256, 384, 512]
+    per_evaluation = next(t for t in (0.05 * 1.25 ** i for i in range(40))
+                          if default_choice(sides, t, 128, hero_size, obj) != default_choice(sides, t, 128, wide, obj))
+
+    def route(r):
+        original = r.fetch()
+        text = original.text()
+        assert CALIBRATE in text
+        return r.fulfill(response=original, body=text.replace(
+            CALIBRATE, f"{CALIBRATE}\n  return {{side, perEvaluation: {per_evaluation!r}}};"))
+
+    s = Session(browsers, site, route=("**/live/worker.js", route))
+    s.wait_ready()
+
+    def seen():
+        state = s.state()
+        return ((int(state["defaultSize"]), int(state["defaultEvaluations"])),
+                (int(s.page.locator("#live-size").input_value()), int(s.page.locator("#live-evaluations").input_value())),
+                s.page.locator("#live-status").inner_text())
+
+    s.page.wait_for_function(f"{STATE}.photoWidth === '{hero_size[0]}' && {STATE}.defaultSize !== undefined")
+    s.page.wait_for_function("!document.getElementById('live-start').disabled", timeout=120_000)
+    before = seen()
+    s.upload("photo", "cuatro-tercios.png", png(Image.linear_gradient("L").resize(wide).convert("RGB")))
+    s.page.wait_for_function(f"{STATE}.photoWidth === '{wide[0]}'")
+    after = seen()
+    assert s.errors == [] and s.message() == ""
+    s.close()
+    for (defaults, controls, text), photo in ((before, hero_size), (after, wide)):
+        assert defaults == controls == default_choice(sides, per_evaluation, 128, photo, obj), (defaults, controls, photo)
+        assert f"sugerimos {defaults[0]} px y {defaults[1]} evaluaciones" in text, text
+    assert before[0] != after[0]
+
+
 def test_without_webgpu_or_webgl_it_says_wasm(browsers, site):
     """With --disable-gpu, WebGPU is absent and WebGL is software only: WASM, and the page says why."""
     s = Session(browsers, site, "?lado=32")

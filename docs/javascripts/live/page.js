@@ -488,10 +488,8 @@ function onWorkerMessage({data: m}) {
     refresh();
   } else if (m.type === FROM_WORKER.CALIBRATED) {
     page.calibration = m;
-    calibrated(chooseDefaults(m.perEvaluation, m.side));
     setState({secondsPerEvaluation: plain(m.perEvaluation), calibrationSide: m.side, tensors: m.memory.numTensors});
-    page.readyText = `Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a ${m.side} × ${m.side} px en este dispositivo; `
-      + `sugerimos ${ui.size.value} px y ${ui.evaluations.value} evaluaciones (un minuto, más o menos).`;
+    calibrated(chooseDefaults(m.perEvaluation, m.side));
     status(page.readyText);
     refresh();
   } else if (m.type === FROM_WORKER.PAINTING_PROGRESS) {
@@ -518,13 +516,20 @@ function onWorkerMessage({data: m}) {
   }
 }
 
-// The size and evaluations once the speed is known (or a safe default when it could not be).
+// The size and evaluations once the speed is known (or a safe default when it could not be); again
+// for each new photo, whose shape changes what fits. The ready line names the defaults just chosen.
 function calibrated(defaults) {
   page.calibrating = false;
   page.ready = page.workerReady;
   if (!page.sizeChosen) ui.size.value = String(defaults.size);
   if (!page.evaluationsChosen) ui.evaluations.value = String(defaults.evaluations);
   setState({defaultSize: defaults.size, defaultEvaluations: defaults.evaluations, ready: page.ready ? "1" : "0"});
+  const m = page.calibration;
+  if (!m) return;
+  const previous = page.readyText;
+  page.readyText = `Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a ${m.side} × ${m.side} px en este dispositivo; `
+    + `sugerimos ${defaults.size} px y ${defaults.evaluations} evaluaciones (un minuto, más o menos).`;
+  if (!page.running && ui.status.textContent === previous) status(page.readyText);
 }
 
 function workerError(m) {
