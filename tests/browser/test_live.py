@@ -287,6 +287,40 @@ def test_objective_carries_the_engines_choices():
     assert (default_names["content_layers"], default_names["style_layers"]) == (["relu4_2"], ["relu1_1"])
 
 
+def test_objective_gives_the_paintings_side():
+    """painting_side is transfer.style_side of every canvas the page offers, whatever the style
+    scale; a style_min_side under the largest canvas (no single side) is refused."""
+    from generator.engine import transfer
+    from generator.engine.live_objective import PAGE_SIZES, with_overrides
+
+    for scale in (1.0, 1.5, 0.5):
+        obj = with_overrides(style_scale=scale)
+        sides = {transfer.style_side((side, side * 3 // 4), obj["style_min_side"], scale) for side in PAGE_SIZES}
+        assert sides == {obj["painting_side"]}, (scale, sides)
+    assert with_overrides(style_scale=1.5)["painting_side"] == 768
+    with pytest.raises(ValueError, match="live page cannot reproduce.*style_min_side"):
+        with_overrides(style_min_side=max(PAGE_SIZES) // 2)
+
+
+def test_the_page_reads_the_paintings_side(browsers, site):
+    """page.js takes the painting's side from objective.json: served as 256 instead of 512, a
+    600 x 20 painting (512 x 17 px at 512, enough for the network) is refused as too thin, 256 x 9."""
+    def route(r):
+        original = r.fetch()
+        objective = original.json()
+        assert objective["painting_side"] == 512
+        objective["painting_side"] = 256
+        return r.fulfill(response=original, json=objective)
+
+    s = Session(browsers, site, "?lado=32&motor=wasm", route=("**/objective.json", route))
+    s.wait_ready()
+    s.upload("painting", "tira.png", png(Image.new("RGB", (600, 20), (30, 60, 90))))
+    s.page.wait_for_function("document.getElementById('live-message').textContent.includes('tira.png')", timeout=10_000)
+    message = s.message()
+    s.close()
+    assert "«tira.png» es demasiado alargado" in message and "256 × 9 px" in message, message
+
+
 def test_default_objective_is_balanced_and_mean():
     """The default parity run exercises the engine's own choices: post-ReLU, balance, mean."""
     from generator.engine.live_objective import objective

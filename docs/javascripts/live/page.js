@@ -114,10 +114,10 @@ async function useImage(kind, blob, label, siteName = null) {
   refresh();
 }
 
-// The painting's long side for every canvas the page offers (transfer.style_side; SIZES <= 512).
+// The painting's long side for every canvas the page offers (objective.json's painting_side:
+// transfer.style_side, the same for all of them).
 function paintingSide() {
-  const obj = page.objective;
-  return Math.max(1, Math.round(obj.style_min_side * obj.style_scale));
+  return page.objective.painting_side;
 }
 
 // A painting whose short side, at the painting's side, is under the network's minimum leaves the
