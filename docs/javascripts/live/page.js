@@ -5,7 +5,7 @@ import {ImageError, decode, fitLongSide, pixels, preview} from "./images.js";
 import {drawPlot} from "./plot.js";
 import {fixed, formatEs, plain, scientific} from "./format.js";
 import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
-import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations} from "./query.js";
+import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations, writeQuery} from "./query.js";
 import {planStages, relativeCost} from "./schedule.js";
 import {isolate} from "./isolation.js";
 import {browserLimit, estimateBytes, fits} from "./memory.js";
@@ -29,7 +29,9 @@ const ui = {
   engine: $("live-engine"), start: $("live-start"), stop: $("live-stop"), resume: $("live-continue"),
   download: $("live-download"), canvas: $("live-canvas"), plot: $("live-plot"),
   progress: $("live-progress"), progressBar: $("live-progress-bar"), progressText: $("live-progress-text"),
-  photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"),
+  photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"), announcer: $("live-announce"),
+  link: $("live-link"), linkText: $("live-link-text"), compare: $("live-compare"),
+  compareBefore: $("live-compare-before"), compareAfter: $("live-compare-after"), compareRange: $("live-compare-range"),
 };
 
 const page = {
@@ -54,6 +56,12 @@ function status(text) {
   ui.status.textContent = text;
 }
 
+// The milestones (a run starts, a stage begins, it ends, an error), for screen readers: the shown
+// status line changes at every evaluation and is not announced.
+function announce(text) {
+  ui.announcer.textContent = text;
+}
+
 // Whether a run can start: the engine loaded (and measured), the photo read, the painting prepared.
 function canStart() {
   return Boolean(page.ready && page.photo && page.painting && page.paintingReady === page.painting.key);
@@ -64,7 +72,7 @@ function buttons() {
   ui.start.disabled = !ready || page.running;
   ui.stop.disabled = !page.running;
   ui.resume.disabled = !ready || page.running || page.history.length === 0 || page.diverged;
-  ui.download.disabled = page.history.length === 0;
+  ui.download.disabled = page.history.length === 0 || page.canvasHolds !== "result";
 }
 
 // --- site images from the manifest ---------------------------------------------------------
@@ -101,6 +109,7 @@ async function useImage(kind, blob, label, siteName = null) {
   const select = kind === "photo" ? ui.photoSelect : ui.paintingSelect;
   if (target === "painting") preparePainting();
   if (target === "photo" && page.calibration) calibrated(chooseDefaults(page.calibration.perEvaluation, page.calibration.side));
+  if (target === "photo" && !page.running) showPhoto();
   if (!siteName) {
     let own = select.querySelector("option[data-own]");
     if (!own) {
@@ -182,6 +191,7 @@ const RATIO_SPAN = 3;
 function setRatioRange(exponent) {
   ui.ratio.min = String(Math.floor(exponent) - RATIO_SPAN);
   ui.ratio.max = String(Math.ceil(exponent) + RATIO_SPAN);
+  page.defaultRatioExponent = exponent;
   setState({defaultRatioExponent: plain(exponent)});
   setRatio(exponent);
 }
@@ -288,7 +298,13 @@ async function start() {
   page.plan = plan;
   ui.canvas.width = w;
   ui.canvas.height = h;
+  drawPhoto();
+  showCanvas("photo", `El lienzo: la foto a ${w} × ${h} px, antes de la primera evaluación`);
+  page.announcedStage = 0;
+  page.runNames = {photo: fileStem(page.photo.siteName || page.photo.label, "foto"),
+    painting: fileStem(page.painting.siteName || page.painting.label, "cuadro")};
   page.runs = (page.runs || 0) + 1;
+  setBeforeImage(stages[stages.length - 1].rgba, w, h);
   setState({status: STATUS.RUNNING, runs: page.runs, evaluations: 0, width: w, height: h, size: Math.max(w, h),
     stages: plan.map(st => `${st.width}x${st.height}:${st.evaluations}`).join(" ")});
   status(`Preparando: ${plan.map(st => `${st.evaluations} evaluaciones a ${st.width} × ${st.height} px`).join(", luego ")}…`);
@@ -327,6 +343,7 @@ function resume() {
   }
   page.running = true;
   page.plannedEvaluations = page.history.length + evaluations;
+  showCanvas("result");
   setState({status: STATUS.RUNNING});
   buttons();
   page.worker.postMessage({type: TO_WORKER.CONTINUE, evaluations});
@@ -352,8 +369,12 @@ function onProgress(m) {
   page.history.push({evaluation: m.evaluation, content: m.content * page.runWeights.contentWeight,
     style: m.style * page.runWeights.styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
     seconds: m.seconds, stage: m.stage});
-  ui.canvas.hidden = false;
+  if (page.canvasHolds !== "result") showCanvas("result");
   drawFrame(m.rgba, m.width, m.height);
+  if (m.stage !== page.announcedStage) {
+    page.announcedStage = m.stage;
+    announce(`Etapa ${m.stage + 1} de ${m.stages}: ${m.width} × ${m.height} px.`);
+  }
   drawPlot(ui.plot, page.history);
   const rate = m.evaluation / m.seconds;
   const fraction = runFraction(m.evaluation);
@@ -407,12 +428,90 @@ function finished(m, type) {
   } else {
     status(`Detenido tras ${m.evaluations} evaluaciones; puedes continuar o descargar la imagen.`);
   }
+  announce(ui.status.textContent);
+  if (page.canvasHolds === "result") showCompare();
   buttons();
+}
+
+// --- the canvas, the before/after slider, the download -----------------------------------------
+
+// The canvas shows the photo from the moment it is read (at the size a run would paint), then the
+// run's frames; `holds` says which ("photo" or "result": only a result is downloaded or compared).
+function showCanvas(holds, label = null) {
+  page.canvasHolds = holds;
+  ui.canvas.setAttribute("aria-label", label || "El lienzo que se está pintando");
+  ui.compare.hidden = true;
+  ui.canvas.hidden = false;
+}
+
+function drawPhoto() {
+  const ctx = ui.canvas.getContext("2d");
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, ui.canvas.width, ui.canvas.height);
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(page.photo.bitmap, 0, 0, ui.canvas.width, ui.canvas.height);
+}
+
+// The chosen photo on the canvas, at the chosen size, while no run is painting and none was
+// painted from this photo at this size.
+function showPhoto() {
+  if (!page.photo || page.running) return;
+  const [w, h] = fitLongSide(page.photo.bitmap.width, page.photo.bitmap.height, Number(ui.size.value));
+  ui.canvas.width = w;
+  ui.canvas.height = h;
+  drawPhoto();
+  showCanvas("photo", `El lienzo, todavía sin pintar: la foto a ${w} × ${h} px`);
+  setState({canvasWidth: w, canvasHeight: h});
+  buttons();
+}
+
+// The photo as the run's final stage reads it, for the slider's «before» side.
+function setBeforeImage(rgba, width, height) {
+  const canvas = new OffscreenCanvas(width, height);
+  canvas.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+  const run = page.runs;
+  canvas.convertToBlob({type: "image/png"}).then(blob => {
+    if (run !== page.runs) return;   // a newer run has begun
+    swapURL(ui.compareBefore, URL.createObjectURL(blob));
+  });
+}
+
+function swapURL(img, url) {
+  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  img.src = url;
+}
+
+// When a run ends with a result: the slider over the photo and the result, in the canvas's place.
+function showCompare() {
+  const [w, h] = [ui.canvas.width, ui.canvas.height];
+  ui.canvas.toBlob(blob => {
+    if (page.running || page.canvasHolds !== "result") return;
+    swapURL(ui.compareAfter, URL.createObjectURL(blob));
+    ui.compareAfter.alt = `El resultado: ${w} × ${h} px`;
+    ui.compare.style.aspectRatio = `${w} / ${h}`;
+    ui.compareRange.value = "50";
+    ui.compareRange.dispatchEvent(new Event("input", {bubbles: true}));   // compare.js sets --pos and the text
+    ui.canvas.hidden = true;
+    ui.compare.hidden = false;
+  }, "image/png");
+}
+
+// A file name's part from a site name or the reader's file name: no extension, no accents, only
+// lowercase letters, digits, «_» and «-».
+function fileStem(name, fallback) {
+  const stem = String(name).replace(/\.[A-Za-z0-9]{1,5}$/, "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
+  return stem || fallback;
+}
+
+function downloadName() {
+  const names = page.runNames || {photo: "foto", painting: "cuadro"};
+  return `${names.photo}-${names.painting}-${Math.max(ui.canvas.width, ui.canvas.height)}px.png`;
 }
 
 function download() {
   ui.canvas.toBlob(blob => {
-    const a = Object.assign(document.createElement("a"), {href: URL.createObjectURL(blob), download: "pintura-en-vivo.png"});
+    const a = Object.assign(document.createElement("a"), {href: URL.createObjectURL(blob), download: downloadName()});
     document.body.append(a);
     a.click();
     a.remove();
@@ -423,6 +522,36 @@ function download() {
 // --- the link's parameters ----------------------------------------------------------------
 
 const SELECTS = {optimizador: ui.optimizer, inicio: ui.init, motor: ui.engine};
+
+// The current settings as a link (query.js's writeQuery, the inverse of readQuery): size and
+// evaluations always, the rest where they differ from the page's defaults. The reader's own files
+// cannot go in a link. The address bar takes it too.
+async function copyLink() {
+  const values = {side: Number(ui.size.value), selects: {}};
+  const evaluations = Math.round(Number(ui.evaluations.value));
+  if (validEvaluations(evaluations)) values.evaluations = evaluations;
+  const own = [];
+  if (ui.photoSelect.value && ui.photoSelect.value !== "__own__") values.photo = ui.photoSelect.value;
+  else own.push("tu foto");
+  if (ui.paintingSelect.value && ui.paintingSelect.value !== "__own__") values.painting = ui.paintingSelect.value;
+  else own.push("tu cuadro");
+  if (page.ratioExponent !== page.defaultRatioExponent) values.ratio = ratio();
+  const layers = chosenLayers();
+  if (layers.length && layers.length !== page.objective.style_layers.length) values.layers = layers;
+  for (const key of SELECT_PARAMETERS) {
+    if (SELECTS[key].value !== SELECTS[key].options[0].value) values.selects[key] = SELECTS[key].value;
+  }
+  const url = new URL(`${location.pathname}?${writeQuery(values)}`, location.href).href;
+  history.replaceState(null, "", url);
+  const left = own.length ? ` (${own.join(" y ")} no ${own.length > 1 ? "van" : "va"} en el enlace: nunca sale${own.length > 1 ? "n" : ""} de tu navegador)` : "";
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(url);
+    copied = true;
+  } catch (err) { /* no clipboard here: the reader copies it by hand */ }
+  ui.linkText.textContent = copied ? `Enlace copiado${left}: ${url}` : `No se pudo copiar el enlace; cópialo de aquí${left}: ${url}`;
+  ui.linkText.hidden = false;
+}
 
 // Sets the controls from the link; returns the Spanish messages for the values that did not fit.
 function applyQuery(params) {
@@ -507,6 +636,11 @@ function onWorkerMessage({data: m}) {
   } else if (m.type === FROM_WORKER.STARTED) {
     if (!m.continued) page.prepareSeconds = m.seconds;
     status(m.continued ? "Continuando…" : "Pintando…");
+    const plan = page.plan;
+    const first = `${plan[0].width} × ${plan[0].height} px`;
+    announce(m.continued ? `Sigue la pintura: ${page.plannedEvaluations - page.history.length} evaluaciones más.`
+      : plan.length > 1 ? `Empieza la pintura: ${page.plannedEvaluations} evaluaciones en ${plan.length} etapas; etapa 1 de ${plan.length}: ${first}.`
+        : `Empieza la pintura: ${page.plannedEvaluations} evaluaciones a ${first}.`);
   } else if (m.type === FROM_WORKER.PROGRESS) {
     onProgress(m);
   } else if (m.type === FROM_WORKER.DONE || m.type === FROM_WORKER.STOPPED) {
@@ -524,6 +658,7 @@ function calibrated(defaults) {
   if (!page.sizeChosen) ui.size.value = String(defaults.size);
   if (!page.evaluationsChosen) ui.evaluations.value = String(defaults.evaluations);
   setState({defaultSize: defaults.size, defaultEvaluations: defaults.evaluations, ready: page.ready ? "1" : "0"});
+  if (page.canvasHolds !== "result") showPhoto();
   const m = page.calibration;
   if (!m) return;
   const previous = page.readyText;
@@ -549,6 +684,7 @@ function workerError(m) {
     status(m.diverged ? "Se detuvo: la optimización divergió." : "Se detuvo por un error.");
     if (m.diverged) page.diverged = true;
   }
+  announce(ui.status.textContent);
   if (m.unexpected) restartWorker();
   refresh();
 }
@@ -575,7 +711,7 @@ function maybeAuto() {
 
 async function init() {
   setState({status: STATUS.IDLE, ready: "0", evaluations: 0, backend: ""});
-  ui.canvas.hidden = true;   // until the first evaluation paints it
+  ui.canvas.hidden = true;   // until the photo is read (showPhoto)
   drawPlot(ui.plot, []);
   buttons();
   setRatio(Number(ui.ratio.value));
@@ -618,12 +754,16 @@ async function init() {
 
 function wire() {
   ui.ratio.addEventListener("input", () => setRatio(Number(ui.ratio.value)));
-  ui.size.addEventListener("change", () => { page.sizeChosen = true; });
+  ui.size.addEventListener("change", () => {
+    page.sizeChosen = true;
+    if (page.canvasHolds !== "result") showPhoto();
+  });
   ui.evaluations.addEventListener("change", () => { page.evaluationsChosen = true; });
   ui.start.addEventListener("click", () => guarded(start));
   ui.stop.addEventListener("click", () => page.worker.postMessage({type: TO_WORKER.STOP}));
   ui.resume.addEventListener("click", resume);
   ui.download.addEventListener("click", download);
+  ui.link.addEventListener("click", () => guarded(copyLink));
   ui.engine.addEventListener("change", () => {
     say("");
     startWorker();
