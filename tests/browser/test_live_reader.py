@@ -54,6 +54,7 @@ def test_the_photo_is_on_the_canvas_before_any_evaluation(browsers, site):
     state = s.state()
     photo = (int(state["photoWidth"]), int(state["photoHeight"]))
     assert visible(s, "#live-canvas") and not visible(s, "#live-compare")
+    assert s.page.evaluate("[...document.images].filter(i => !i.getAttribute('src')).length") == 0   # none broken
     shown = canvas(s)
     assert max(shown["width"], shown["height"]) == 48 and abs(shown["width"] / shown["height"] - photo[0] / photo[1]) < 0.05
     assert "la foto" in shown["label"]
@@ -162,6 +163,8 @@ def test_before_after_slider_when_done(staged_run):
               pixels: Array.from(ctx.getImageData(0, 0, c.width, c.height).data)};
     })""")
     after, before = images
+    # The photo lies above the result (compare.js clips it), both made by the page once needed.
+    assert s.page.eval_on_selector_all("#live-compare img", "is => is.map(i => i.id)") == ["live-compare-after", "live-compare-before"]
     assert "st-compare__after" in after["cls"] and "st-compare__before" in before["cls"]
     assert (after["width"], after["height"]) == (before["width"], before["height"]) == (64, 48)
     assert after["pixels"] == s.page.evaluate(CANVAS_PIXELS)                          # the result as painted

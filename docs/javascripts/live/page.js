@@ -30,8 +30,7 @@ const ui = {
   download: $("live-download"), canvas: $("live-canvas"), plot: $("live-plot"),
   progress: $("live-progress"), progressBar: $("live-progress-bar"), progressText: $("live-progress-text"),
   photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"), announcer: $("live-announce"),
-  link: $("live-link"), linkText: $("live-link-text"), compare: $("live-compare"),
-  compareBefore: $("live-compare-before"), compareAfter: $("live-compare-after"), compareRange: $("live-compare-range"),
+  link: $("live-link"), linkText: $("live-link-text"), compare: $("live-compare"), compareRange: $("live-compare-range"),
 };
 
 const page = {
@@ -472,8 +471,21 @@ function setBeforeImage(rgba, width, height) {
   const run = page.runs;
   canvas.convertToBlob({type: "image/png"}).then(blob => {
     if (run !== page.runs) return;   // a newer run has begun
-    swapURL(ui.compareBefore, URL.createObjectURL(blob));
+    swapURL(compareImage("before"), URL.createObjectURL(blob));
   });
+}
+
+// The slider's two pictures (compare.js's classes), made on first use: an <img> without a source
+// would count as a broken image. The photo ("before") lies above the result and is clipped.
+function compareImage(which) {
+  const id = `live-compare-${which}`;
+  let img = $(id);
+  if (!img) {
+    img = Object.assign(document.createElement("img"), {id, className: `st-compare__${which} off-glb`, alt: ""});
+    if (which === "after") ui.compare.prepend(img);
+    else ui.compare.querySelector(".st-compare__tag").before(img);
+  }
+  return img;
 }
 
 function swapURL(img, url) {
@@ -486,8 +498,9 @@ function showCompare() {
   const [w, h] = [ui.canvas.width, ui.canvas.height];
   ui.canvas.toBlob(blob => {
     if (page.running || page.canvasHolds !== "result") return;
-    swapURL(ui.compareAfter, URL.createObjectURL(blob));
-    ui.compareAfter.alt = `El resultado: ${w} × ${h} px`;
+    const after = compareImage("after");
+    swapURL(after, URL.createObjectURL(blob));
+    after.alt = `El resultado: ${w} × ${h} px`;
     ui.compare.style.aspectRatio = `${w} / ${h}`;
     ui.compareRange.value = "50";
     ui.compareRange.dispatchEvent(new Event("input", {bubbles: true}));   // compare.js sets --pos and the text
