@@ -210,7 +210,7 @@ function buildLayerBoxes(objective) {
     const label = document.createElement("label");
     const box = Object.assign(document.createElement("input"), {type: "checkbox", value: name, checked: true});
     label.append(box, ` ${name}`);
-    ui.layers.append(label);
+    ui.layers.insertBefore(label, $("live-layers-hint"));   // the boxes, then the hint
   }
 }
 
