@@ -203,7 +203,7 @@ def browser():
 # finishing alone at the end. A stale list only changes the order, never what runs.
 SLOW_FIRST = ("browser/test_engines.py", "build/test_parallel_build.py", "browser/test_browser.py",
               "build/test_determinism.py", "site/test_page_conditions.py", "browser/test_live.py",
-              "browser/test_live_dead_ends.py", "engine/test_gpu_safety.py",
+              "browser/test_live_dead_ends.py", "browser/test_live_reader.py", "engine/test_gpu_safety.py",
               "site/test_pages.py", "engine/test_speed_paths.py")
 
 

@@ -93,6 +93,8 @@ def objective(settings: TransferSettings | None = None) -> dict:
         "style_divisor": STYLE_DIVISOR,
         "style_min_side": settings.style_min_side,
         "style_scale": settings.style_scale,
+        # The painting's long side for every canvas the page offers (painting_side).
+        "painting_side": painting_side(settings),
         "min_canvas_side": transfer.MIN_CANVAS_SIDE,
         "init": settings.init,
         "optimizer": settings.optimizer,
@@ -106,11 +108,16 @@ def objective(settings: TransferSettings | None = None) -> dict:
     return obj
 
 
+def painting_side(settings: TransferSettings) -> int:
+    """The painting's long side, transfer.style_side, for every canvas the page offers: one number,
+    since none is larger than the engine's style_min_side (check_supported)."""
+    return transfer.style_side((max(PAGE_SIZES),) * 2, settings.style_min_side, settings.style_scale)
+
+
 def painting_image(painting, settings: TransferSettings):
-    """The painting as every canvas the page offers reads it (they are at most 512 px, the engine's
-    style_min_side): resized as stage_targets resizes it, to transfer.style_side of such a canvas."""
-    side = transfer.style_side((1, 1), settings.style_min_side, settings.style_scale)
-    return images.fit_long_side(painting, side, allow_upscale=True)
+    """The painting as every canvas the page offers reads it: resized as stage_targets resizes it,
+    to painting_side."""
+    return images.fit_long_side(painting, painting_side(settings), allow_upscale=True)
 
 
 def painting_grams(model, painting_tensor, settings: TransferSettings) -> dict:
@@ -145,6 +152,8 @@ def check_supported(settings: TransferSettings) -> None:
         "scales": tuple(settings.scales) != (1.0,),
         "precision": settings.precision != "float32",
         "style_blend": settings.style_blend is not None and len(settings.style_blend) != 1,
+        # One painting side for every canvas (painting_side): none larger than style_min_side.
+        "style_min_side": settings.style_min_side < max(PAGE_SIZES),
     }
     bad = [name for name, is_bad in unsupported.items() if is_bad]
     if bad:

@@ -287,6 +287,40 @@ def test_objective_carries_the_engines_choices():
     assert (default_names["content_layers"], default_names["style_layers"]) == (["relu4_2"], ["relu1_1"])
 
 
+def test_objective_gives_the_paintings_side():
+    """painting_side is transfer.style_side of every canvas the page offers, whatever the style
+    scale; a style_min_side under the largest canvas (no single side) is refused."""
+    from generator.engine import transfer
+    from generator.engine.live_objective import PAGE_SIZES, with_overrides
+
+    for scale in (1.0, 1.5, 0.5):
+        obj = with_overrides(style_scale=scale)
+        sides = {transfer.style_side((side, side * 3 // 4), obj["style_min_side"], scale) for side in PAGE_SIZES}
+        assert sides == {obj["painting_side"]}, (scale, sides)
+    assert with_overrides(style_scale=1.5)["painting_side"] == 768
+    with pytest.raises(ValueError, match="live page cannot reproduce.*style_min_side"):
+        with_overrides(style_min_side=max(PAGE_SIZES) // 2)
+
+
+def test_the_page_reads_the_paintings_side(browsers, site):
+    """page.js takes the painting's side from objective.json: served as 256 instead of 512, a
+    600 x 20 painting (512 x 17 px at 512, enough for the network) is refused as too thin, 256 x 9."""
+    def route(r):
+        original = r.fetch()
+        objective = original.json()
+        assert objective["painting_side"] == 512
+        objective["painting_side"] = 256
+        return r.fulfill(response=original, json=objective)
+
+    s = Session(browsers, site, "?lado=32&motor=wasm", route=("**/objective.json", route))
+    s.wait_ready()
+    s.upload("painting", "tira.png", png(Image.new("RGB", (600, 20), (30, 60, 90))))
+    s.page.wait_for_function("document.getElementById('live-message').textContent.includes('tira.png')", timeout=10_000)
+    message = s.message()
+    s.close()
+    assert "«tira.png» es demasiado alargado" in message and "256 × 9 px" in message, message
+
+
 def test_default_objective_is_balanced_and_mean():
     """The default parity run exercises the engine's own choices: post-ReLU, balance, mean."""
     from generator.engine.live_objective import objective
@@ -524,6 +558,53 @@ def test_default_size_comes_from_timing(browsers, site):
     # The measurement follows the clock: 10^7 between the two, up to the machine's own variation.
     ratio = float(slow["state"]["secondsPerEvaluation"]) / float(fast["state"]["secondsPerEvaluation"])
     assert 1e6 < ratio < 1e8, ratio
+
+
+CALIBRATE = "async function calibrate(side) {"
+
+
+def test_a_new_photo_renews_the_suggestion(browsers, site, built_site):
+    """A 4:3 photo (1024 x 768) after the hero's: the page chooses its defaults again for that
+    shape, and the ready line suggests the size and evaluations now in the controls, not the
+    hero's. The worker's measurement answers at once with a fixed speed, one at which the two
+    photos get different defaults."""
+    from generator.engine.live_objective import objective
+
+    obj = objective()
+    hero = built_site.manifest["figures"][f"photo/{built_site.manifest['hero']['content']}"]["numbers"]
+    hero_size, wide = (hero["width"], hero["height"]), (1024, 768)
+    sides = [32, 48, 64, 96, 128, 192, 256, 384, 512]
+    per_evaluation = next(t for t in (0.05 * 1.25 ** i for i in range(40))
+                          if default_choice(sides, t, 128, hero_size, obj) != default_choice(sides, t, 128, wide, obj))
+
+    def route(r):
+        original = r.fetch()
+        text = original.text()
+        assert CALIBRATE in text
+        return r.fulfill(response=original, body=text.replace(
+            CALIBRATE, f"{CALIBRATE}\n  return {{side, perEvaluation: {per_evaluation!r}}};"))
+
+    s = Session(browsers, site, route=("**/live/worker.js", route))
+    s.wait_ready()
+
+    def seen():
+        state = s.state()
+        return ((int(state["defaultSize"]), int(state["defaultEvaluations"])),
+                (int(s.page.locator("#live-size").input_value()), int(s.page.locator("#live-evaluations").input_value())),
+                s.page.locator("#live-status").inner_text())
+
+    s.page.wait_for_function(f"{STATE}.photoWidth === '{hero_size[0]}' && {STATE}.defaultSize !== undefined")
+    s.page.wait_for_function("!document.getElementById('live-start').disabled", timeout=120_000)
+    before = seen()
+    s.upload("photo", "cuatro-tercios.png", png(Image.linear_gradient("L").resize(wide).convert("RGB")))
+    s.page.wait_for_function(f"{STATE}.photoWidth === '{wide[0]}'")
+    after = seen()
+    assert s.errors == [] and s.message() == ""
+    s.close()
+    for (defaults, controls, text), photo in ((before, hero_size), (after, wide)):
+        assert defaults == controls == default_choice(sides, per_evaluation, 128, photo, obj), (defaults, controls, photo)
+        assert f"sugerimos {defaults[0]} px y {defaults[1]} evaluaciones" in text, text
+    assert before[0] != after[0]
 
 
 def test_without_webgpu_or_webgl_it_says_wasm(browsers, site):

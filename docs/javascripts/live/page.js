@@ -5,7 +5,7 @@ import {ImageError, decode, fitLongSide, pixels, preview} from "./images.js";
 import {drawPlot} from "./plot.js";
 import {fixed, formatEs, plain, scientific} from "./format.js";
 import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
-import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations} from "./query.js";
+import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations, writeQuery} from "./query.js";
 import {planStages, relativeCost} from "./schedule.js";
 import {isolate} from "./isolation.js";
 import {browserLimit, estimateBytes, fits} from "./memory.js";
@@ -29,7 +29,8 @@ const ui = {
   engine: $("live-engine"), start: $("live-start"), stop: $("live-stop"), resume: $("live-continue"),
   download: $("live-download"), canvas: $("live-canvas"), plot: $("live-plot"),
   progress: $("live-progress"), progressBar: $("live-progress-bar"), progressText: $("live-progress-text"),
-  photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"),
+  photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"), announcer: $("live-announce"),
+  link: $("live-link"), linkText: $("live-link-text"), compare: $("live-compare"), compareRange: $("live-compare-range"),
 };
 
 const page = {
@@ -54,6 +55,12 @@ function status(text) {
   ui.status.textContent = text;
 }
 
+// The milestones (a run starts, a stage begins, it ends, an error), for screen readers: the shown
+// status line changes at every evaluation and is not announced.
+function announce(text) {
+  ui.announcer.textContent = text;
+}
+
 // Whether a run can start: the engine loaded (and measured), the photo read, the painting prepared.
 function canStart() {
   return Boolean(page.ready && page.photo && page.painting && page.paintingReady === page.painting.key);
@@ -64,7 +71,7 @@ function buttons() {
   ui.start.disabled = !ready || page.running;
   ui.stop.disabled = !page.running;
   ui.resume.disabled = !ready || page.running || page.history.length === 0 || page.diverged;
-  ui.download.disabled = page.history.length === 0;
+  ui.download.disabled = page.history.length === 0 || page.canvasHolds !== "result";
 }
 
 // --- site images from the manifest ---------------------------------------------------------
@@ -101,6 +108,7 @@ async function useImage(kind, blob, label, siteName = null) {
   const select = kind === "photo" ? ui.photoSelect : ui.paintingSelect;
   if (target === "painting") preparePainting();
   if (target === "photo" && page.calibration) calibrated(chooseDefaults(page.calibration.perEvaluation, page.calibration.side));
+  if (target === "photo" && !page.running) showPhoto();
   if (!siteName) {
     let own = select.querySelector("option[data-own]");
     if (!own) {
@@ -114,10 +122,10 @@ async function useImage(kind, blob, label, siteName = null) {
   refresh();
 }
 
-// The painting's long side for every canvas the page offers (transfer.style_side; SIZES <= 512).
+// The painting's long side for every canvas the page offers (objective.json's painting_side:
+// transfer.style_side, the same for all of them).
 function paintingSide() {
-  const obj = page.objective;
-  return Math.max(1, Math.round(obj.style_min_side * obj.style_scale));
+  return page.objective.painting_side;
 }
 
 // A painting whose short side, at the painting's side, is under the network's minimum leaves the
@@ -182,6 +190,7 @@ const RATIO_SPAN = 3;
 function setRatioRange(exponent) {
   ui.ratio.min = String(Math.floor(exponent) - RATIO_SPAN);
   ui.ratio.max = String(Math.ceil(exponent) + RATIO_SPAN);
+  page.defaultRatioExponent = exponent;
   setState({defaultRatioExponent: plain(exponent)});
   setRatio(exponent);
 }
@@ -201,7 +210,7 @@ function buildLayerBoxes(objective) {
     const label = document.createElement("label");
     const box = Object.assign(document.createElement("input"), {type: "checkbox", value: name, checked: true});
     label.append(box, ` ${name}`);
-    ui.layers.append(label);
+    ui.layers.insertBefore(label, $("live-layers-hint"));   // the boxes, then the hint
   }
 }
 
@@ -288,7 +297,13 @@ async function start() {
   page.plan = plan;
   ui.canvas.width = w;
   ui.canvas.height = h;
+  drawPhoto();
+  showCanvas("photo", `El lienzo: la foto a ${w} × ${h} px, antes de la primera evaluación`);
+  page.announcedStage = 0;
+  page.runNames = {photo: fileStem(page.photo.siteName || page.photo.label, "foto"),
+    painting: fileStem(page.painting.siteName || page.painting.label, "cuadro")};
   page.runs = (page.runs || 0) + 1;
+  setBeforeImage(stages[stages.length - 1].rgba, w, h);
   setState({status: STATUS.RUNNING, runs: page.runs, evaluations: 0, width: w, height: h, size: Math.max(w, h),
     stages: plan.map(st => `${st.width}x${st.height}:${st.evaluations}`).join(" ")});
   status(`Preparando: ${plan.map(st => `${st.evaluations} evaluaciones a ${st.width} × ${st.height} px`).join(", luego ")}…`);
@@ -327,6 +342,7 @@ function resume() {
   }
   page.running = true;
   page.plannedEvaluations = page.history.length + evaluations;
+  showCanvas("result");
   setState({status: STATUS.RUNNING});
   buttons();
   page.worker.postMessage({type: TO_WORKER.CONTINUE, evaluations});
@@ -352,8 +368,12 @@ function onProgress(m) {
   page.history.push({evaluation: m.evaluation, content: m.content * page.runWeights.contentWeight,
     style: m.style * page.runWeights.styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
     seconds: m.seconds, stage: m.stage});
-  ui.canvas.hidden = false;
+  if (page.canvasHolds !== "result") showCanvas("result");
   drawFrame(m.rgba, m.width, m.height);
+  if (m.stage !== page.announcedStage) {
+    page.announcedStage = m.stage;
+    announce(`Etapa ${m.stage + 1} de ${m.stages}: ${m.width} × ${m.height} px.`);
+  }
   drawPlot(ui.plot, page.history);
   const rate = m.evaluation / m.seconds;
   const fraction = runFraction(m.evaluation);
@@ -407,12 +427,104 @@ function finished(m, type) {
   } else {
     status(`Detenido tras ${m.evaluations} evaluaciones; puedes continuar o descargar la imagen.`);
   }
+  announce(ui.status.textContent);
+  if (page.canvasHolds === "result") showCompare();
   buttons();
+}
+
+// --- the canvas, the before/after slider, the download -----------------------------------------
+
+// The canvas shows the photo from the moment it is read (at the size a run would paint), then the
+// run's frames; `holds` says which ("photo" or "result": only a result is downloaded or compared).
+function showCanvas(holds, label = null) {
+  page.canvasHolds = holds;
+  ui.canvas.setAttribute("aria-label", label || "El lienzo que se está pintando");
+  ui.compare.hidden = true;
+  ui.canvas.hidden = false;
+}
+
+function drawPhoto() {
+  const ctx = ui.canvas.getContext("2d");
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, ui.canvas.width, ui.canvas.height);
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(page.photo.bitmap, 0, 0, ui.canvas.width, ui.canvas.height);
+}
+
+// The chosen photo on the canvas, at the chosen size, while no run is painting and none was
+// painted from this photo at this size.
+function showPhoto() {
+  if (!page.photo || page.running) return;
+  const [w, h] = fitLongSide(page.photo.bitmap.width, page.photo.bitmap.height, Number(ui.size.value));
+  ui.canvas.width = w;
+  ui.canvas.height = h;
+  drawPhoto();
+  showCanvas("photo", `El lienzo, todavía sin pintar: la foto a ${w} × ${h} px`);
+  setState({canvasWidth: w, canvasHeight: h});
+  buttons();
+}
+
+// The photo as the run's final stage reads it, for the slider's «before» side.
+function setBeforeImage(rgba, width, height) {
+  const canvas = new OffscreenCanvas(width, height);
+  canvas.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+  const run = page.runs;
+  canvas.convertToBlob({type: "image/png"}).then(blob => {
+    if (run !== page.runs) return;   // a newer run has begun
+    swapURL(compareImage("before"), URL.createObjectURL(blob));
+  });
+}
+
+// The slider's two pictures (compare.js's classes), made on first use: an <img> without a source
+// would count as a broken image. The photo ("before") lies above the result and is clipped.
+function compareImage(which) {
+  const id = `live-compare-${which}`;
+  let img = $(id);
+  if (!img) {
+    img = Object.assign(document.createElement("img"), {id, className: `st-compare__${which} off-glb`, alt: ""});
+    if (which === "after") ui.compare.prepend(img);
+    else ui.compare.querySelector(".st-compare__tag").before(img);
+  }
+  return img;
+}
+
+function swapURL(img, url) {
+  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  img.src = url;
+}
+
+// When a run ends with a result: the slider over the photo and the result, in the canvas's place.
+function showCompare() {
+  const [w, h] = [ui.canvas.width, ui.canvas.height];
+  ui.canvas.toBlob(blob => {
+    if (page.running || page.canvasHolds !== "result") return;
+    const after = compareImage("after");
+    swapURL(after, URL.createObjectURL(blob));
+    after.alt = `El resultado: ${w} × ${h} px`;
+    ui.compare.style.aspectRatio = `${w} / ${h}`;
+    ui.compareRange.value = "50";
+    ui.compareRange.dispatchEvent(new Event("input", {bubbles: true}));   // compare.js sets --pos and the text
+    ui.canvas.hidden = true;
+    ui.compare.hidden = false;
+  }, "image/png");
+}
+
+// A file name's part from a site name or the reader's file name: no extension, no accents, only
+// lowercase letters, digits, «_» and «-».
+function fileStem(name, fallback) {
+  const stem = String(name).replace(/\.[A-Za-z0-9]{1,5}$/, "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
+  return stem || fallback;
+}
+
+function downloadName() {
+  const names = page.runNames || {photo: "foto", painting: "cuadro"};
+  return `${names.photo}-${names.painting}-${Math.max(ui.canvas.width, ui.canvas.height)}px.png`;
 }
 
 function download() {
   ui.canvas.toBlob(blob => {
-    const a = Object.assign(document.createElement("a"), {href: URL.createObjectURL(blob), download: "pintura-en-vivo.png"});
+    const a = Object.assign(document.createElement("a"), {href: URL.createObjectURL(blob), download: downloadName()});
     document.body.append(a);
     a.click();
     a.remove();
@@ -423,6 +535,36 @@ function download() {
 // --- the link's parameters ----------------------------------------------------------------
 
 const SELECTS = {optimizador: ui.optimizer, inicio: ui.init, motor: ui.engine};
+
+// The current settings as a link (query.js's writeQuery, the inverse of readQuery): size and
+// evaluations always, the rest where they differ from the page's defaults. The reader's own files
+// cannot go in a link. The address bar takes it too.
+async function copyLink() {
+  const values = {side: Number(ui.size.value), selects: {}};
+  const evaluations = Math.round(Number(ui.evaluations.value));
+  if (validEvaluations(evaluations)) values.evaluations = evaluations;
+  const own = [];
+  if (ui.photoSelect.value && ui.photoSelect.value !== "__own__") values.photo = ui.photoSelect.value;
+  else own.push("tu foto");
+  if (ui.paintingSelect.value && ui.paintingSelect.value !== "__own__") values.painting = ui.paintingSelect.value;
+  else own.push("tu cuadro");
+  if (page.ratioExponent !== page.defaultRatioExponent) values.ratio = ratio();
+  const layers = chosenLayers();
+  if (layers.length && layers.length !== page.objective.style_layers.length) values.layers = layers;
+  for (const key of SELECT_PARAMETERS) {
+    if (SELECTS[key].value !== SELECTS[key].options[0].value) values.selects[key] = SELECTS[key].value;
+  }
+  const url = new URL(`${location.pathname}?${writeQuery(values)}`, location.href).href;
+  history.replaceState(null, "", url);
+  const left = own.length ? ` (${own.join(" y ")} no ${own.length > 1 ? "van" : "va"} en el enlace: nunca sale${own.length > 1 ? "n" : ""} de tu navegador)` : "";
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(url);
+    copied = true;
+  } catch (err) { /* no clipboard here: the reader copies it by hand */ }
+  ui.linkText.textContent = copied ? `Enlace copiado${left}: ${url}` : `No se pudo copiar el enlace; cópialo de aquí${left}: ${url}`;
+  ui.linkText.hidden = false;
+}
 
 // Sets the controls from the link; returns the Spanish messages for the values that did not fit.
 function applyQuery(params) {
@@ -488,10 +630,8 @@ function onWorkerMessage({data: m}) {
     refresh();
   } else if (m.type === FROM_WORKER.CALIBRATED) {
     page.calibration = m;
-    calibrated(chooseDefaults(m.perEvaluation, m.side));
     setState({secondsPerEvaluation: plain(m.perEvaluation), calibrationSide: m.side, tensors: m.memory.numTensors});
-    page.readyText = `Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a ${m.side} × ${m.side} px en este dispositivo; `
-      + `sugerimos ${ui.size.value} px y ${ui.evaluations.value} evaluaciones (un minuto, más o menos).`;
+    calibrated(chooseDefaults(m.perEvaluation, m.side));
     status(page.readyText);
     refresh();
   } else if (m.type === FROM_WORKER.PAINTING_PROGRESS) {
@@ -509,6 +649,11 @@ function onWorkerMessage({data: m}) {
   } else if (m.type === FROM_WORKER.STARTED) {
     if (!m.continued) page.prepareSeconds = m.seconds;
     status(m.continued ? "Continuando…" : "Pintando…");
+    const plan = page.plan;
+    const first = `${plan[0].width} × ${plan[0].height} px`;
+    announce(m.continued ? `Sigue la pintura: ${page.plannedEvaluations - page.history.length} evaluaciones más.`
+      : plan.length > 1 ? `Empieza la pintura: ${page.plannedEvaluations} evaluaciones en ${plan.length} etapas; etapa 1 de ${plan.length}: ${first}.`
+        : `Empieza la pintura: ${page.plannedEvaluations} evaluaciones a ${first}.`);
   } else if (m.type === FROM_WORKER.PROGRESS) {
     onProgress(m);
   } else if (m.type === FROM_WORKER.DONE || m.type === FROM_WORKER.STOPPED) {
@@ -518,13 +663,21 @@ function onWorkerMessage({data: m}) {
   }
 }
 
-// The size and evaluations once the speed is known (or a safe default when it could not be).
+// The size and evaluations once the speed is known (or a safe default when it could not be); again
+// for each new photo, whose shape changes what fits. The ready line names the defaults just chosen.
 function calibrated(defaults) {
   page.calibrating = false;
   page.ready = page.workerReady;
   if (!page.sizeChosen) ui.size.value = String(defaults.size);
   if (!page.evaluationsChosen) ui.evaluations.value = String(defaults.evaluations);
   setState({defaultSize: defaults.size, defaultEvaluations: defaults.evaluations, ready: page.ready ? "1" : "0"});
+  if (page.canvasHolds !== "result") showPhoto();
+  const m = page.calibration;
+  if (!m) return;
+  const previous = page.readyText;
+  page.readyText = `Listo: ${fixed(1 / m.perEvaluation, 1)} evaluaciones por segundo a ${m.side} × ${m.side} px en este dispositivo; `
+    + `sugerimos ${defaults.size} px y ${defaults.evaluations} evaluaciones (un minuto, más o menos).`;
+  if (!page.running && ui.status.textContent === previous) status(page.readyText);
 }
 
 function workerError(m) {
@@ -544,6 +697,7 @@ function workerError(m) {
     status(m.diverged ? "Se detuvo: la optimización divergió." : "Se detuvo por un error.");
     if (m.diverged) page.diverged = true;
   }
+  announce(ui.status.textContent);
   if (m.unexpected) restartWorker();
   refresh();
 }
@@ -570,7 +724,7 @@ function maybeAuto() {
 
 async function init() {
   setState({status: STATUS.IDLE, ready: "0", evaluations: 0, backend: ""});
-  ui.canvas.hidden = true;   // until the first evaluation paints it
+  ui.canvas.hidden = true;   // until the photo is read (showPhoto)
   drawPlot(ui.plot, []);
   buttons();
   setRatio(Number(ui.ratio.value));
@@ -613,12 +767,16 @@ async function init() {
 
 function wire() {
   ui.ratio.addEventListener("input", () => setRatio(Number(ui.ratio.value)));
-  ui.size.addEventListener("change", () => { page.sizeChosen = true; });
+  ui.size.addEventListener("change", () => {
+    page.sizeChosen = true;
+    if (page.canvasHolds !== "result") showPhoto();
+  });
   ui.evaluations.addEventListener("change", () => { page.evaluationsChosen = true; });
   ui.start.addEventListener("click", () => guarded(start));
   ui.stop.addEventListener("click", () => page.worker.postMessage({type: TO_WORKER.STOP}));
   ui.resume.addEventListener("click", resume);
   ui.download.addEventListener("click", download);
+  ui.link.addEventListener("click", () => guarded(copyLink));
   ui.engine.addEventListener("change", () => {
     say("");
     startWorker();

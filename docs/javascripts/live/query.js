@@ -66,3 +66,20 @@ export function readQuery(params, choices) {
   }
   return {values, errors};
 }
+
+// The inverse of readQuery: the parameters of a link that sets `values` (the same names; only the
+// values given, in readQuery's order). `ratio` is α/β itself; auto is never written, so a copied
+// link sets the page up and waits for «Empezar».
+export function writeQuery(values) {
+  const params = new URLSearchParams();
+  if (values.photo) params.set("foto", values.photo);
+  if (values.painting) params.set("cuadro", values.painting);
+  if (values.side !== undefined) params.set("lado", String(values.side));
+  if (values.evaluations !== undefined) params.set("evaluaciones", String(values.evaluations));
+  if (values.ratio !== undefined) params.set("ab", String(Number(values.ratio.toPrecision(6))));
+  if (values.layers) params.set("capas", values.layers.join(","));
+  for (const key of SELECT_PARAMETERS) {
+    if (values.selects && values.selects[key] !== undefined) params.set(key, values.selects[key]);
+  }
+  return params;
+}
