@@ -42,7 +42,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
     "init": ("Lienzo inicial", {
         "noise": "ruido blanco",
         "content": "la fotografía",
-        "recoloured": "la fotografía con los colores de la pintura (su media y su covarianza de color)",
+        "recoloured": "la foto recoloreada: la fotografía con la media y la covarianza de color de la pintura",
         "style": "la pintura",
     }),
     "optimizer": ("Optimizador", {"lbfgs": "L-BFGS", "adam": "Adam"}),

@@ -31,7 +31,7 @@ VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo p
 SCALE_WORDS = {1.0: "a tamaño completo", 0.5: "a la mitad del tamaño", 0.25: "a un cuarto del tamaño",
                0.125: "a un octavo del tamaño"}
 # Where a transfer's canvas starts (TransferSettings.init).
-INIT_WORDS = {"content": "partiendo de la foto", "recoloured": "partiendo de la foto con los colores del cuadro",
+INIT_WORDS = {"content": "partiendo de la foto", "recoloured": "partiendo de la foto recoloreada (con los colores del cuadro)",
               "noise": "partiendo de ruido", "style": "partiendo de la pintura"}
 
 
