@@ -355,7 +355,7 @@ def test_formula_probe_catches_a_changed_engine(monkeypatch):
 
 
 def test_slider_starts_at_the_engines_ratio(browser_run):
-    """α/β starts at content_weight / style_weight (2e-7 by default) inside the slider's range."""
+    """α/β starts at content_weight / style_weight (4e-7 by default) inside the slider's range."""
     from generator.engine.live_objective import objective
 
     obj = objective()
