@@ -258,19 +258,10 @@ def table(results: dict, engine: dict, sizes, budget: float) -> str:
 
 
 def machine() -> str:
-    """The CPU and the features that decide its speed (from /proc/cpuinfo where there is one)."""
-    import platform
+    """The CPU and the features that decide its speed."""
+    from .cpu import describe
 
-    name, flags = platform.processor() or platform.machine(), set()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    features = ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile"))
-    return f"{name}, {os.cpu_count()} logical cores ({features})"
+    return describe()
 
 
 def main(argv=None) -> int:

@@ -188,7 +188,10 @@ def main(argv=None) -> int:
     contact_sheet(rows).save(sheet)
     (out / "quality-latest.json").write_text(json.dumps({"device": device, "size": args.size, "rows": rows,
                                                          "when": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1))
-    print("\n`stylize --size %d` against neural-style's published results (lower is better; WIN = both lower;"
+    from .cpu import describe
+
+    print(f"\nmachine: {describe()}")
+    print("`stylize --size %d` against neural-style's published results (lower is better; WIN = both lower;"
           " on a frontier, none of its points better on both and ours better than one):" % args.size)
     print(table(rows))
     for held_out in (False, True):

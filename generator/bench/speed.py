@@ -257,8 +257,10 @@ def equal_time_table(rows: list[dict]) -> str:
 def machine(device: str) -> dict:
     import torch
 
+    from .cpu import describe
+
     info = {"device": device, "torch": torch.__version__, "python": platform.python_version(),
-            "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+            "cpu": describe(), "threads": torch.get_num_threads()}
     if device.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
@@ -302,6 +304,7 @@ def main(argv=None) -> int:
         run_transfer(warm, [style], TransferSettings(steps=3, precision=precision, **REFERENCE_OBJECTIVE),
                      warm.size, device)
 
+    print(f"bench: {machine(device)['cpu']}, {machine(device)['threads']} threads", file=sys.stderr, flush=True)
     rows, same_time = [], []
     for side in sizes:
         print(f"bench: {side} px, {evaluations} evaluations ...", file=sys.stderr, flush=True)
