@@ -424,7 +424,7 @@ def test_differences_follow_a_changed_default():
     assert not plain["pooling"]["same"] and paper_like["pooling"]["same"]
     assert not plain["init"]["same"] and paper_like["init"]["same"]
     lines = plain_differences(plain)
-    assert any(line.startswith("Lienzo inicial: en el artículo, ruido blanco; aquí, la fotografía") for line in lines)
+    assert any(line.startswith("Lienzo inicial: en el artículo, ruido blanco; aquí, la foto recoloreada") for line in lines)
     assert not any(line.startswith("Lienzo inicial") for line in plain_differences(paper_like))
 
 
