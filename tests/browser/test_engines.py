@@ -281,11 +281,13 @@ def test_first_evaluation_matches_the_engine(engine, harness, offered, problem_i
     if engine == "webgl":
         assert ours["float32"] is True
     # The page's objective is the engine's defaults; the engine side differs only in the painting's
-    # side floor, which the harness does not read (it takes the painting at its size).
+    # side floor, which the harness does not read (it takes the painting at its size), and in the
+    # start, which no first evaluation of a given canvas reads.
     served = {k: v for k, v in ours["objective"].items() if k != "network"}
     assert served == json.loads(json.dumps(objective()))
-    assert replace(engine_settings(), style_min_side=TransferSettings().style_min_side, steps=TransferSettings().steps) \
-        == TransferSettings()
+    default = TransferSettings()
+    assert replace(engine_settings(), style_min_side=default.style_min_side, steps=default.steps,
+                   init=default.init) == default
     grad = np.asarray(ours["grad"], dtype=np.float64)
     theirs = engine_side["grad"]
     assert grad.shape == theirs.shape == (photo.height * photo.width * 3,)
