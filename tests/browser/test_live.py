@@ -35,6 +35,7 @@ PAGE = "en-vivo.html"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
 STATE = "document.getElementById('live-state').dataset"
+PROTOCOL = "await import('./javascripts/live/protocol.js')"  # the worker's message types
 PARITY_EVALUATIONS = 5
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -106,6 +107,19 @@ class Session:
         self.page.click("#live-start")
         self.page.wait_for_function(f"Number({STATE}.runs || 0) > {runs} || document.getElementById('live-message').textContent",
                                     timeout=30_000)
+
+    def stop_on_start(self):
+        """From now on the worker gets «Detener» right behind every «Empezar»: the next run ends
+        before its first evaluation."""
+        self.page.evaluate(f"""async () => {{
+            const {{TO_WORKER}} = {PROTOCOL};
+            const worker = window.liveRun.worker;
+            const post = worker.postMessage.bind(worker);
+            worker.postMessage = (m, transfer) => {{
+                post(m, transfer);
+                if (m.type === TO_WORKER.START) post({{type: TO_WORKER.STOP}});
+            }};
+        }}""")
 
     def history(self) -> list[dict]:
         return self.page.evaluate("window.liveRun.history")

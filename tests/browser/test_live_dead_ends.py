@@ -14,13 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from test_live import LIVE_JS, STATE, Session, browsers, live_context, png  # noqa: F401 (fixtures)
+from test_live import LIVE_JS, PROTOCOL, STATE, Session, browsers, live_context, png  # noqa: F401 (fixtures)
 
 from helpers import ROOT
 
 pytestmark = pytest.mark.browser
 
-PROTOCOL = "await import('./javascripts/live/protocol.js')"
 
 
 def served_with(replace: dict[str, str]):
@@ -158,15 +157,7 @@ def test_stop_before_the_first_evaluation(browsers, site):
     or download a canvas that was never painted."""
     s = Session(browsers, site, "?lado=32&evaluaciones=3&motor=wasm")
     s.wait_ready()
-    s.page.evaluate(f"""async () => {{
-        const {{TO_WORKER}} = {PROTOCOL};
-        const worker = window.liveRun.worker;
-        const post = worker.postMessage.bind(worker);
-        worker.postMessage = (m, transfer) => {{
-            post(m, transfer);
-            if (m.type === TO_WORKER.START) post({{type: TO_WORKER.STOP}});
-        }};
-    }}""")
+    s.stop_on_start()
     s.start()
     state = s.wait_finished()
     assert state["status"] == "done" and state["evaluations"] == "0", state

@@ -18,7 +18,6 @@ from generator.common.spanish_numbers import format_es
 
 pytestmark = pytest.mark.browser
 
-PROTOCOL = "await import('./javascripts/live/protocol.js')"
 CANVAS_PIXELS = "(c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data))(document.getElementById('live-canvas'))"
 
 
@@ -68,15 +67,7 @@ def test_the_photo_is_on_the_canvas_before_any_evaluation(browsers, site):
     assert abs(r - 20) < 3 and abs(g - 200) < 3 and abs(b - 40) < 3, (r, g, b)
     assert s.page.locator("#live-download").is_disabled()
     # «Detener» right behind «Empezar»: the run ends before its first evaluation.
-    s.page.evaluate(f"""async () => {{
-        const {{TO_WORKER}} = {PROTOCOL};
-        const worker = window.liveRun.worker;
-        const post = worker.postMessage.bind(worker);
-        worker.postMessage = (m, transfer) => {{
-            post(m, transfer);
-            if (m.type === TO_WORKER.START) post({{type: TO_WORKER.STOP}});
-        }};
-    }}""")
+    s.stop_on_start()
     s.start()
     state = s.wait_finished()
     assert state["evaluations"] == "0", state
