@@ -74,10 +74,13 @@ def colour_transform(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray
 
     Both arrays are (N, 3). A = C_t^{1/2} C_s^{-1/2} (the symmetric choice of Gatys et al. 2017)."""
     mu_s, mu_t = source.mean(0), target.mean(0)
-    cov_s = np.cov(source, rowvar=False)
-    cov_t = np.cov(target, rowvar=False)
-    a = _sqrtm(cov_t) @ _sqrtm(cov_s, inverse=True)
+    a = colour_matrix(np.cov(source, rowvar=False), np.cov(target, rowvar=False))
     return a, mu_t - a @ mu_s
+
+
+def colour_matrix(cov_s: np.ndarray, cov_t: np.ndarray) -> np.ndarray:
+    """A = C_t^{1/2} C_s^{-1/2}: maps colours of covariance cov_s (centred) to covariance cov_t."""
+    return _sqrtm(cov_t) @ _sqrtm(cov_s, inverse=True)
 
 
 def match_colours(style: Image.Image, content: Image.Image) -> Image.Image:
@@ -102,9 +105,8 @@ def recolour_to(photo: Image.Image, paintings: list[Image.Image], weights=None) 
         second += w / total * (cov + np.outer(mu, mu))
     cov_t = second - np.outer(mean, mean)
     px = np.asarray(photo.convert("RGB"), dtype=np.float64)
-    mu_s, cov_s = px.reshape(-1, 3).mean(0), np.cov(px.reshape(-1, 3), rowvar=False)
-    a = _sqrtm(cov_t) @ _sqrtm(cov_s, inverse=True)
-    out = (px.reshape(-1, 3) - mu_s) @ a.T + mean
+    mu_s, cov_s = stats(photo)
+    out = (px.reshape(-1, 3) - mu_s) @ colour_matrix(cov_s, cov_t).T + mean
     return Image.fromarray(to_uint8(out.reshape(px.shape)), "RGB")
 
 
