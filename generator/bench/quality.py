@@ -2,7 +2,8 @@
 published 512 px outputs (bench/neural_style/, with its README, source and licence), both scored by
 quality_score.py, the project's own yardstick, independent of the engine. The dev set: Tübingen with
 three paintings, the same with the photo's colours kept, a blend of two paintings, and a portrait
-whose four neural-style outputs trace its content-style trade-off. A pair is won when our content
+whose four neural-style outputs trace its content-style trade-off; held out, neural-style's other
+default outputs (the Golden Gate with six paintings, Tübingen with the seated nude). A pair is won when our content
 loss and our balanced style loss are both at most neural-style's; on the portrait, when none of the
 four beats ours on both and ours beats at least one. Writes a contact sheet (photo, paintings, ours,
 neural-style's; one row per pair) and JSON to bench/results/.
@@ -37,10 +38,6 @@ class Pair:
     keep_colors: bool = False
     blend: tuple[float, ...] | None = None
     held_out: bool = False  # not looked at while choosing the objective's defaults
-
-    @property
-    def frontier(self) -> bool:
-        return len(self.references) > 1
 
 
 PAIRS = {
