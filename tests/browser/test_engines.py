@@ -17,6 +17,7 @@ Both sides' numbers go to test-artifacts/live/engines-parity.json."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -41,6 +42,9 @@ LOSS_RTOL = 1e-3
 # while the losses, ratios of two such sums, agree to 2e-6. A gradient doubled, halved, negated,
 # channel-swapped, read as NCHW or flipped fails these bounds (checked on each engine's gradient).
 GRAD_REL_L2, GRAD_COSINE = 1e-3, 0.9999
+# TensorFlow.js's warning at a synchronous read (dataSync) on WebGPU: the read goes through a
+# canvas, which Chromium's software WebGPU cannot back, and the device is lost a little later.
+SYNCHRONOUS_READ = "synchronously reading data from GPU to CPU"
 STATE = "document.getElementById('live-state').dataset"
 HARNESS_PAGE = "engines-harness.html"
 HARNESS_WORKER = "javascripts/live/engines-harness.js"
@@ -132,9 +136,12 @@ class Harness:
         self.context.route(base + HARNESS_PAGE, lambda r: r.fulfill(body=PAGE_JS, content_type="text/html"))
         self.context.route(base + HARNESS_WORKER, lambda r: r.fulfill(body=WORKER_JS, content_type="text/javascript"))
         self.page = self.context.new_page()
+        self.console = []
+        self.page.on("console", lambda m: self.console.append(m.text))
         self.page.goto(base + HARNESS_PAGE, wait_until="load")
 
     def ask(self, message: dict) -> dict:
+        self.console.clear()
         return self.page.evaluate("([m, s]) => ask(m, s)", [message, ANSWER_SECONDS])
 
     def close(self):
@@ -278,6 +285,7 @@ def test_first_evaluation_matches_the_engine(engine, harness, offered, problem_i
     ours = harness.ask({"type": "evaluate", "backend": engine, "photo": rgba(photo), "painting": rgba(painting),
                         "canvas": rgba(canvas)})
     assert ours["backend"] == engine
+    assert not any(SYNCHRONOUS_READ in text for text in harness.console), harness.console
     if engine == "webgl":
         assert ours["float32"] is True
     # The page's objective is the engine's defaults; the engine side differs only in the painting's
@@ -318,8 +326,8 @@ class LivePage:
         for pattern, handler in routes:
             self.context.route(pattern, self.recorded(handler))
         self.page = self.context.new_page()
-        self.errors = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.errors, self.console = [], []
+        self.page.on("console", lambda m: self.console.append(m.text) or (m.type == "error" and self.errors.append(m.text)))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(base + "en-vivo.html" + query, wait_until="load")
         settle(self.page)
@@ -339,6 +347,20 @@ class LivePage:
     def wait(self, condition: str, timeout_s: float) -> dict:
         self.page.wait_for_function(condition, timeout=timeout_s * 1000)
         return self.state()
+
+    def wait_run(self, timeout_s: float) -> dict:
+        """The state once the run is done or failed, or as soon as TensorFlow.js warns of a
+        synchronous read on WebGPU (SYNCHRONOUS_READ)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = self.state()
+            if state["status"] in ("done", "error") or self.synchronous_read():
+                return state
+            assert time.monotonic() < deadline, f"no end in {timeout_s} s: {state}"
+            self.page.wait_for_timeout(500)
+
+    def synchronous_read(self) -> bool:
+        return any(SYNCHRONOUS_READ in text for text in self.console)
 
     def wait_ready(self) -> dict:
         return self.wait(f"{STATE}.ready === '1' || {STATE}.status === 'error'", 120)
@@ -442,11 +464,12 @@ def test_link_runs_on_the_engine_asked_for(engine, gpu_browser, site, offered):
     require_engine(offered, engine)
     live = LivePage(gpu_browser, site, f"?lado=32&evaluaciones={PAGE_RUN_EVALUATIONS}&motor={engine}&auto=1",
                     routes=[SMALL_PAINTING])
-    state = live.wait(f"['done', 'error'].includes({STATE}.status)", PAGE_RUN_SECONDS[engine])
+    state = live.wait_run(PAGE_RUN_SECONDS[engine])
     message, line, errors, served = live.text("message"), live.text("backend"), live.errors, live.served
-    history = live.page.evaluate("window.liveRun.history")
+    history, synchronous_read = live.page.evaluate("window.liveRun.history"), live.synchronous_read()
     live.close()
     assert served, "objective.json was not served through the route"
+    assert not synchronous_read, "a synchronous read (dataSync) on WebGPU"
     assert state["status"] == "done", (state, message, errors)
     assert state["backend"] == engine and state["evaluations"] == str(PAGE_RUN_EVALUATIONS), state
     assert message == "" and errors == [], (message, errors)
