@@ -252,6 +252,30 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
 
 
+def webp_cases() -> list[bytes]:
+    """WebP files of each first chunk, as Pillow writes them: VP8 (lossy), VP8L (lossless, a width
+    over 14 bits' half), VP8X (lossy with alpha; a tall one), VP8L again with EXIF (VP8X)."""
+    import io
+
+    exif = Image.Exif()
+    exif[0x0112] = 1   # orientation: upright
+    out = []
+    for mode, size, kw in [("RGB", (43, 29), {"lossless": False}), ("RGB", (3001, 2), {"lossless": True}),
+                           ("RGBA", (17, 3000), {"lossless": False}), ("RGB", (43, 29), {"lossless": True, "exif": exif.tobytes()})]:
+        buf = io.BytesIO()
+        Image.new(mode, size, (10, 20, 30)[:len(mode)] + (128,) * (mode == "RGBA")).save(buf, "WEBP", **kw)
+        out.append(buf.getvalue())
+    assert [w[12:16] for w in out] == [b"VP8 ", b"VP8L", b"VP8X", b"VP8X"], [w[12:16] for w in out]
+    return out
+
+
+def webp_claiming(width: int, height: int) -> bytes:
+    """An extended WebP (VP8X) whose canvas claims width x height and holds nothing else."""
+    vp8x = bytes(4) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    body = b"WEBP" + b"VP8X" + struct.pack("<I", len(vp8x)) + vp8x
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
 def test_huge_photo_and_thin_painting_are_refused(browsers, site):
     s = Session(browsers, site, "?lado=32&evaluaciones=1&motor=wasm")
     s.wait_ready()
@@ -259,13 +283,18 @@ def test_huge_photo_and_thin_painting_are_refused(browsers, site):
         const {headerSize} = await import('./javascripts/live/images.js');
         return files.map(bytes => headerSize(new Uint8Array(bytes)));
     }""", [list(png_claiming(30000, 30000)), list(png(Image.new("RGB", (40, 30)))),
-           list(jpeg_bytes(Image.new("RGB", (41, 29)))), list(gif_bytes(Image.new("RGB", (7, 5)))), list(b"texto")])
-    assert sizes == [[30000, 30000], [40, 30], [41, 29], [7, 5], None]
+           list(jpeg_bytes(Image.new("RGB", (41, 29)))), list(gif_bytes(Image.new("RGB", (7, 5)))), list(b"texto"),
+           *(list(webp) for webp in webp_cases()), list(webp_claiming(30000, 20000)), list(b"RIFF\0\0\0\0WEBPVP8 " + bytes(20))])
+    assert sizes == [[30000, 30000], [40, 30], [41, 29], [7, 5], None,
+                     [43, 29], [3001, 2], [17, 3000], [43, 29], [30000, 20000], None]
     s.upload("photo", "gigante.png", png_claiming(30000, 30000))
     s.page.wait_for_function("document.getElementById('live-message').textContent.length > 0", timeout=10_000)
     message = s.message()
     assert "«gigante.png» es demasiado grande" in message and "30000 × 30000 px" in message, message
     assert "no es una imagen" not in message
+    s.upload("photo", "gigante.webp", webp_claiming(30000, 20000), mime="image/webp")
+    s.page.wait_for_function("document.getElementById('live-message').textContent.includes('gigante.webp')", timeout=10_000)
+    assert "30000 × 20000 px" in s.message(), s.message()
     s.upload("painting", "tira.png", png(Image.new("RGB", (2000, 20), (30, 60, 90))))
     s.page.wait_for_function("document.getElementById('live-message').textContent.includes('tira.png')", timeout=10_000)
     message = s.message()

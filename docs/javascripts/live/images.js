@@ -21,11 +21,13 @@ export function fitLongSide(width, height, longSide, allowUpscale = false) {
 export const MAX_SIDE = 16384;
 export const MAX_PIXELS = 100e6;
 
-// (width, height) as a PNG, GIF or JPEG file's header says, or null (another format, or no header).
+// (width, height) as a PNG, GIF, JPEG or WebP file's header says, or null (another format, or no header).
 export function headerSize(bytes) {
   const b = bytes;
   const u16 = i => (b[i] << 8) | b[i + 1];
   const u32 = i => ((b[i] << 24) >>> 0) + (b[i + 1] << 16) + (b[i + 2] << 8) + b[i + 3];
+  const webp = webpSize(b);
+  if (webp) return webp;
   if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return [u32(16), u32(20)];
   if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return [b[6] | (b[7] << 8), b[8] | (b[9] << 8)];
   if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
@@ -36,6 +38,24 @@ export function headerSize(bytes) {
       i += 2 + u16(i + 2);
     }
   }
+  return null;
+}
+
+// A WebP file's size from its first chunk (RIFF, "WEBP"): VP8 (lossy: the key frame's 14-bit width and
+// height after its start code), VP8L (lossless: 14-bit width - 1 and height - 1 after the 0x2f
+// signature) or VP8X (extended: the canvas's 24-bit width - 1 and height - 1). Null for anything else.
+function webpSize(b) {
+  const tag = (i, text) => [...text].every((ch, k) => b[i + k] === ch.charCodeAt(0));
+  if (b.length < 30 || !tag(0, "RIFF") || !tag(8, "WEBP")) return null;
+  const u24 = i => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+  if (tag(12, "VP8 ") && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) {
+    return [(b[26] | (b[27] << 8)) & 0x3fff, (b[28] | (b[29] << 8)) & 0x3fff];
+  }
+  if (tag(12, "VP8L") && b[20] === 0x2f) {
+    const bits = (b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24)) >>> 0;
+    return [(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1];
+  }
+  if (tag(12, "VP8X")) return [u24(24) + 1, u24(27) + 1];
   return null;
 }
 
