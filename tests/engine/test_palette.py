@@ -52,20 +52,42 @@ def test_initial_canvas_recoloured():
         initial_canvas("sepia", content, style, 0)
 
 
-def test_the_live_pages_palette_gives_the_same_bytes(tmp_path):
+SECOND = Image.open(ROOT / "site_src" / "styles" / "great_wave.jpg").convert("RGB").resize((30, 33))
+
+
+def live_palette(tmp_path, paintings: list[Image.Image], weights=None) -> np.ndarray:
+    """palette.js's recolouredRGBA of PHOTO in node: one painting as the page passes it, several
+    as a list with their blend weights."""
     node = shutil.which("node")
     if not node:
         skip_unless_ci("node is not installed")
     rgba = lambda im: np.asarray(im.convert("RGBA")).reshape(-1).tolist()  # noqa: E731
-    (tmp_path / "in.json").write_text(json.dumps({"photo": rgba(PHOTO), "painting": rgba(PAINTING)}))
+    (tmp_path / "in.json").write_text(json.dumps({"photo": rgba(PHOTO), "paintings": [rgba(p) for p in paintings],
+                                                  "weights": weights}))
     script = tmp_path / "run.mjs"
     script.write_text(
         f'import {{recolouredRGBA}} from "{(ROOT / "docs/javascripts/live/palette.js").as_uri()}";\n'
         'import fs from "fs";\n'
         f'const d = JSON.parse(fs.readFileSync("{tmp_path / "in.json"}"));\n'
-        "const out = recolouredRGBA(Uint8ClampedArray.from(d.photo), Uint8ClampedArray.from(d.painting));\n"
+        "const paintings = d.paintings.map(p => Uint8ClampedArray.from(p));\n"
+        "const out = recolouredRGBA(Uint8ClampedArray.from(d.photo), paintings.length === 1 ? paintings[0] : paintings, d.weights);\n"
         "console.log(JSON.stringify(Array.from(out)));\n")
     out = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60, check=True).stdout
-    got = np.array(json.loads(out), dtype=np.uint8).reshape(PHOTO.height, PHOTO.width, 4)
+    return np.array(json.loads(out), dtype=np.uint8).reshape(PHOTO.height, PHOTO.width, 4)
+
+
+def test_the_live_pages_palette_gives_the_same_bytes(tmp_path):
+    got = live_palette(tmp_path, [PAINTING])
     assert np.array_equal(got[..., :3], np.asarray(colour.recolour_to(PHOTO, [PAINTING])))
     assert (got[..., 3] == 255).all()
+
+
+def test_the_live_pages_blend_pools_the_palettes_as_the_engine(tmp_path):
+    """Two paintings at 0.7 : 0.3 (the page's «Mezclar con un segundo cuadro»): recolour_to's pooled
+    mean and second moment, to the byte (at most one level where float rounding ties)."""
+    got = live_palette(tmp_path, [PAINTING, SECOND], [0.7, 0.3])
+    theirs = np.asarray(colour.recolour_to(PHOTO, [PAINTING, SECOND], (0.7, 0.3))).astype(int)
+    assert np.abs(got[..., :3].astype(int) - theirs).max() <= 1
+    assert (got[..., :3].astype(int) != theirs).mean() < 0.01
+    alone = np.asarray(colour.recolour_to(PHOTO, [PAINTING])).astype(int)
+    assert np.abs(got[..., :3].astype(int) - alone).max() > 10   # the second painting counts

@@ -60,9 +60,31 @@ function sqrtm(cov, inverse) {
 
 const matmul = (x, y) => [0, 1, 2].map(r => [0, 1, 2].map(c => x[r][0] * y[0][c] + x[r][1] * y[1][c] + x[r][2] * y[2][c]));
 
-// The photo's RGBA bytes recoloured to the painting's palette (alpha kept).
-export function recolouredRGBA(photo, painting) {
-  const source = colourStats(photo), target = colourStats(painting);
+// The paintings' palette pooled with the blend's weights (colour.recolour_to): the weighted mean
+// of their means, and the weighted second moment (covariance plus the mean's outer product) less the
+// pooled mean's outer product.
+export function pooledStats(paintings, weights) {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const mean = [0, 0, 0];
+  const second = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  paintings.forEach((rgba, i) => {
+    const w = weights[i] / total;
+    const s = colourStats(rgba);
+    for (let r = 0; r < 3; r++) {
+      mean[r] += w * s.mean[r];
+      for (let c = 0; c < 3; c++) second[r][c] += w * (s.cov[r][c] + s.mean[r] * s.mean[c]);
+    }
+  });
+  return {mean, cov: second.map((row, r) => row.map((x, c) => x - mean[r] * mean[c]))};
+}
+
+// The photo's RGBA bytes recoloured to the painting's palette (alpha kept); `painting` may also be
+// a list of paintings, pooled with `weights` (equal when not given), as colour.recolour_to does.
+export function recolouredRGBA(photo, painting, weights = null) {
+  const paintings = Array.isArray(painting) ? painting : [painting];
+  const source = colourStats(photo);
+  const target = paintings.length === 1 && !weights ? colourStats(paintings[0])
+    : pooledStats(paintings, weights || paintings.map(() => 1 / paintings.length));
   const a = matmul(sqrtm(target.cov, false), sqrtm(source.cov, true));
   const out = new Uint8ClampedArray(photo.length);   // rounds half to even and clamps, as numpy's rint + clip
   for (let i = 0; i < photo.length; i += 4) {
