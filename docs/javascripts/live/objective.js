@@ -148,6 +148,19 @@ export function preparedGrams(tf, buffer, index) {
   return grams;
 }
 
+// Several paintings' Gram matrices blended with `weights` (stylize --style-blend-weights, normalised
+// to sum 1 as there): per layer sum_i w_i G_i / M_i, with one position (positions: 1), so Problem's
+// rescaling to the canvas's M_l gives transfer.style_targets' sum_i w_i G_i M_l / M_i. New tensors.
+export function blendGrams(tf, grams, weights) {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const blended = {};
+  for (const name of Object.keys(grams[0])) {
+    blended[name] = {positions: 1, gram: tf.tidy(() => tf.addN(grams.map((g, i) =>
+      tf.mul(g[name].gram, weights[i] / total / g[name].positions))))};
+  }
+  return blended;
+}
+
 // One problem: targets from a photo (a (1, H, W, 3) tensor in the network's input convention) and
 // a painting's Gram matrices (paintingGrams), and the loss of a canvas.
 export class Problem {

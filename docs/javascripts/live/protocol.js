@@ -4,8 +4,9 @@
 // Page → worker.
 export const TO_WORKER = Object.freeze({
   INIT: "init",          // {backend: "auto" | "webgpu" | "webgl" | "wasm", calibrate: side in px or 0}
-  PAINTING: "painting",  // {key, site?: a site painting's name, image?: {rgba, width, height} at the style side}
-  START: "start",        // {stages: [{rgba, width, height, evaluations}], key, style: {rgba, width, height}, settings}
+  PAINTING: "painting",  // {key, site?: a site painting's name, image?: {rgba, width, height} at the style side, keep: [keys]}
+  START: "start",        // {stages: [{rgba, width, height, evaluations}], key, style: {rgba, width, height},
+                         //  blend: null | {key, weight, style}: a second painting, settings}
   CONTINUE: "continue",  // {evaluations}: more evaluations at the final size
   STOP: "stop",          // {}: stop after the evaluation in progress
 });

@@ -3,7 +3,7 @@
 // runs the optimisation stage by stage (coarse to fine) so the page stays responsive. Messages in:
 // TO_WORKER, out: FROM_WORKER (protocol.js); an error's message is Spanish text for the reader.
 import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
-import {Network, Problem, dequantise, paintingGrams, preparedGrams, toInput, toRGBA} from "./objective.js";
+import {Network, Problem, blendGrams, dequantise, paintingGrams, preparedGrams, toInput, toRGBA} from "./objective.js";
 import {makeOptimizer} from "./optim.js";
 import {recolouredRGBA} from "./palette.js";
 import "../numbers.js";   // a classic script: defines self.SiteNumbers, the site's formatter
@@ -20,9 +20,9 @@ let tf = null;
 let manifest = null;
 let objective = null;
 let net = null;
-let run = null;          // {problem, x, optimizer, pending, evaluations, width, height, seconds, stage, stages}
+let run = null;          // {problem, x, optimizer, pending, evaluations, width, height, seconds, stage, stages, grams}
 let stopRequested = false;
-let painting = null;     // {key, grams, source}: the prepared painting, kept while it stays chosen
+const paintings = new Map();   // key -> {grams, source}: the prepared paintings, kept while they stay chosen
 
 class ReaderError extends Error {}
 
@@ -174,11 +174,13 @@ function resized(t, height, width) {
 }
 
 // The first stage's canvas: the photo (`content`, RGBA at the stage's size), the photo in the
-// painting's palette, the painting resized to it, or noise. Read back asynchronously: a synchronous
-// read loses software WebGPU's device.
-async function initialCanvas(kind, content, style) {
+// painting's palette (the two paintings' pooled with the blend's weights), the (first) painting
+// resized to it, or noise. Read back asynchronously: a synchronous read loses software WebGPU's device.
+async function initialCanvas(kind, content, style, blend) {
   if (kind === "recoloured") {
-    return toInput(objective, recolouredRGBA(content.rgba, style.rgba), content.width, content.height);
+    const rgba = blend ? recolouredRGBA(content.rgba, [style.rgba, blend.style.rgba], [1 - blend.weight, blend.weight])
+      : recolouredRGBA(content.rgba, style.rgba);
+    return toInput(objective, rgba, content.width, content.height);
   }
   if (kind === "style") {
     const t = tf.tidy(() => resized(tensorOf(style), content.height, content.width));
@@ -209,7 +211,8 @@ async function enlarged(pixels, [from, to]) {
 }
 
 function disposeRun() {
-  if (run) run.problem.dispose();
+  if (run && run.problem) run.problem.dispose();
+  if (run && run.blended) dropGrams(run.grams);
   run = null;
 }
 
@@ -218,9 +221,17 @@ function memory() {
   return {numTensors: m.numTensors, numBytes: m.numBytes};
 }
 
-function dropPainting() {
-  if (painting) tf.dispose(Object.values(painting.grams).map(g => g.gram));
-  painting = null;
+function dropGrams(grams) {
+  tf.dispose(Object.values(grams).map(g => g.gram));
+}
+
+// Drops the prepared paintings whose key is not in `keep`.
+function dropPaintings(keep) {
+  for (const [key, p] of paintings) {
+    if (keep.includes(key)) continue;
+    dropGrams(p.grams);
+    paintings.delete(key);
+  }
 }
 
 // The build's Gram matrices of a site painting, or null when the build has none for this objective.
@@ -235,10 +246,11 @@ async function prepared(name) {
 }
 
 // A painting's Gram matrices, kept under `key`: the build's file for a site painting (`site`),
-// otherwise computed here from its pixels at the engine's style side (`image`).
-async function preparePainting({key, site, image}) {
-  if (painting && painting.key === key) return painting;
-  dropPainting();
+// otherwise computed here from its pixels at the engine's style side (`image`). The paintings
+// not in `keep` (the page's chosen ones) go.
+async function preparePainting({key, site, image, keep = []}) {
+  dropPaintings([...keep, key]);
+  if (paintings.has(key)) return paintings.get(key);
   const t0 = performance.now();
   let grams = site ? await prepared(site) : null;
   let source = "prepared";
@@ -252,7 +264,8 @@ async function preparePainting({key, site, image}) {
       t.dispose();
     }
   }
-  painting = {key, grams, source};
+  const painting = {grams, source};
+  paintings.set(key, painting);
   post(FROM_WORKER.PAINTING_READY, {key, source, seconds: (performance.now() - t0) / 1000, memory: memory()});
   return painting;
 }
@@ -263,8 +276,8 @@ async function startStage(index, x) {
   const contentT = tensorOf(stage);
   try {
     if (run.problem) run.problem.dispose();
-    run.problem = new Problem(net, contentT, painting.grams, run.settings);
-    run.x = x ?? await initialCanvas(run.settings.init, stage, run.style);
+    run.problem = new Problem(net, contentT, run.grams, run.settings);
+    run.x = x ?? await initialCanvas(run.settings.init, stage, run.style, run.blend);
   } finally {
     contentT.dispose();
   }
@@ -314,13 +327,17 @@ async function runStages() {
 }
 
 // A new run: the photo at each stage's size, the painting (prepared under `key`; its pixels only
-// for a start from the painting), the settings and the evaluations per stage.
-async function start({stages, key, style, settings}, quiet = false) {
+// for a start from the painting or its palette), an optional second painting to blend ({key, weight
+// (the second's; the first's is 1 - weight), style: its pixels}), the settings and the evaluations per stage.
+async function start({stages, key, style, blend = null, settings}, quiet = false) {
   disposeRun();
-  if (!painting || painting.key !== key) {
+  const first = paintings.get(key);
+  const second = blend && paintings.get(blend.key);
+  if (!first || (blend && !second)) {
     throw new ReaderError("El cuadro todavía no está listo: espera a que termine de prepararse y pulsa «Empezar».");
   }
-  run = {stages, style, settings, quiet, evaluations: 0, seconds: 0, problem: null};
+  const grams = second ? blendGrams(tf, [first.grams, second.grams], [1 - blend.weight, blend.weight]) : first.grams;
+  run = {stages, style, blend, settings, quiet, grams, blended: Boolean(second), evaluations: 0, seconds: 0, problem: null};
   const t0 = performance.now();
   await startStage(0, null);
   if (!quiet) post(FROM_WORKER.STARTED, {width: run.width, height: run.height, seconds: (performance.now() - t0) / 1000});
@@ -337,8 +354,7 @@ async function calibrate(side) {
   const grams = await paintingGrams(net, t, layers).finally(() => t.dispose());
   const settings = {contentWeight: objective.content_weight, styleWeight: objective.style_weight, tvWeight: 0,
     styleLayers: Object.fromEntries(layers.map(n => [n, 1 / layers.length])), init: "content", optimizer: "lbfgs"};
-  const kept = painting;
-  painting = {key: "calibration", grams};
+  paintings.set("calibration", {grams});
   try {
     await start({stages: [{...image, evaluations: 1}], key: "calibration", style: image, settings}, true);
     const times = [];
@@ -351,8 +367,8 @@ async function calibrate(side) {
     return {side, perEvaluation: times.sort((a, b) => a - b)[1]};
   } finally {
     disposeRun();
-    dropPainting();
-    painting = kept;
+    dropGrams(grams);
+    paintings.delete("calibration");
   }
 }
 
