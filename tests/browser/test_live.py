@@ -675,16 +675,17 @@ def test_query_module_reads_and_refuses(browsers, site):
     s = Session(browsers, site, "?lado=32")
     read = """async ([query, choices]) => (await import('./javascripts/live/query.js'))
                 .readQuery(new URLSearchParams(query), choices)"""
-    good = s.page.evaluate(read, [("?foto=otra&cuadro=starry_night&lado=96&evaluaciones=7&ab=1e-5"
+    good = s.page.evaluate(read, [("?foto=otra&cuadro=starry_night&cuadro2=starry_night&mezcla=0.25&lado=96&evaluaciones=7&ab=1e-5"
                                    "&capas=relu2_1&optimizador=adam&inicio=style&motor=wasm&auto=1"), QUERY_CHOICES])
-    bad = s.page.evaluate(read, [("?foto=x&cuadro=y&lado=100&evaluaciones=2.5&ab=1&capas=relu9_9"
+    bad = s.page.evaluate(read, [("?foto=x&cuadro=y&cuadro2=z&mezcla=1.5&lado=100&evaluaciones=2.5&ab=1&capas=relu9_9"
                                   "&optimizador=sgd&inicio=gris&motor=gpu&auto=si"), QUERY_CHOICES])
     none = s.page.evaluate(read, ["", QUERY_CHOICES])
     s.close()
     assert good["errors"] == []
     ratio = good["values"].pop("ratioExponent")
     assert ratio == pytest.approx(-5, abs=1e-12)
-    assert good["values"] == {"photo": "otra", "painting": "starry_night", "side": 96, "evaluations": 7,
+    assert good["values"] == {"photo": "otra", "painting": "starry_night", "painting2": "starry_night", "blend": 0.25,
+                              "side": 96, "evaluations": 7,
                               "layers": ["relu2_1"], "auto": True,
                               "selects": {"optimizador": "adam", "inicio": "style", "motor": "wasm"}}
     assert bad["values"] == none["values"] == {"selects": {}, "auto": False}
@@ -692,6 +693,8 @@ def test_query_module_reads_and_refuses(browsers, site):
     assert bad["errors"] == [
         "No hay ninguna foto «x» en el sitio; se usa «rectoria2» (hay: rectoria2, otra).",
         "No hay ningún cuadro «y» en el sitio; se usa «starry_night» (hay: starry_night).",
+        "No hay ningún cuadro «z» en el sitio para mezclar; no se mezcla (hay: starry_night).",
+        "La mezcla «1.5» no vale: es el peso del segundo cuadro, de 0 a 1 (como 0.3).",
         "El lado «100» no vale: elige uno de 32, 48, 64, 96, 128, 192, 256, 384, 512 píxeles.",
         "«2.5» evaluaciones no vale: debe ser un entero de 1 a 2000.",
         "α/β = «1» no vale: debe ir de 10⁻¹⁰ a 10⁻⁴.",

@@ -15,7 +15,8 @@ export const SELECT_PARAMETERS = ["optimizador", "inicio", "motor"];
 // ones used when the link names none or a wrong one), ratioRange: [min, max] (exponents of α/β),
 // styleLayers, selects: {optimizador: [values], inicio: [...], motor: [...]}}.
 // Returns {values, errors}: values holds only what the link sets and is valid (photo, painting,
-// side, evaluations, ratioExponent, layers, selects: {name: value}) and auto (true for auto=1);
+// painting2 (a second painting to blend), blend (its weight, 0 to 1), side, evaluations,
+// ratioExponent, layers, selects: {name: value}) and auto (true for auto=1);
 // errors the Spanish messages, in the order of the parameters above.
 export function readQuery(params, choices) {
   const values = {selects: {}, auto: params.get("auto") === "1"};
@@ -29,6 +30,17 @@ export function readQuery(params, choices) {
   if (cuadro !== null) {
     if (choices.paintings.includes(cuadro)) values.painting = cuadro;
     else errors.push(`No hay ningún cuadro «${cuadro}» en el sitio; se usa «${choices.painting}» (hay: ${choices.paintings.join(", ")}).`);
+  }
+  const cuadro2 = params.get("cuadro2");
+  if (cuadro2 !== null) {
+    if (choices.paintings.includes(cuadro2)) values.painting2 = cuadro2;
+    else errors.push(`No hay ningún cuadro «${cuadro2}» en el sitio para mezclar; no se mezcla (hay: ${choices.paintings.join(", ")}).`);
+  }
+  const mezcla = params.get("mezcla");
+  if (mezcla !== null) {
+    const w = mezcla.trim() === "" ? NaN : Number(mezcla);
+    if (w >= 0 && w <= 1) values.blend = w;
+    else errors.push(`La mezcla «${mezcla}» no vale: es el peso del segundo cuadro, de 0 a 1 (como 0.3).`);
   }
   const lado = params.get("lado");
   if (lado !== null) {
@@ -74,6 +86,8 @@ export function writeQuery(values) {
   const params = new URLSearchParams();
   if (values.photo) params.set("foto", values.photo);
   if (values.painting) params.set("cuadro", values.painting);
+  if (values.painting2) params.set("cuadro2", values.painting2);
+  if (values.blend !== undefined) params.set("mezcla", String(values.blend));
   if (values.side !== undefined) params.set("lado", String(values.side));
   if (values.evaluations !== undefined) params.set("evaluaciones", String(values.evaluations));
   if (values.ratio !== undefined) params.set("ab", String(Number(values.ratio.toPrecision(6))));
