@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
-from test_live import STATE, Session, browsers, live_context, png  # noqa: F401 (fixtures)
+from test_live import STATE, Session, browsers, live_context, parity_images, png  # noqa: F401 (fixtures)
 
 from generator.common.spanish_numbers import format_es
+from helpers import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -176,6 +177,71 @@ def test_download_is_named_after_photo_and_painting(staged_run):
     assert download.value.suggested_filename == "rectoria-vieja-1-starry_night-64px.png"
 
 
+# «Repasa la pintura»: the run's frames kept and replayed ---------------------------------------
+
+REPLAY = """() => ({frames: window.liveRun.frames.map(f => [f.evaluation, f.image.width, f.image.height]),
+  hidden: document.getElementById('live-replay-box').hidden, max: document.getElementById('live-replay').max,
+  value: document.getElementById('live-replay').value,
+  label: document.querySelector('label[for=live-replay]').textContent.replace(/\\s+/g, ' ').trim(),
+  text: document.getElementById('live-replay').getAttribute('aria-valuetext')})"""
+
+
+def test_the_run_is_kept_and_replayed(browsers, site):
+    """A run of 64 evaluations keeps at most 60 frames spread over it (the first, then every other
+    one once full); when it ends a slider replays them on the canvas, its end is the result and the
+    before/after slider again, and the download stays the result. «Continuar» appends frames; a new
+    run starts them afresh."""
+    s = Session(browsers, site, "?lado=32&evaluaciones=64&motor=wasm")
+    s.wait_ready()
+    assert visible(s, "#live-canvas") and not visible(s, "#live-replay")
+    s.start()
+    s.page.wait_for_function(f"Number({STATE}.evaluations) >= 3")
+    assert s.page.evaluate(REPLAY)["hidden"]                      # not while it paints
+    s.wait_finished()
+    s.page.wait_for_function("!document.getElementById('live-compare').hidden", timeout=10_000)
+    result = s.page.evaluate(CANVAS_PIXELS)
+    seen = s.page.evaluate(REPLAY)
+    evaluations = [f[0] for f in seen["frames"]]
+    assert evaluations == [1, *range(2, 65, 2)], evaluations   # thinned once, at 60
+    assert all((w, h) == (canvas(s)["width"], canvas(s)["height"]) for _, w, h in seen["frames"])
+    assert not seen["hidden"] and seen["max"] == str(len(evaluations) - 1) and seen["value"] == seen["max"]
+    assert seen["label"] == "Repasa la pintura: evaluación 64 de 64 (el resultado)", seen["label"]
+    assert seen["text"] == "evaluación 64 de 64 (el resultado)"
+    # Back to the first evaluation: the canvas replaces the before/after slider and shows that frame.
+    slide(s, "#live-replay", "0")
+    seen = s.page.evaluate(REPLAY)
+    assert seen["text"] == "evaluación 1 de 64" and seen["label"] == "Repasa la pintura: evaluación 1 de 64"
+    assert visible(s, "#live-canvas") and not visible(s, "#live-compare")
+    assert "evaluación 1" in canvas(s)["label"]
+    first = s.page.evaluate(CANVAS_PIXELS)
+    assert first == s.page.evaluate("Array.from(window.liveRun.frames[0].image.data)")
+    assert first != result
+    # The download is still the result.
+    with s.page.expect_download() as download:
+        s.page.click("#live-download")
+    downloaded = Image.open(download.value.path()).convert("RGBA")
+    assert list(downloaded.tobytes()) == result
+    # The end of the slider: the result and the before/after slider.
+    slide(s, "#live-replay", seen["max"])
+    s.page.wait_for_function("!document.getElementById('live-compare').hidden", timeout=10_000)
+    assert s.page.evaluate(CANVAS_PIXELS) == result
+    # «Continuar» appends to the kept frames.
+    slide(s, "#live-replay", "3")
+    s.page.fill("#live-evaluations", "5")
+    s.page.click("#live-continue")
+    s.page.wait_for_function(f"{STATE}.status === 'done' && {STATE}.evaluations === '69'", timeout=120_000)
+    evaluations = [f[0] for f in s.page.evaluate(REPLAY)["frames"]]
+    assert evaluations == [1, *range(2, 69, 2), 69], evaluations
+    assert s.page.evaluate(REPLAY)["text"] == "evaluación 69 de 69 (el resultado)"
+    # A new run starts afresh.
+    s.page.fill("#live-evaluations", "3")
+    s.start()
+    s.wait_finished()
+    assert [f[0] for f in s.page.evaluate(REPLAY)["frames"]] == [1, 2, 3]
+    assert s.errors == [] and s.message() == ""
+    s.close()
+
+
 # «Copiar enlace» ------------------------------------------------------------------------------
 
 CONTROLS = """() => ({photo: document.getElementById('live-photo').value,
@@ -184,7 +250,8 @@ CONTROLS = """() => ({photo: document.getElementById('live-photo').value,
   ratio: document.getElementById('live-ratio-value').textContent,
   layers: [...document.querySelectorAll('#live-layers input:checked')].map(b => b.value),
   optimizer: document.getElementById('live-optimizer').value, init: document.getElementById('live-init').value,
-  engine: document.getElementById('live-engine').value})"""
+  engine: document.getElementById('live-engine').value, painting2: document.getElementById('live-painting2').value,
+  blend: document.getElementById('live-blend').value})"""
 
 
 def test_copied_link_sets_the_same_page_up(browsers, site):
@@ -203,20 +270,23 @@ def test_copied_link_sets_the_same_page_up(browsers, site):
     s.page.uncheck("#live-layers input[value='relu5_1']")
     s.page.select_option("#live-optimizer", "adam")
     s.page.select_option("#live-init", "noise")
+    s.page.select_option("#live-painting2", "starry_night")
+    slide(s, "#live-blend", "0.3")
     s.page.click("#live-link")
     s.page.wait_for_function("!document.getElementById('live-link-text').hidden")
     link = s.page.evaluate("navigator.clipboard.readText()")
     assert s.page.url == link and link in s.page.locator("#live-link-text").inner_text()
     assert s.page.locator("#live-link-text").inner_text().startswith("Enlace copiado")
     query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
-    assert query == {"foto": "rectoria2", "cuadro": painting, "lado": "48", "evaluaciones": "7", "ab": "0.00001",
-                     "capas": "relu1_1,relu2_1,relu3_1,relu4_1", "optimizador": "adam", "inicio": "noise",
-                     "motor": "wasm"}, query
+    assert query == {"foto": "rectoria2", "cuadro": painting, "cuadro2": "starry_night", "mezcla": "0.3", "lado": "48",
+                     "evaluaciones": "7", "ab": "0.00001", "capas": "relu1_1,relu2_1,relu3_1,relu4_1",
+                     "optimizador": "adam", "inicio": "noise", "motor": "wasm"}, query
     controls = s.page.evaluate(CONTROLS)
     # writeQuery and readQuery undo each other.
     round_trip = s.page.evaluate("""async () => {
       const q = await import('./javascripts/live/query.js');
-      const values = {photo: 'rectoria2', painting: 'starry_night', side: 96, evaluations: 7, ratio: 2e-7,
+      const values = {photo: 'rectoria2', painting: 'starry_night', painting2: 'starry_night', blend: 0.65,
+        side: 96, evaluations: 7, ratio: 2e-7,
         layers: ['relu2_1'], selects: {optimizador: 'adam', inicio: 'style', motor: 'wasm'}};
       const read = q.readQuery(q.writeQuery(values), {photos: ['rectoria2'], paintings: ['starry_night'],
         photo: 'rectoria2', painting: 'starry_night', ratioRange: [-10, -4], styleLayers: ['relu1_1', 'relu2_1'],
@@ -225,7 +295,8 @@ def test_copied_link_sets_the_same_page_up(browsers, site):
     }""")
     assert round_trip["read"]["errors"] == []
     assert round_trip["read"]["values"].pop("ratioExponent") == pytest.approx(-6.69897, abs=1e-5)
-    assert round_trip["read"]["values"] == {"photo": "rectoria2", "painting": "starry_night", "side": 96, "evaluations": 7,
+    assert round_trip["read"]["values"] == {"photo": "rectoria2", "painting": "starry_night", "painting2": "starry_night",
+                                            "blend": 0.65, "side": 96, "evaluations": 7,
                                             "layers": ["relu2_1"], "auto": False,
                                             "selects": {"optimizador": "adam", "inicio": "style", "motor": "wasm"}}
     # The reader's own photo cannot travel in a link.
@@ -236,14 +307,68 @@ def test_copied_link_sets_the_same_page_up(browsers, site):
     own = s.page.evaluate("navigator.clipboard.readText()")
     assert "foto=" not in own and f"cuadro={painting}" in own
     assert "tu foto no va en el enlace" in s.page.locator("#live-link-text").inner_text()
+    # Nor the reader's own second painting, and then no weight either.
+    s.upload("painting2", "mio.png", png(Image.new("RGB", (60, 45), (200, 90, 90))))
+    s.page.wait_for_function(f"{STATE}.painting2Width === '60'")
+    s.page.click("#live-link")
+    s.page.wait_for_function("document.getElementById('live-link-text').textContent.includes('tu segundo cuadro')")
+    own = s.page.evaluate("navigator.clipboard.readText()")
+    assert "cuadro2=" not in own and "mezcla=" not in own and f"cuadro={painting}" in own
+    assert "tu foto y tu segundo cuadro no van en el enlace" in s.page.locator("#live-link-text").inner_text()
     s.close()
     opened = Session(browsers, site, "?" + urlsplit(link).query)
     opened.wait_ready()
     reopened = opened.page.evaluate(CONTROLS)
     assert opened.message() == "" and opened.errors == []
+    # Both paintings come prepared by the build, and the two can paint.
+    opened.page.wait_for_function(f"{STATE}.painting2Source !== undefined && {STATE}.paintingSource !== undefined")
+    assert (opened.state()["paintingSource"], opened.state()["painting2Source"]) == ("prepared", "prepared")
+    assert opened.page.locator("#live-blend").get_attribute("aria-valuetext") == "segundo cuadro 30 %, primer cuadro 70 %"
+    opened.page.fill("#live-evaluations", "1")
+    opened.page.select_option("#live-size", "32")
+    opened.start()
+    assert opened.wait_finished()["status"] == "done", opened.message()
+    assert opened.errors == []
     opened.close()
     assert reopened == controls, (reopened, controls)
     assert controls["ratio"] == "α/β = 10⁻⁵", controls
+
+
+# «Mezclar con un segundo cuadro» -------------------------------------------------------------
+
+def test_two_paintings_blend_as_the_engine(browsers, site, parity_images):
+    """A second painting at 30 % (the link's mezcla=0.3): the style targets are the two paintings'
+    Gram matrices mixed 0.7 : 0.3 and the recoloured start pools their palettes with those weights,
+    as `stylize --style-blend-weights 0.7,0.3` does, so the first evaluation's losses are the
+    engine's; they are not the first painting's alone."""
+    from generator.engine.images import fit_long_side, read_image
+    from generator.engine.settings import TransferSettings
+    from generator.engine.transfer import run_transfer
+
+    photo, painting = parity_images
+    # At the painting's side too (parity_images'), so neither side resizes it.
+    second = fit_long_side(read_image(ROOT / "site_src" / "styles" / "great_wave.jpg"), max(painting.size), allow_upscale=True)
+    s = Session(browsers, site, "?lado=64&evaluaciones=1&motor=wasm&mezcla=0.3")
+    s.wait_ready()
+    s.upload("photo", "foto.png", png(photo))
+    s.upload("painting", "cuadro.png", png(painting))
+    s.upload("painting2", "segundo.png", png(second))
+    s.page.wait_for_function(f"{STATE}.painting2Source === 'computed' && {STATE}.photoWidth === '{photo.width}'",
+                             timeout=120_000)
+    assert visible(s, "#live-blend") and s.page.locator("#live-blend-value").inner_text() == "30 % (el primero, 70 %)"
+    s.start()
+    state = s.wait_finished()
+    ours = s.history()[0]
+    name = s.page.evaluate("window.liveRun.runNames.painting")
+    assert state["status"] == "done" and s.errors == [] and s.message() == "", s.message()
+    s.close()
+    assert name == "cuadro-y-segundo"
+    blend = run_transfer(photo, [painting, second], TransferSettings(steps=1, style_blend=(0.7, 0.3)), photo.size).history[0]
+    alone = run_transfer(photo, [painting], TransferSettings(steps=1), photo.size).history[0]
+    for key, their_key in (("rawContent", "content"), ("rawStyle", "style"), ("total", "total")):
+        assert ours[key] == pytest.approx(blend[their_key], rel=1e-3), (key, ours[key], blend[their_key])
+    assert ours["rawStyle"] != pytest.approx(alone["style"], rel=1e-2)
+    assert ours["rawContent"] != pytest.approx(alone["content"], rel=1e-3)   # another palette to start from
 
 
 # A hint beside each control -------------------------------------------------------------------

@@ -17,6 +17,8 @@ const TARGET_SECONDS = 45;       // a default run's evaluations: with loading, t
 const CALIBRATION_SIDE = 128;    // the speed measurement's canvas (px a side)
 const MIN_DEFAULT_EVALUATIONS = 40;  // a default run takes fewer evaluations, never under this, to stay larger
 const PREVIEW_SIDE = 320;
+const MAX_FRAMES = 60;   // the run's frames kept for «Repasa la pintura», thinned to every other one when full
+const FRAME_SIDE = 256;  // a kept frame's long side at most (px): 60 frames stay under 16 MB
 const BACKEND_NAMES = {webgpu: "WebGPU (tarjeta gráfica)", webgl: "WebGL (tarjeta gráfica)",
   wasm: "WASM (WebAssembly en el procesador)"};
 
@@ -31,12 +33,25 @@ const ui = {
   progress: $("live-progress"), progressBar: $("live-progress-bar"), progressText: $("live-progress-text"),
   photoPreview: $("live-photo-preview"), paintingPreview: $("live-painting-preview"), announcer: $("live-announce"),
   link: $("live-link"), linkText: $("live-link-text"), compare: $("live-compare"), compareRange: $("live-compare-range"),
+  replayBox: $("live-replay-box"), replay: $("live-replay"), replayOut: $("live-replay-value"),
+  painting2Select: $("live-painting2"), painting2File: $("live-painting2-file"), painting2Preview: $("live-painting2-preview"),
+  blendField: $("live-blend-field"), blend: $("live-blend"), blendOut: $("live-blend-value"),
 };
+
+// The three images a reader chooses: the photo, the painting and an optional second painting whose
+// Gram matrices blend with the first's (stylize --style-blend-weights). `site`: the manifest's kind.
+const KINDS = {
+  photo: {site: "photo", noun: "Foto", what: "la foto"},
+  painting: {site: "painting", noun: "Cuadro", what: "el cuadro"},
+  painting2: {site: "painting", noun: "Segundo cuadro", what: "el segundo cuadro"},
+};
+const PAINTINGS = ["painting", "painting2"];
+const DEFAULT_BLEND = 0.5;   // the second painting's weight; the first's is 1 minus it
 
 const page = {
   worker: null, objective: null, manifest: null, ready: false, running: false, history: [],
   photo: null, painting: null, sizeChosen: false, evaluationsChosen: false, calibration: null, backend: null,
-  auto: false, paintingReady: null, threads: 1, isolation: null,
+  auto: false, paintingReady: null, threads: 1, isolation: null, frames: [], frameStride: 1, result: null,
 };
 window.liveRun = page;   // for curious readers and the tests: history, objective, calibration
 
@@ -63,7 +78,8 @@ function announce(text) {
 
 // Whether a run can start: the engine loaded (and measured), the photo read, the painting prepared.
 function canStart() {
-  return Boolean(page.ready && page.photo && page.painting && page.paintingReady === page.painting.key);
+  return Boolean(page.ready && page.photo && page.painting && page.paintingReady === page.painting.key
+    && (!page.painting2 || page.painting2Ready === page.painting2.key));
 }
 
 function buttons() {
@@ -72,6 +88,7 @@ function buttons() {
   ui.stop.disabled = !page.running;
   ui.resume.disabled = !ready || page.running || page.history.length === 0 || page.diverged;
   ui.download.disabled = page.history.length === 0 || page.canvasHolds !== "result";
+  ui.replayBox.hidden = page.running || page.canvasHolds !== "result" || page.frames.length < 2;
 }
 
 // --- site images from the manifest ---------------------------------------------------------
@@ -89,7 +106,7 @@ function fillSelect(select, entries) {
 }
 
 async function loadSite(kind, name) {
-  const entry = siteImages(kind).find(e => e.name === name);
+  const entry = siteImages(KINDS[kind].site).find(e => e.name === name);
   const response = await fetch(entry.figure.files.image);
   if (!response.ok) throw new ImageError(`No se pudo leer la imagen del sitio «${name}» (HTTP ${response.status}).`);
   return useImage(kind, await response.blob(), entry.title, name);
@@ -97,16 +114,17 @@ async function loadSite(kind, name) {
 
 async function useImage(kind, blob, label, siteName = null) {
   const bitmap = await decode(blob, label);
-  const target = kind === "photo" ? "photo" : "painting";
-  if (target === "painting" && page.objective) refuseThinPainting(bitmap, label);
+  const target = kind;
+  if (target !== "photo" && page.objective) refuseThinPainting(bitmap, label, target);
   if (page[target]) page[target].bitmap.close();
   page.loaded = (page.loaded || 0) + 1;
   page[target] = {bitmap, label, siteName, id: page.loaded, key: `${page.loaded}:${siteName || label}`};
-  preview(kind === "photo" ? ui.photoPreview : ui.paintingPreview, bitmap, PREVIEW_SIDE);
-  ui[`${target}Preview`].setAttribute("aria-label", `${kind === "photo" ? "Foto" : "Cuadro"}: ${label}, ${bitmap.width} × ${bitmap.height} px`);
+  preview(ui[`${target}Preview`], bitmap, PREVIEW_SIDE);
+  ui[`${target}Preview`].setAttribute("aria-label", `${KINDS[kind].noun}: ${label}, ${bitmap.width} × ${bitmap.height} px`);
   setState({[`${target}Width`]: bitmap.width, [`${target}Height`]: bitmap.height});
-  const select = kind === "photo" ? ui.photoSelect : ui.paintingSelect;
-  if (target === "painting") preparePainting();
+  const select = ui[`${target}Select`];
+  if (target === "painting2") ui.blendField.hidden = false;
+  if (target !== "photo") preparePainting(target);
   if (target === "photo" && page.calibration) calibrated(chooseDefaults(page.calibration.perEvaluation, page.calibration.side));
   if (target === "photo" && !page.running) showPhoto();
   if (!siteName) {
@@ -129,37 +147,56 @@ function paintingSide() {
 }
 
 // A painting whose short side, at the painting's side, is under the network's minimum leaves the
-// deepest style layer without positions (a NaN loss): refused, and no painting stays chosen.
-function refuseThinPainting(bitmap, label) {
+// deepest style layer without positions (a NaN loss): refused, and no painting stays chosen there.
+function refuseThinPainting(bitmap, label, kind) {
   const [sw, sh] = fitLongSide(bitmap.width, bitmap.height, paintingSide(), true);
   const least = page.objective.min_canvas_side;
   if (Math.min(sw, sh) >= least) return;
   bitmap.close();
-  if (page.painting) page.painting.bitmap.close();
-  Object.assign(page, {painting: null, paintingReady: null, paintingRequested: null});
-  ui.paintingSelect.value = "";
-  ui.paintingPreview.width = ui.paintingPreview.height = 1;
+  dropImage(kind);
   buttons();
   throw new ImageError(`El cuadro «${label}» es demasiado alargado (${bitmap.width} × ${bitmap.height} px): `
     + `al reducirlo a ${sw} × ${sh} px quedaría con menos de ${least} px de lado menor, y la red no puede leer su estilo. `
     + "Elige un cuadro menos alargado o recórtalo.");
 }
 
-// Asks the worker for the chosen painting's Gram matrices (the build's file for a site painting,
-// computed in the worker for the reader's own), as soon as both exist: before «Empezar».
-async function preparePainting() {
-  if (!page.painting || !page.workerReady) return;
-  const p = page.painting;
-  if (page.paintingRequested === p.key) return;
-  page.paintingRequested = p.key;
+// No image chosen for `kind` any more (a painting too thin, or no second painting).
+function dropImage(kind) {
+  if (page[kind]) page[kind].bitmap.close();
+  Object.assign(page, {[kind]: null, [`${kind}Ready`]: null, [`${kind}Requested`]: null});
+  ui[`${kind}Select`].value = "";
+  ui[`${kind}Preview`].width = ui[`${kind}Preview`].height = 1;
+  if (kind === "painting2") ui.blendField.hidden = true;
+}
+
+// Asks the worker for a chosen painting's Gram matrices (the build's file for a site painting,
+// computed in the worker for the reader's own), as soon as both exist: before «Empezar». The worker
+// keeps the two paintings chosen (`keep`) and drops the others.
+async function preparePainting(kind = "painting") {
+  if (!page[kind] || !page.workerReady) return;
+  const p = page[kind];
+  if (page[`${kind}Requested`] === p.key) return;
+  page[`${kind}Requested`] = p.key;
   const [sw, sh] = fitLongSide(p.bitmap.width, p.bitmap.height, paintingSide(), true);
   p.pixels = {rgba: await pixels(p.bitmap, sw, sh), width: sw, height: sh};
-  if (page.painting !== p) return;
-  status(`Preparando el cuadro «${p.label}»…`);
-  showProgress(0, "Preparando el cuadro");
+  if (page[kind] !== p) return;
+  status(`Preparando ${KINDS[kind].what} «${p.label}»…`);
+  showProgress(0, `Preparando ${KINDS[kind].what}`);
   page.worker.postMessage({type: TO_WORKER.PAINTING, key: p.key, site: p.siteName,
-    image: {rgba: p.pixels.rgba.slice(), width: sw, height: sh}});
+    image: {rgba: p.pixels.rgba.slice(), width: sw, height: sh}, keep: PAINTINGS.map(k => page[k] && page[k].key).filter(Boolean)});
   buttons();
+}
+
+// The second painting's weight (the slider), and the first's, 1 minus it.
+function blendWeight() {
+  return Number(ui.blend.value);
+}
+
+function showBlend() {
+  const w = blendWeight();
+  const text = `${fixed(100 * w, 0)} % (el primero, ${fixed(100 * (1 - w), 0)} %)`;
+  ui.blendOut.textContent = text;
+  ui.blend.setAttribute("aria-valuetext", `segundo cuadro ${fixed(100 * w, 0)} %, primer cuadro ${fixed(100 * (1 - w), 0)} %`);
 }
 
 async function guarded(action, clear = true) {
@@ -288,6 +325,7 @@ async function start() {
   for (const st of plan) stages.push({...st, rgba: await pixels(page.photo.bitmap, st.width, st.height)});
   const style = page.painting.pixels;
   page.history = [];
+  resetFrames();
   drawPlot(ui.plot, []);   // the previous run's plot goes at once
   page.running = true;
   page.diverged = false;
@@ -300,8 +338,10 @@ async function start() {
   drawPhoto();
   showCanvas("photo", `El lienzo: la foto a ${w} × ${h} px, antes de la primera evaluación`);
   page.announcedStage = 0;
+  const second = page.painting2;
   page.runNames = {photo: fileStem(page.photo.siteName || page.photo.label, "foto"),
-    painting: fileStem(page.painting.siteName || page.painting.label, "cuadro")};
+    painting: fileStem(page.painting.siteName || page.painting.label, "cuadro")
+      + (second ? `-y-${fileStem(second.siteName || second.label, "cuadro")}` : "")};
   page.runs = (page.runs || 0) + 1;
   setBeforeImage(stages[stages.length - 1].rgba, w, h);
   setState({status: STATUS.RUNNING, runs: page.runs, evaluations: 0, width: w, height: h, size: Math.max(w, h),
@@ -309,14 +349,18 @@ async function start() {
   status(`Preparando: ${plan.map(st => `${st.evaluations} evaluaciones a ${st.width} × ${st.height} px`).join(", luego ")}…`);
   showProgress(0, "Pintando");
   buttons();
+  const blend = second ? {key: second.key, weight: blendWeight(),
+    style: {rgba: second.pixels.rgba.slice(), width: second.pixels.width, height: second.pixels.height}} : null;
   page.worker.postMessage({type: TO_WORKER.START, stages, key: page.painting.key,
-    style: {rgba: style.rgba.slice(), width: style.width, height: style.height}, settings},
+    style: {rgba: style.rgba.slice(), width: style.width, height: style.height}, blend, settings},
   stages.map(st => st.rgba.buffer));
 }
 
 // What a run was started with; «Continuar» refuses when any of it changed since.
 function runInputs() {
-  return {"la foto": page.photo.key, "el cuadro": page.painting.key, "α/β": String(page.ratioExponent),
+  return {"la foto": page.photo.key, "el cuadro": page.painting.key,
+    "el segundo cuadro": page.painting2 ? page.painting2.key : "", "la mezcla": page.painting2 ? ui.blend.value : "",
+    "α/β": String(page.ratioExponent),
     "las capas de estilo": chosenLayers().join(), "el optimizador": ui.optimizer.value,
     "el lienzo inicial": ui.init.value, "el tamaño": ui.size.value};
 }
@@ -342,6 +386,7 @@ function resume() {
   }
   page.running = true;
   page.plannedEvaluations = page.history.length + evaluations;
+  if (page.result) paint(page.result);   // the canvas may show an earlier frame (the replay)
   showCanvas("result");
   setState({status: STATUS.RUNNING});
   buttons();
@@ -369,7 +414,9 @@ function onProgress(m) {
     style: m.style * page.runWeights.styleWeight, total: m.total, rawContent: m.content, rawStyle: m.style,
     seconds: m.seconds, stage: m.stage});
   if (page.canvasHolds !== "result") showCanvas("result");
-  drawFrame(m.rgba, m.width, m.height);
+  const frame = new ImageData(m.rgba, m.width, m.height);
+  paint(frame);
+  keepFrame(m.evaluation, frame);
   if (m.stage !== page.announcedStage) {
     page.announcedStage = m.stage;
     announce(`Etapa ${m.stage + 1} de ${m.stages}: ${m.width} × ${m.height} px.`);
@@ -385,18 +432,90 @@ function onProgress(m) {
   showBackend(rate);
 }
 
-// A frame of the run on the visible canvas, enlarged when it comes from a coarse stage.
-function drawFrame(rgba, width, height) {
-  const ctx = ui.canvas.getContext("2d");
-  const frame = new ImageData(rgba, width, height);
-  if (width === ui.canvas.width && height === ui.canvas.height) {
+// A frame (ImageData) on `canvas` (the visible one by default), enlarged when it comes from a
+// coarse stage or from the replay's smaller copies.
+function paint(frame, canvas = ui.canvas) {
+  const ctx = canvas.getContext("2d");
+  if (frame.width === canvas.width && frame.height === canvas.height) {
     ctx.putImageData(frame, 0, 0);
     return;
   }
-  const small = new OffscreenCanvas(width, height);
+  const small = new OffscreenCanvas(frame.width, frame.height);
   small.getContext("2d").putImageData(frame, 0, 0);
   ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(small, 0, 0, ui.canvas.width, ui.canvas.height);
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+// --- the run's frames and «Repasa la pintura» ----------------------------------------------
+
+function resetFrames() {
+  Object.assign(page, {frames: [], frameStride: 1, result: null});
+  setState({frames: 0});
+}
+
+// Every frame is the latest result (for the download and the replay's end); the first evaluation
+// and every frameStride-th are kept, at FRAME_SIDE px at most. When MAX_FRAMES would be reached the
+// stride doubles and the frames off it go, so the kept ones stay spread over the whole run.
+function keepFrame(evaluation, frame) {
+  page.result = frame;
+  page.resultEvaluation = evaluation;
+  if (evaluation !== 1 && evaluation % page.frameStride !== 0) return;
+  page.frames.push({evaluation, image: shrunk(frame)});
+  if (page.frames.length >= MAX_FRAMES) {
+    page.frameStride *= 2;
+    page.frames = page.frames.filter(f => f.evaluation === 1 || f.evaluation % page.frameStride === 0);
+  }
+  setState({frames: page.frames.length});
+}
+
+function shrunk(frame) {
+  if (Math.max(frame.width, frame.height) <= FRAME_SIDE) return frame;
+  const [w, h] = fitLongSide(frame.width, frame.height, FRAME_SIDE);
+  const small = new OffscreenCanvas(w, h);
+  paint(frame, small);
+  return small.getContext("2d").getImageData(0, 0, w, h);
+}
+
+// When a run stops or ends: its last frame joins the kept ones, and the slider stands on it.
+function offerReplay() {
+  const last = page.frames[page.frames.length - 1];
+  if (page.result && (!last || last.evaluation !== page.resultEvaluation)) {
+    page.frames.push({evaluation: page.resultEvaluation, image: shrunk(page.result)});
+  }
+  setState({frames: page.frames.length});
+  ui.replay.max = String(Math.max(0, page.frames.length - 1));
+  ui.replay.value = ui.replay.max;
+  showReplayValue();
+}
+
+function replayAtEnd() {
+  return Number(ui.replay.value) >= page.frames.length - 1;
+}
+
+function showReplayValue() {
+  const frame = page.frames[Number(ui.replay.value)];
+  if (!frame) return;
+  const of = page.frames[page.frames.length - 1].evaluation;
+  const text = replayAtEnd() ? `evaluación ${frame.evaluation} de ${of} (el resultado)` : `evaluación ${frame.evaluation} de ${of}`;
+  ui.replayOut.textContent = text;
+  ui.replay.setAttribute("aria-valuetext", text);
+  setState({replayEvaluation: frame.evaluation});
+}
+
+// The slider moved: the kept frame on the canvas, or at its end the result and the before/after slider.
+function replay() {
+  if (page.running || page.canvasHolds !== "result") return;
+  showReplayValue();
+  const frame = page.frames[Number(ui.replay.value)];
+  if (!frame) return;
+  if (replayAtEnd()) {
+    paint(page.result);
+    showCanvas("result", `El resultado: ${ui.canvas.width} × ${ui.canvas.height} px`);
+    showCompare();
+    return;
+  }
+  paint(frame.image);
+  showCanvas("result", `El lienzo en la evaluación ${frame.evaluation} (repaso de la pintura)`);
 }
 
 // The progress bar: `fraction` of `what` done, with the seconds left when known.
@@ -428,6 +547,7 @@ function finished(m, type) {
     status(`Detenido tras ${m.evaluations} evaluaciones; puedes continuar o descargar la imagen.`);
   }
   announce(ui.status.textContent);
+  offerReplay();
   if (page.canvasHolds === "result") showCompare();
   buttons();
 }
@@ -497,7 +617,7 @@ function swapURL(img, url) {
 function showCompare() {
   const [w, h] = [ui.canvas.width, ui.canvas.height];
   ui.canvas.toBlob(blob => {
-    if (page.running || page.canvasHolds !== "result") return;
+    if (page.running || page.canvasHolds !== "result" || !replayAtEnd()) return;
     const after = compareImage("after");
     swapURL(after, URL.createObjectURL(blob));
     after.alt = `El resultado: ${w} × ${h} px`;
@@ -522,14 +642,17 @@ function downloadName() {
   return `${names.photo}-${names.painting}-${Math.max(ui.canvas.width, ui.canvas.height)}px.png`;
 }
 
-function download() {
-  ui.canvas.toBlob(blob => {
-    const a = Object.assign(document.createElement("a"), {href: URL.createObjectURL(blob), download: downloadName()});
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  }, "image/png");
+// The final canvas, as a PNG, even while the replay shows an earlier frame.
+async function download() {
+  const canvas = new OffscreenCanvas(ui.canvas.width, ui.canvas.height);
+  if (page.result && !replayAtEnd()) paint(page.result, canvas);
+  else canvas.getContext("2d").drawImage(ui.canvas, 0, 0);
+  const blob = await canvas.convertToBlob({type: "image/png"});
+  const a = Object.assign(document.createElement("a"), {href: URL.createObjectURL(blob), download: downloadName()});
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 // --- the link's parameters ----------------------------------------------------------------
@@ -548,6 +671,11 @@ async function copyLink() {
   else own.push("tu foto");
   if (ui.paintingSelect.value && ui.paintingSelect.value !== "__own__") values.painting = ui.paintingSelect.value;
   else own.push("tu cuadro");
+  if (ui.painting2Select.value === "__own__") own.push("tu segundo cuadro");
+  else if (ui.painting2Select.value) {
+    values.painting2 = ui.painting2Select.value;
+    if (blendWeight() !== DEFAULT_BLEND) values.blend = blendWeight();
+  }
   if (page.ratioExponent !== page.defaultRatioExponent) values.ratio = ratio();
   const layers = chosenLayers();
   if (layers.length && layers.length !== page.objective.style_layers.length) values.layers = layers;
@@ -556,7 +684,8 @@ async function copyLink() {
   }
   const url = new URL(`${location.pathname}?${writeQuery(values)}`, location.href).href;
   history.replaceState(null, "", url);
-  const left = own.length ? ` (${own.join(" y ")} no ${own.length > 1 ? "van" : "va"} en el enlace: nunca sale${own.length > 1 ? "n" : ""} de tu navegador)` : "";
+  const list = own.length > 1 ? `${own.slice(0, -1).join(", ")} y ${own[own.length - 1]}` : own.join("");
+  const left = own.length ? ` (${list} no ${own.length > 1 ? "van" : "va"} en el enlace: nunca sale${own.length > 1 ? "n" : ""} de tu navegador)` : "";
   let copied = false;
   try {
     await navigator.clipboard.writeText(url);
@@ -577,6 +706,8 @@ function applyQuery(params) {
   });
   if (values.photo !== undefined) ui.photoSelect.value = values.photo;
   if (values.painting !== undefined) ui.paintingSelect.value = values.painting;
+  if (values.painting2 !== undefined) ui.painting2Select.value = values.painting2;
+  if (values.blend !== undefined) ui.blend.value = String(values.blend);
   if (values.side !== undefined) {
     ui.size.value = String(values.side);
     page.sizeChosen = true;
@@ -598,7 +729,7 @@ function applyQuery(params) {
 function startWorker() {
   if (page.worker) page.worker.terminate();
   Object.assign(page, {ready: false, workerReady: false, running: false, history: [], paintingReady: null,
-    paintingRequested: null});
+    paintingRequested: null, painting2Ready: null, painting2Requested: null, frames: []});
   setState({ready: "0", status: STATUS.IDLE, evaluations: 0, backend: ""});
   buttons();
   page.worker = new Worker(new URL("./worker.js", import.meta.url), {type: "module"});
@@ -626,7 +757,8 @@ function onWorkerMessage({data: m}) {
     showBackend();
     page.readyText = "Listo. Haz clic en «Empezar».";
     status(page.calibrating ? "Listo; midiendo la velocidad de este dispositivo…" : page.readyText);
-    preparePainting();
+    preparePainting("painting");
+    preparePainting("painting2");
     refresh();
   } else if (m.type === FROM_WORKER.CALIBRATED) {
     page.calibration = m;
@@ -635,15 +767,18 @@ function onWorkerMessage({data: m}) {
     status(page.readyText);
     refresh();
   } else if (m.type === FROM_WORKER.PAINTING_PROGRESS) {
-    if (page.painting && m.key === page.painting.key) {
-      showProgress(m.done / m.total, "Preparando el cuadro", m.done ? m.seconds * (m.total - m.done) / m.done : null);
+    const kind = PAINTINGS.find(k => page[k] && m.key === page[k].key);
+    if (kind) {
+      showProgress(m.done / m.total, `Preparando ${KINDS[kind].what}`, m.done ? m.seconds * (m.total - m.done) / m.done : null);
     }
   } else if (m.type === FROM_WORKER.PAINTING_READY) {
-    if (page.painting && m.key === page.painting.key) {
-      page.paintingReady = m.key;
-      setState({paintingSource: m.source, paintingSeconds: plain(m.seconds)});
-      showProgress(1, m.source === "prepared" ? "Cuadro listo (preparado por el sitio)" : "Cuadro listo");
-      if (!page.running) status(page.ready ? page.readyText : "Cuadro listo; midiendo la velocidad…");
+    const kind = PAINTINGS.find(k => page[k] && m.key === page[k].key);
+    if (kind) {
+      page[`${kind}Ready`] = m.key;
+      setState({[`${kind}Source`]: m.source, [`${kind}Seconds`]: plain(m.seconds)});
+      const noun = KINDS[kind].noun;
+      showProgress(1, m.source === "prepared" ? `${noun} listo (preparado por el sitio)` : `${noun} listo`);
+      if (!page.running) status(page.ready ? page.readyText : `${noun} listo; midiendo la velocidad…`);
     }
     refresh();
   } else if (m.type === FROM_WORKER.STARTED) {
@@ -690,12 +825,14 @@ function workerError(m) {
     status("No se pudo medir la velocidad; se propone un lienzo pequeño (64 px).");
   } else if (m.phase === PHASE.PAINTING) {
     page.paintingRequested = null;
+    page.painting2Requested = null;
     status("El cuadro no se pudo preparar.");
   } else if (m.phase === PHASE.INIT) {
     status("La página en vivo no pudo arrancar.");
   } else if (m.phase === PHASE.RUN) {
     status(m.diverged ? "Se detuvo: la optimización divergió." : "Se detuvo por un error.");
     if (m.diverged) page.diverged = true;
+    offerReplay();
   }
   announce(ui.status.textContent);
   if (m.unexpected) restartWorker();
@@ -746,6 +883,8 @@ async function init() {
   }
   fillSelect(ui.photoSelect, siteImages("photo"));
   fillSelect(ui.paintingSelect, siteImages("painting"));
+  fillSelect(ui.painting2Select, [{name: "", title: "ninguno"}, ...siteImages("painting")]);
+  ui.blend.value = String(DEFAULT_BLEND);
   const defaultPhoto = page.manifest.hero && page.manifest.hero.content;
   const defaultPainting = page.manifest.hero && page.manifest.hero.style;
   if (siteImages("photo").some(e => e.name === defaultPhoto)) ui.photoSelect.value = defaultPhoto;
@@ -756,12 +895,14 @@ async function init() {
   ui.size.value = "256";
   const errors = applyQuery(new URLSearchParams(location.search));
   showRatio();
+  showBlend();
   if (errors.length) say(errors.join(" "));
 
   startWorker();
 
   await guarded(() => loadSite("photo", ui.photoSelect.value), false);
   await guarded(() => loadSite("painting", ui.paintingSelect.value), false);
+  if (ui.painting2Select.value) await guarded(() => loadSite("painting2", ui.painting2Select.value), false);
   refresh();
 }
 
@@ -775,21 +916,27 @@ function wire() {
   ui.start.addEventListener("click", () => guarded(start));
   ui.stop.addEventListener("click", () => page.worker.postMessage({type: TO_WORKER.STOP}));
   ui.resume.addEventListener("click", resume);
-  ui.download.addEventListener("click", download);
+  ui.download.addEventListener("click", () => guarded(download));
+  ui.replay.addEventListener("input", replay);
+  ui.blend.addEventListener("input", showBlend);
   ui.link.addEventListener("click", () => guarded(copyLink));
   ui.engine.addEventListener("change", () => {
     say("");
     startWorker();
   });
-  for (const kind of ["photo", "painting"]) {
+  for (const kind of ["photo", "painting", "painting2"]) {
     const select = ui[`${kind}Select`];
     const file = ui[`${kind}File`];
     select.addEventListener("change", () => {
-      if (select.value !== "__own__") guarded(() => loadSite(kind, select.value));
+      if (kind === "painting2" && !select.value) {
+        dropImage(kind);
+        refresh();
+      } else if (select.value !== "__own__") guarded(() => loadSite(kind, select.value));
     });
     file.addEventListener("change", () => {
       if (file.files[0]) guarded(() => useImage(kind, file.files[0], file.files[0].name));
     });
+    if (kind === "painting2") continue;   // no drop zone: its preview is small
     const zone = ui[`${kind}Preview`].closest(".st-live__drop");
     zone.addEventListener("dragover", e => {
       e.preventDefault();
