@@ -402,7 +402,8 @@ def parse(path) -> Elements:
     return parser
 
 
-HINTED = ("live-ratio", "live-layers", "live-size", "live-evaluations", "live-optimizer", "live-init", "live-engine")
+HINTED = ("live-painting2", "live-blend", "live-ratio", "live-layers", "live-size", "live-evaluations", "live-optimizer",
+          "live-init", "live-engine")
 
 
 def hint_problems(page: Elements, site_dir) -> list[str]:
@@ -433,6 +434,7 @@ def test_each_control_has_a_hint_linking_to_its_explanation(built_site):
     links = {control: page.by_id[page.by_id[control]["attrs"]["aria-describedby"]]["links"][0] for control in HINTED}
     assert links["live-ratio"] == "obra.html#capas-y-cocientes"
     assert links["live-optimizer"] == "obra.html#l-bfgs-frente-a-adam"
+    assert links["live-painting2"] == links["live-blend"] == "variantes.html#dos-pinturas-a-la-vez"
     # The check catches a broken link and a control without a hint.
     page.by_id["live-size-hint"]["links"] = ["limites.html#no-existe"]
     page.by_id["live-init"]["attrs"].pop("aria-describedby")
