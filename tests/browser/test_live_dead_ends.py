@@ -133,8 +133,8 @@ def test_divergence_keeps_the_last_canvas_and_refuses_continue(browsers, site):
 def test_unexpected_error_is_spanish_and_the_worker_restarts(browsers, site):
     """A worker that throws on «Empezar»: the message is Spanish with the detail in parentheses, and
     a new worker loads, so the page is ready again."""
-    broken = served_with({"async function start({stages, key, style, settings}, quiet = false) {":
-                          "async function start({stages, key, style, settings}, quiet = false) {\n"
+    broken = served_with({"async function start({stages, key, style, blend = null, settings}, quiet = false) {":
+                          "async function start({stages, key, style, blend = null, settings}, quiet = false) {\n"
                           "  if (!quiet) throw new Error(\"fallo inyectado\");"})
     s = Session(browsers, site, "?lado=32&evaluaciones=1&motor=wasm", route=("**/live/worker.js", broken))
     s.wait_ready()
