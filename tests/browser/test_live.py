@@ -677,10 +677,13 @@ def test_query_module_reads_and_refuses(browsers, site):
                 .readQuery(new URLSearchParams(query), choices)"""
     good = s.page.evaluate(read, [("?foto=otra&cuadro=starry_night&cuadro2=starry_night&mezcla=0.25&lado=96&evaluaciones=7&ab=1e-5"
                                    "&capas=relu2_1&optimizador=adam&inicio=style&motor=wasm&auto=1"), QUERY_CHOICES])
-    bad = s.page.evaluate(read, [("?foto=x&cuadro=y&cuadro2=z&mezcla=1.5&lado=100&evaluaciones=2.5&ab=1&capas=relu9_9"
+    bad = s.page.evaluate(read, [("?foto=x&cuadro=y&cuadro2=z&mezcla=0.33&lado=100&evaluaciones=2.5&ab=1&capas=relu9_9"
                                   "&optimizador=sgd&inicio=gris&motor=gpu&auto=si"), QUERY_CHOICES])
     none = s.page.evaluate(read, ["", QUERY_CHOICES])
+    beyond = [s.page.evaluate(read, [f"?mezcla={w}", QUERY_CHOICES]) for w in ("1.05", "-0.05", "", "1", "0")]
     s.close()
+    assert [b["errors"] != [] for b in beyond] == [True, True, True, False, False]
+    assert [b["values"].get("blend") for b in beyond] == [None, None, None, 1, 0]
     assert good["errors"] == []
     ratio = good["values"].pop("ratioExponent")
     assert ratio == pytest.approx(-5, abs=1e-12)
@@ -694,7 +697,7 @@ def test_query_module_reads_and_refuses(browsers, site):
         "No hay ninguna foto «x» en el sitio; se usa «rectoria2» (hay: rectoria2, otra).",
         "No hay ningún cuadro «y» en el sitio; se usa «starry_night» (hay: starry_night).",
         "No hay ningún cuadro «z» en el sitio para mezclar; no se mezcla (hay: starry_night).",
-        "La mezcla «1.5» no vale: es el peso del segundo cuadro, de 0 a 1 (como 0.3).",
+        "La mezcla «0.33» no vale: es el peso del segundo cuadro, de 0 a 1 en pasos de 0.05 (como 0.3).",
         "El lado «100» no vale: elige uno de 32, 48, 64, 96, 128, 192, 256, 384, 512 píxeles.",
         "«2.5» evaluaciones no vale: debe ser un entero de 1 a 2000.",
         "α/β = «1» no vale: debe ir de 10⁻¹⁰ a 10⁻⁴.",

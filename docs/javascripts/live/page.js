@@ -5,7 +5,7 @@ import {ImageError, decode, fitLongSide, pixels, preview} from "./images.js";
 import {drawPlot} from "./plot.js";
 import {fixed, formatEs, plain, scientific} from "./format.js";
 import {FROM_WORKER, PHASE, TO_WORKER} from "./protocol.js";
-import {EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations, writeQuery} from "./query.js";
+import {BLEND_STEP, EVALUATIONS, SELECT_PARAMETERS, SIZES, readQuery, validEvaluations, writeQuery} from "./query.js";
 import {planStages, relativeCost} from "./schedule.js";
 import {isolate} from "./isolation.js";
 import {browserLimit, estimateBytes, fits} from "./memory.js";
@@ -884,6 +884,7 @@ async function init() {
   fillSelect(ui.photoSelect, siteImages("photo"));
   fillSelect(ui.paintingSelect, siteImages("painting"));
   fillSelect(ui.painting2Select, [{name: "", title: "ninguno"}, ...siteImages("painting")]);
+  ui.blend.step = String(BLEND_STEP);
   ui.blend.value = String(DEFAULT_BLEND);
   const defaultPhoto = page.manifest.hero && page.manifest.hero.content;
   const defaultPainting = page.manifest.hero && page.manifest.hero.style;

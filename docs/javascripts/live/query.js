@@ -6,6 +6,9 @@ import {power} from "./format.js";
 export const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512];
 export const EVALUATIONS = Object.freeze({min: 1, max: 2000});
 
+// The second painting's weight (mezcla): 0 to 1, in the slider's steps.
+export const BLEND_STEP = 0.05;
+
 export const validEvaluations = n => Number.isInteger(n) && n >= EVALUATIONS.min && n <= EVALUATIONS.max;
 
 // The parameters that pick one option of a <select>, by their name in the link.
@@ -39,8 +42,9 @@ export function readQuery(params, choices) {
   const mezcla = params.get("mezcla");
   if (mezcla !== null) {
     const w = mezcla.trim() === "" ? NaN : Number(mezcla);
-    if (w >= 0 && w <= 1) values.blend = w;
-    else errors.push(`La mezcla «${mezcla}» no vale: es el peso del segundo cuadro, de 0 a 1 (como 0.3).`);
+    const onStep = Math.abs(w / BLEND_STEP - Math.round(w / BLEND_STEP)) < 1e-9;
+    if (w >= 0 && w <= 1 && onStep) values.blend = w;
+    else errors.push(`La mezcla «${mezcla}» no vale: es el peso del segundo cuadro, de 0 a 1 en pasos de ${BLEND_STEP} (como 0.3).`);
   }
   const lado = params.get("lado");
   if (lado !== null) {
