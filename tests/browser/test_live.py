@@ -491,6 +491,26 @@ def test_link_starts_a_run(browsers, site):
     s.close()
 
 
+@pytest.mark.parametrize("slashes", ["/", "//"], ids=["plain", "double-slash"])
+def test_the_page_becomes_isolated(browsers, site, slashes):
+    """isolation.js registers coi-serviceworker and reloads once (a fresh context: no service worker
+    yet), after which the page is cross-origin isolated and WASM runs on every core; also at an
+    address with a double slash (`//en-vivo.html`), whose path alone, read as an address, names
+    another host. «Copiar enlace» keeps that page's own address."""
+    base = site.rstrip("/") + slashes
+    s = Session(browsers, base, "?lado=32&motor=wasm", context_args={"viewport": DESKTOP})
+    s.wait_ready()
+    state = s.state()
+    assert s.page.evaluate("self.crossOriginIsolated") and state["isolated"] == "1", (s.page.url, s.message())
+    cores = s.page.evaluate("navigator.hardwareConcurrency")
+    assert state["backend"] == "wasm" and state["threads"] == str(cores if cores >= 2 else 1)
+    s.page.click("#live-link")
+    s.page.wait_for_function("!document.getElementById('live-link-text').hidden")
+    assert s.page.url.startswith(base + PAGE + "?") and "lado=32" in s.page.url, s.page.url
+    assert s.errors == [] and s.message() == ""
+    s.close()
+
+
 # page.js's rule for the default size and evaluations (chooseDefaults): the largest side offered
 # whose run of the schedule's evaluations, planned by the engine's plan_stages at that size, would
 # take at most TARGET_SECONDS if an evaluation cost its pixels at the speed measured at

@@ -554,7 +554,7 @@ async function copyLink() {
   for (const key of SELECT_PARAMETERS) {
     if (SELECTS[key].value !== SELECTS[key].options[0].value) values.selects[key] = SELECTS[key].value;
   }
-  const url = new URL(`${location.pathname}?${writeQuery(values)}`, location.href).href;
+  const url = new URL(`?${writeQuery(values)}`, location.href).href;   // this page's address, its query replaced
   history.replaceState(null, "", url);
   const left = own.length ? ` (${own.join(" y ")} no ${own.length > 1 ? "van" : "va"} en el enlace: nunca sale${own.length > 1 ? "n" : ""} de tu navegador)` : "";
   let copied = false;
