@@ -104,7 +104,8 @@ function coefficients(inSize, outSize) {
 // Pillow's clip8: the fixed-point sum back to a byte (an arithmetic shift, then clamped).
 const clip8 = v => Math.min(255, Math.max(0, Math.floor(v / (1 << PRECISION_BITS))));
 
-// One pass along x (`horizontal`) or y of RGBA bytes (width x height), to `size` along that axis.
+// One pass along x (`horizontal`) or y of RGBA bytes (width x height), to `size` along that axis;
+// Pillow makes a pass only along an axis whose size changes.
 function pass(rgba, width, height, size, horizontal) {
   const coeffs = coefficients(horizontal ? width : height, size);
   const [ow, oh] = horizontal ? [size, height] : [width, size];
@@ -131,15 +132,6 @@ function pass(rgba, width, height, size, horizontal) {
     }
   }
   return out;
-}
-
-// RGBA bytes (width x height) resized to (outWidth, outHeight) as Pillow's
-// Image.resize(size, Image.LANCZOS) resizes them: each axis only when its size changes.
-export function resizeLanczos(rgba, width, height, outWidth, outHeight) {
-  let data = rgba;
-  if (outWidth !== width) data = pass(data, width, height, outWidth, true);
-  if (outHeight !== height) data = pass(data, outWidth, height, outHeight, false);
-  return data === rgba ? new Uint8ClampedArray(rgba) : data;
 }
 
 // Rows of the bitmap read at a time (its full size is never held: a 100-megapixel photo would need
