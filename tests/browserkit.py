@@ -1,40 +1,20 @@
-"""What the browser tests share: Debian's Chromium and its flags, a local HTTP server for a built
-site, and the check that skips (or, under CI=true, fails) where the browser is missing."""
+"""What the browser tests share: Debian's Chromium and its flags, the local HTTP server for a built
+site (generator/bench/serve.py, the browser bench's too), and the check that skips (or, under
+CI=true, fails) where the browser is missing."""
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import importlib.util
 import os
 import shutil
-import threading
 from pathlib import Path
+
+from generator.bench.serve import serve  # noqa: F401 (the tests' server, imported from here)
 
 from helpers import skip_unless_ci
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--autoplay-policy=no-user-gesture-required"]
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(folder: Path):
-    """`folder` over HTTP on 127.0.0.1 (a free port), in a thread; yields the base URL."""
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def require_browser() -> None:

@@ -16,55 +16,27 @@ start is reported as such; each run stops after --budget seconds.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import http.server
 import json
 import os
 import shutil
 import sys
-import threading
 import time
 from pathlib import Path
 
 from ..build.manifest import HERO
 from ..common.paths import ROOT
+from .serve import ISOLATION, serve
 
 DOCS = ROOT / "docs"
 SITE = ROOT / "site"
 RESULTS = ROOT / "bench" / "results"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--enable-unsafe-webgpu",
         "--use-webgpu-adapter=swiftshader"]
-ISOLATION = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 HARNESS = """<!doctype html><meta charset="utf-8"><title>bench</title><script type="module">
 window.messages = [];
 window.worker = new Worker("javascripts/live/worker.js", {type: "module"});
 worker.onmessage = e => { const m = e.data; delete m.rgba; delete m.objective; messages.push(m); };
 </script>"""
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    headers_to_send: dict = {}
-
-    def log_message(self, *args):
-        pass
-
-    def end_headers(self):
-        for name, value in self.headers_to_send.items():
-            self.send_header(name, value)
-        super().end_headers()
-
-
-@contextlib.contextmanager
-def serve(folder: Path, isolated: bool = False):
-    handler = type("Handler", (_Quiet,), {"headers_to_send": ISOLATION if isolated else {}})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def problem(side: int):
@@ -108,7 +80,7 @@ def browser_rates(sizes, evaluations, backends, budget, chromium) -> dict:
         for backend in backends:
             engine_name = backend.split("-")[0]
             isolated = backend != "wasm-1"
-            with serve(DOCS, isolated=isolated) as base:
+            with serve(DOCS, ISOLATION if isolated else None) as base:
                 page = browser.new_page()
                 page.route(base + "bench.html", lambda r: r.fulfill(body=HARNESS, content_type="text/html",
                                                                     headers=ISOLATION if isolated else {}))

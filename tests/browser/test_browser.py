@@ -8,6 +8,7 @@ except with CI=true in the environment, where they fail (a CI run must not pass 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,27 @@ def test_missing_chromium_fails_under_ci(monkeypatch, tmp_path):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="no-chromium"):
         browserkit.require_browser()
+
+
+def test_one_local_server_for_tests_and_bench(tmp_path):
+    """The tests and the browser bench serve through generator/bench/serve.py, which sends the
+    headers it is given (the bench's COOP/COEP) and none otherwise; no copy of it is left."""
+    import urllib.request
+
+    from generator.bench import browser as bench_browser
+    from generator.bench import serve as shared
+
+    assert browserkit.serve is shared.serve and bench_browser.serve is shared.serve
+    starts_a_server = re.compile(r"HTTPServer\(")
+    copies = [p.relative_to(ROOT).as_posix() for folder in ("generator", "tests") for p in ROOT.joinpath(folder).rglob("*.py")
+              if starts_a_server.search(p.read_text(encoding="utf-8")) and p != Path(shared.__file__)]
+    assert copies == []
+    (tmp_path / "a.txt").write_text("hola", encoding="utf-8")
+    for headers in (shared.ISOLATION, None):
+        with serve(tmp_path, headers) as base, urllib.request.urlopen(base + "a.txt") as response:
+            assert response.read() == b"hola"
+            sent = {name: response.headers.get(name) for name in shared.ISOLATION}
+        assert sent == (shared.ISOLATION if headers else dict.fromkeys(shared.ISOLATION))
 
 
 def pages(site_dir: Path) -> list[str]:

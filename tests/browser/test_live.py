@@ -444,6 +444,46 @@ def test_parity_holds_for_another_objective(browsers, site, parity_images):
         assert ours[key] == pytest.approx(theirs[their_key], rel=1e-3), key
 
 
+def test_images_are_resized_as_the_engine_resizes(browsers, site):
+    """images.pixels, which gives the network the photo at each stage's size and the reader's
+    painting at the painting's side, resizes as the engine does (Pillow's LANCZOS after the alpha is
+    composited on white), byte for byte: noise and the site's photo, down, up and along one axis,
+    read in strips of a few rows. The browser's own resizing (createImageBitmap's "high" quality),
+    used before, aliased the photo's fine detail into a moiré: 2-3 times Pillow's power at periods
+    of 2-3 px (bench/README.md, the live page's grid)."""
+    import base64
+
+    import numpy as np
+
+    from generator.engine.images import read_image
+
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (157, 301, 3), dtype=np.uint8))
+    photo = read_image(ROOT / "site_src" / "content" / "rectoria2.jpg")
+    s = Session(browsers, site, "?lado=32&motor=wasm")
+    for img, sizes in ((noise, [(64, 34), (400, 209), (301, 40), (9, 157)]), (photo, [(128, 63), (256, 126)])):
+        got = s.page.evaluate("""async ([data, sizes]) => {
+            const m = await import('./javascripts/live/images.js');
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const bitmap = await m.decode(new Blob([bytes], {type: 'image/png'}), 'x.png');
+            const out = [];
+            for (const [w, h] of sizes) {
+              const whole = await m.pixels(bitmap, w, h);
+              const strips = await m.pixels(bitmap, w, h, 7 * bitmap.width);   // 7 rows at a time
+              out.push(whole.every((v, i) => v === strips[i]) ? Array.from(whole) : null);
+            }
+            return out;
+        }""", [base64.b64encode(png(img)).decode(), sizes])
+        for (w, h), rgba in zip(sizes, got):
+            assert rgba is not None, f"{img.size} -> {(w, h)}: read in strips, another result"
+            ours = np.array(rgba, dtype=np.uint8).reshape(h, w, 4)
+            engine = np.asarray(img.resize((w, h), Image.LANCZOS))
+            assert (ours[..., 3] == 255).all()
+            differ = np.abs(ours[..., :3].astype(int) - engine).max()
+            assert differ == 0, f"{img.size} -> {(w, h)}: off by up to {differ}"
+    assert s.errors == []
+    s.close()
+
+
 def test_state_holds_plain_numbers(browser_run):
     state = browser_run["first"]
     assert state["status"] == "done" and state["evaluations"] == str(PARITY_EVALUATIONS)
@@ -488,6 +528,26 @@ def test_link_starts_a_run(browsers, site):
     assert "Nada sale de tu navegador" in text
     backend = s.page.locator("#live-backend").inner_text()
     assert "WASM" in backend and "evaluaciones por segundo" in backend
+    s.close()
+
+
+@pytest.mark.parametrize("slashes", ["/", "//"], ids=["plain", "double-slash"])
+def test_the_page_becomes_isolated(browsers, site, slashes):
+    """isolation.js registers coi-serviceworker and reloads once (a fresh context: no service worker
+    yet), after which the page is cross-origin isolated and WASM runs on every core; also at an
+    address with a double slash (`//en-vivo.html`), whose path alone, read as an address, names
+    another host. «Copiar enlace» keeps that page's own address."""
+    base = site.rstrip("/") + slashes
+    s = Session(browsers, base, "?lado=32&motor=wasm", context_args={"viewport": DESKTOP})
+    s.wait_ready()
+    state = s.state()
+    assert s.page.evaluate("self.crossOriginIsolated") and state["isolated"] == "1", (s.page.url, s.message())
+    cores = s.page.evaluate("navigator.hardwareConcurrency")
+    assert state["backend"] == "wasm" and state["threads"] == str(cores if cores >= 2 else 1)
+    s.page.click("#live-link")
+    s.page.wait_for_function("!document.getElementById('live-link-text').hidden")
+    assert s.page.url.startswith(base + PAGE + "?") and "lado=32" in s.page.url, s.page.url
+    assert s.errors == [] and s.message() == ""
     s.close()
 
 

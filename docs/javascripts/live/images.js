@@ -1,6 +1,8 @@
 // Reading the reader's images in the page: any image the browser decodes, upright (EXIF), alpha
 // over white, colour values as stored (like Pillow, no colour management), resized before they
-// reach the network. Errors are Spanish sentences naming the file.
+// reach the network as the engine resizes them (Pillow's LANCZOS, ported below: the browser's own
+// "high quality" downscaling aliases, a moiré the canvas then inherits). Errors are Spanish
+// sentences naming the file.
 
 export class ImageError extends Error {}
 
@@ -78,20 +80,102 @@ export async function decode(blob, name) {
   }
 }
 
-// RGBA bytes of `bitmap` at (width, height): composited on white, resized with high quality.
-export async function pixels(bitmap, width, height) {
-  let source = bitmap;
-  if (bitmap.width !== width || bitmap.height !== height) {
-    source = await createImageBitmap(bitmap, {resizeWidth: width, resizeHeight: height, resizeQuality: "high",
-      premultiplyAlpha: "none", colorSpaceConversion: "none"});
+// Pillow's resampling (libImaging/Resample.c) with its LANCZOS filter, for 8-bit RGBA: a horizontal
+// pass, then a vertical one, each rounding to 8 bits; weights normalised per output pixel and held
+// in fixed point with PRECISION_BITS fractional bits, as Pillow does, so the bytes are Pillow's.
+const PRECISION_BITS = 32 - 8 - 2;
+const SUPPORT = 3;
+
+function sinc(x) {
+  if (x === 0) return 1;
+  x *= Math.PI;
+  return Math.sin(x) / x;
+}
+
+const lanczos = x => (x >= -SUPPORT && x < SUPPORT ? sinc(x) * sinc(x / SUPPORT) : 0);
+
+// For each of `outSize` outputs: the first input it reads and its integer weights (precompute_coeffs
+// and normalize_coeffs_8bpc).
+function coefficients(inSize, outSize) {
+  const scale = inSize / outSize;
+  const filterscale = Math.max(scale, 1);
+  const support = SUPPORT * filterscale;
+  const out = [];
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
+    const k = new Float64Array(xmax);
+    let ww = 0;
+    for (let x = 0; x < xmax; x++) {
+      k[x] = lanczos((x + xmin - center + 0.5) / filterscale);
+      ww += k[x];
+    }
+    const weights = new Int32Array(xmax);
+    for (let x = 0; x < xmax; x++) {
+      const w = ww !== 0 ? k[x] / ww : k[x];
+      weights[x] = Math.trunc(w < 0 ? -0.5 + w * (1 << PRECISION_BITS) : 0.5 + w * (1 << PRECISION_BITS));
+    }
+    out.push({xmin, weights});
   }
-  const canvas = new OffscreenCanvas(width, height);
+  return out;
+}
+
+// Pillow's clip8: the fixed-point sum back to a byte (an arithmetic shift, then clamped).
+const clip8 = v => Math.min(255, Math.max(0, Math.floor(v / (1 << PRECISION_BITS))));
+
+// One pass along x (`horizontal`) or y of RGBA bytes (width x height), to `size` along that axis;
+// Pillow makes a pass only along an axis whose size changes.
+function pass(rgba, width, height, size, horizontal) {
+  const coeffs = coefficients(horizontal ? width : height, size);
+  const [ow, oh] = horizontal ? [size, height] : [width, size];
+  const out = new Uint8ClampedArray(ow * oh * 4);
+  const half = 1 << (PRECISION_BITS - 1);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const {xmin, weights} = coeffs[horizontal ? x : y];
+      const step = horizontal ? 4 : 4 * width;
+      let i = horizontal ? 4 * (y * width + xmin) : 4 * (xmin * width + x);
+      let r = half, g = half, b = half, a = half;
+      for (let t = 0; t < weights.length; t++, i += step) {
+        const w = weights[t];
+        r += rgba[i] * w;
+        g += rgba[i + 1] * w;
+        b += rgba[i + 2] * w;
+        a += rgba[i + 3] * w;
+      }
+      const o = 4 * (y * ow + x);
+      out[o] = clip8(r);
+      out[o + 1] = clip8(g);
+      out[o + 2] = clip8(b);
+      out[o + 3] = clip8(a);
+    }
+  }
+  return out;
+}
+
+// Rows of the bitmap read at a time (its full size is never held: a 100-megapixel photo would need
+// 400 MB), each strip composited on white and resized along x before the next is read.
+const STRIP_PIXELS = 1 << 22;
+
+// RGBA bytes of `bitmap` at (width, height): composited on white, resized as the engine resizes
+// (images.fit_long_side, resize_to: alpha composited on white first, then Pillow's LANCZOS).
+// `stripPixels`: how much is read at a time (the tests read a small image in several strips).
+export async function pixels(bitmap, width, height, stripPixels = STRIP_PIXELS) {
+  const [w, h] = [bitmap.width, bitmap.height];
+  const strip = Math.max(1, Math.min(h, Math.floor(stripPixels / w)));
+  const canvas = new OffscreenCanvas(w, strip);
   const ctx = canvas.getContext("2d", {willReadFrequently: true});
   ctx.fillStyle = "#ffffff";
-  ctx.fillRect(0, 0, width, height);
-  ctx.drawImage(source, 0, 0);
-  if (source !== bitmap) source.close();
-  return ctx.getImageData(0, 0, width, height).data;
+  const rows = new Uint8ClampedArray(width * h * 4);   // every row, resized along x
+  for (let y = 0; y < h; y += strip) {
+    const n = Math.min(strip, h - y);
+    ctx.fillRect(0, 0, w, n);
+    ctx.drawImage(bitmap, 0, y, w, n, 0, 0, w, n);
+    const part = ctx.getImageData(0, 0, w, n).data;
+    rows.set(width === w ? part : pass(part, w, n, width, true), y * width * 4);
+  }
+  return height === h ? rows : pass(rows, width, h, height, false);
 }
 
 // Draw a bitmap into a visible canvas scaled to fit `maxSide` (the previews).

@@ -8,8 +8,11 @@
 // (a file:// page, a browser without service workers, a private window), the page goes on with
 // one thread.
 const WORKER_URL = new URL("../../coi-serviceworker.js", import.meta.url);
+// Whole addresses, never a bare path: at an address with a double slash (//en-vivo.html) the path
+// "//en-vivo.html" would read as another host's address (a protocol-relative URL) and the
+// registration would fail.
 const SCOPES = ["../../en-vivo.html", "./", "../../assets/javascripts/workers/"]
-  .map(path => new URL(path, import.meta.url).pathname);
+  .map(path => new URL(path, import.meta.url).href);
 const RELOADED = "en-vivo-coi-reloaded";
 // Resolves once the registration's service worker is active.
 function active(registration) {

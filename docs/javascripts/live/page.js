@@ -682,7 +682,7 @@ async function copyLink() {
   for (const key of SELECT_PARAMETERS) {
     if (SELECTS[key].value !== SELECTS[key].options[0].value) values.selects[key] = SELECTS[key].value;
   }
-  const url = new URL(`${location.pathname}?${writeQuery(values)}`, location.href).href;
+  const url = new URL(`?${writeQuery(values)}`, location.href).href;   // this page's address, its query replaced
   history.replaceState(null, "", url);
   const list = own.length > 1 ? `${own.slice(0, -1).join(", ")} y ${own[own.length - 1]}` : own.join("");
   const left = own.length ? ` (${list} no ${own.length > 1 ? "van" : "va"} en el enlace: nunca sale${own.length > 1 ? "n" : ""} de tu navegador)` : "";
