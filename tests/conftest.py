@@ -201,10 +201,18 @@ def browser():
 # The slowest files, measured with --durations (about a minute each on two cores), first: pytest-xdist
 # hands out whole files in collection order, so starting the long ones early keeps one from
 # finishing alone at the end. A stale list only changes the order, never what runs.
+# pytest-xdist (3.x) would otherwise reorder --dist loadfile's files by their number of tests, most
+# first (its --loadscope-reorder, on by default), which sends these few-test files to the end;
+# pytest_configure turns that off, as --no-loadscope-reorder would.
 SLOW_FIRST = ("browser/test_engines.py", "build/test_parallel_build.py", "browser/test_browser.py",
               "build/test_determinism.py", "site/test_page_conditions.py", "browser/test_live.py",
               "browser/test_live_dead_ends.py", "browser/test_live_reader.py", "engine/test_gpu_safety.py",
               "site/test_pages.py", "engine/test_speed_paths.py")
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):   # pytest-xdist is installed
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
