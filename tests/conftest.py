@@ -51,6 +51,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,14 +123,28 @@ SERIAL_BUILD = ("build", "--profile", "tiny", "--quiet", "--device", "cpu", "--j
 SERIAL_BUILD_SECONDS = 1200
 
 
-def start_serial_build(root: Path, folder: Path) -> subprocess.Popen:
+def start_serial_build(root: Path, folder: Path) -> threading.Thread:
     """`python -m generator SERIAL_BUILD` in `root`, in the background: its stdout and stderr go to
     folder/stdout and folder/stderr, then its exit status to folder/returncode (written last, by
-    rename), which any process of the run can wait for (second_build)."""
-    script = 'out=$1; shift; "$@" >"$out/stdout" 2>"$out/stderr"; echo $? >"$out/returncode.part"; mv "$out/returncode.part" "$out/returncode"'
-    return subprocess.Popen(["sh", "-c", script, "sh", folder, PY, "-m", "generator", *SERIAL_BUILD], cwd=root,
-                            env=subprocess_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rename), which any process of the run can wait for (second_build). Returns the thread that
+    waits for it (and kills it after SERIAL_BUILD_SECONDS)."""
+    with open(folder / "stdout", "w", encoding="utf-8") as out, open(folder / "stderr", "w", encoding="utf-8") as err:
+        proc = subprocess.Popen([PY, "-m", "generator", *SERIAL_BUILD], cwd=root, env=subprocess_env(),
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+
+    def wait():
+        try:
+            code = proc.wait(timeout=SERIAL_BUILD_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+        part = folder / "returncode.part"
+        part.write_text(str(code), encoding="utf-8")
+        part.replace(folder / "returncode")
+
+    thread = threading.Thread(target=wait, name="second_build", daemon=True)
+    thread.start()
+    return thread
 
 
 @pytest.fixture(scope="session")
@@ -141,15 +156,7 @@ def tiny_site(tmp_path_factory, request) -> TinySite:
         # and in mkdocs, while every process waits for the tiny site. This process waits for it
         # at its end, so that nothing is left running; second_build waits for its returncode file.
         second = copy_project(folder / "second" / "project", source=root)
-        serial = start_serial_build(second, folder / "second")
-
-        def reap():
-            try:
-                serial.wait(timeout=SERIAL_BUILD_SECONDS)
-            except subprocess.TimeoutExpired:
-                serial.kill()
-                serial.wait()
-        request.addfinalizer(reap)
+        request.addfinalizer(start_serial_build(second, folder / "second").join)
         build = run_generator(root, "build", "--profile", "tiny", "--quiet", "--jobs", "2")
         mkdocs = run_mkdocs(root) if build.returncode == 0 and (root / "mkdocs.yml").exists() else None
         return {"root": str(root), "build": _record(build), "mkdocs": _record(mkdocs), "second": str(second)}
@@ -172,7 +179,7 @@ def second_build(tiny_site) -> Path:
     like tiny_site."""
     root = tiny_site.second
     folder = root.parent
-    deadline = time.monotonic() + SERIAL_BUILD_SECONDS
+    deadline = time.monotonic() + SERIAL_BUILD_SECONDS + 60   # its thread kills it at SERIAL_BUILD_SECONDS
     while not (folder / "returncode").exists():
         if time.monotonic() > deadline:
             pytest.fail(f"the second tiny build ({root}) did not end in {SERIAL_BUILD_SECONDS} s")
