@@ -27,6 +27,8 @@ Fixtures for everyone's tests (figures, pages, browser):
 `second_build -> Path` (session scope, shared like tiny_site)
     A second copy of tiny_site's tree built from scratch serially (`--jobs 1`): two builds to
     compare (determinism), and a serial build to compare with the parallel one. Read-only too.
+    tiny_site copies its tree and starts its build in the background beside its own (the cores
+    are not all busy through a build and mkdocs); this fixture waits for that build's end.
 
 `bare_project -> Path` (session scope)
     One copy of the project without any build, shared by the command-line tests whose commands
@@ -49,13 +51,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from helpers import ROOT, copy_project, file_digests, run_generator, run_mkdocs
+from helpers import PY, ROOT, copy_project, file_digests, run_generator, run_mkdocs, subprocess_env
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +78,7 @@ class TinySite:
     manifest: dict
     build: subprocess.CompletedProcess
     mkdocs: subprocess.CompletedProcess | None
+    second: Path   # second_build's tree (use that fixture, which waits for its build)
 
     @property
     def generated(self) -> Path:
@@ -113,13 +118,48 @@ def built_once(tmp_path_factory, name: str, make) -> dict:
         return json.loads(record.read_text(encoding="utf-8"))
 
 
+# second_build's command: the whole tiny site again, serially, in the build's own process.
+SERIAL_BUILD = ("build", "--profile", "tiny", "--quiet", "--device", "cpu", "--jobs", "1")
+SERIAL_BUILD_SECONDS = 1200
+
+
+def start_serial_build(root: Path, folder: Path) -> threading.Thread:
+    """`python -m generator SERIAL_BUILD` in `root`, in the background: its stdout and stderr go to
+    folder/stdout and folder/stderr, then its exit status to folder/returncode (written last, by
+    rename), which any process of the run can wait for (second_build). Returns the thread that
+    waits for it (and kills it after SERIAL_BUILD_SECONDS)."""
+    with open(folder / "stdout", "w", encoding="utf-8") as out, open(folder / "stderr", "w", encoding="utf-8") as err:
+        proc = subprocess.Popen([PY, "-m", "generator", *SERIAL_BUILD], cwd=root, env=subprocess_env(),
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+
+    def wait():
+        try:
+            code = proc.wait(timeout=SERIAL_BUILD_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+        part = folder / "returncode.part"
+        part.write_text(str(code), encoding="utf-8")
+        part.replace(folder / "returncode")
+
+    thread = threading.Thread(target=wait, name="second_build", daemon=True)
+    thread.start()
+    return thread
+
+
 @pytest.fixture(scope="session")
-def tiny_site(tmp_path_factory) -> TinySite:
+def tiny_site(tmp_path_factory, request) -> TinySite:
     def make(folder: Path) -> dict:
         root = copy_project(folder / "project")
+        # second_build's tree, copied from this one before anything is built in it, and its serial
+        # build started now, beside this one: it fills what the two cores leave idle in this build
+        # and in mkdocs, while every process waits for the tiny site. This process waits for it
+        # at its end, so that nothing is left running; second_build waits for its returncode file.
+        second = copy_project(folder / "second" / "project", source=root)
+        request.addfinalizer(start_serial_build(second, folder / "second").join)
         build = run_generator(root, "build", "--profile", "tiny", "--quiet", "--jobs", "2")
         mkdocs = run_mkdocs(root) if build.returncode == 0 and (root / "mkdocs.yml").exists() else None
-        return {"root": str(root), "build": _record(build), "mkdocs": _record(mkdocs)}
+        return {"root": str(root), "build": _record(build), "mkdocs": _record(mkdocs), "second": str(second)}
 
     made = built_once(tmp_path_factory, "tiny_site", make)
     build = _process(made["build"])
@@ -127,24 +167,28 @@ def tiny_site(tmp_path_factory) -> TinySite:
         pytest.fail(f"tiny build failed ({build.returncode})\nstdout:\n{build.stdout}\nstderr:\n{build.stderr}")
     root = Path(made["root"])
     manifest = json.loads((root / "docs" / "generated" / "manifest.json").read_text(encoding="utf-8"))
-    return TinySite(root=root, manifest=manifest, build=build, mkdocs=_process(made["mkdocs"]))
+    return TinySite(root=root, manifest=manifest, build=build, mkdocs=_process(made["mkdocs"]),
+                    second=Path(made["second"]))
 
 
 @pytest.fixture(scope="session")
-def second_build(tiny_site, tmp_path_factory) -> Path:
+def second_build(tiny_site) -> Path:
     """A second, independent build of the whole tiny site from the same tree, computed serially (in
-    the build's own process): the determinism and parallel-build tests compare it with tiny_site,
-    which two worker processes computed. Read-only, like tiny_site."""
-    def make(folder: Path) -> dict:
-        root = copy_project(folder / "project", source=tiny_site.root)
-        proc = run_generator(root, "build", "--profile", "tiny", "--quiet", "--device", "cpu", "--jobs", "1")
-        return {"root": str(root), "build": _record(proc)}
-
-    made = built_once(tmp_path_factory, "second_build", make)
-    proc = _process(made["build"])
-    if proc.returncode != 0:
-        pytest.fail(f"second tiny build failed ({proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return Path(made["root"])
+    the build's own process; tiny_site started it beside its own build): the determinism and
+    parallel-build tests compare it with tiny_site, which two worker processes computed. Read-only,
+    like tiny_site."""
+    root = tiny_site.second
+    folder = root.parent
+    deadline = time.monotonic() + SERIAL_BUILD_SECONDS + 60   # its thread kills it at SERIAL_BUILD_SECONDS
+    while not (folder / "returncode").exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the second tiny build ({root}) did not end in {SERIAL_BUILD_SECONDS} s")
+        time.sleep(0.5)
+    returncode = int((folder / "returncode").read_text(encoding="utf-8"))
+    if returncode != 0:
+        stdout, stderr = ((folder / name).read_text(encoding="utf-8") for name in ("stdout", "stderr"))
+        pytest.fail(f"second tiny build failed ({returncode})\nstdout:\n{stdout}\nstderr:\n{stderr}")
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -201,10 +245,18 @@ def browser():
 # The slowest files, measured with --durations (about a minute each on two cores), first: pytest-xdist
 # hands out whole files in collection order, so starting the long ones early keeps one from
 # finishing alone at the end. A stale list only changes the order, never what runs.
+# pytest-xdist (3.x) would otherwise reorder --dist loadfile's files by their number of tests, most
+# first (its --loadscope-reorder, on by default), which sends these few-test files to the end;
+# pytest_configure turns that off, as --no-loadscope-reorder would.
 SLOW_FIRST = ("browser/test_engines.py", "build/test_parallel_build.py", "browser/test_browser.py",
               "build/test_determinism.py", "site/test_page_conditions.py", "browser/test_live.py",
               "browser/test_live_dead_ends.py", "browser/test_live_reader.py", "engine/test_gpu_safety.py",
               "site/test_pages.py", "engine/test_speed_paths.py")
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):   # pytest-xdist is installed
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
