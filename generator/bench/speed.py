@@ -97,17 +97,18 @@ def candidate_keeper(store: dict, target: float, device: str):
 
 def engine_variants(size: int, device: str, evaluations: int) -> dict:
     """The engine's configurations, each given BUDGET x the reference's evaluations at full size and
-    stopped once past the reference's loss: float32; bfloat16; `stylize`'s default schedule for this
-    size and device (its precision, and its coarser stages with their own evaluations), its final
-    stage given the budget."""
+    stopped once past the reference's loss: float32 and bfloat16, both one stage of plain L-BFGS (no
+    preconditioner); `stylize`'s default schedule for this size and device (its precision and
+    preconditioner, and its coarser stages with their own evaluations), its final stage given the budget."""
     from ..engine.settings import TransferSettings, default_schedule, stage_steps
 
     budget = math.ceil(BUDGET * evaluations)
     default = TransferSettings(**default_schedule(size, device))
     coarse = sum(stage_steps(default.steps, len(default.scales), default.final_share)[:-1])
-    return {"engine float32": {"precision": "float32", "scales": (1.0,), "steps": budget},
-            "engine bfloat16": {"precision": "bfloat16", "scales": (1.0,), "steps": budget},
-            "engine default": {"precision": default.precision, "scales": default.scales,
+    plain = {"scales": (1.0,), "steps": budget, "precondition": "none"}
+    return {"engine float32": {**plain, "precision": "float32"},
+            "engine bfloat16": {**plain, "precision": "bfloat16"},
+            "engine default": {"precision": default.precision, "scales": default.scales, "precondition": default.precondition,
                                "steps": coarse + budget, "final_share": budget / (coarse + budget)}}
 
 
@@ -141,6 +142,7 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
             result.history, lambda n: exact.setdefault(n, judge(canvases[n])), ref_loss, result.seconds)
         last_stage = result.history[-1]["stage"]
         rows.append({"size": list(photo.size), "variant": name, "scales": list(overrides["scales"]),
+                     "precondition": overrides["precondition"],
                      "precision": overrides["precision"], "budget": overrides["steps"],
                      "evaluations": len(result.history), "seconds": result.seconds,
                      "evals_per_s": len(result.history) / result.seconds,

@@ -16,6 +16,10 @@ instead of I. A curvature pair with s.y <= 1e-10 is stored with rho = 0 (it then
 nothing) instead of being dropped, so it still takes a history slot; there are no convergence
 tests (the budget of evaluations is always spent). The parameter must be contiguous (the algebra
 runs on its (K, n) view); convert to channels-last inside the loss.
+
+`precondition` (a linear map M of (K, n), symmetric positive definite; precondition.py) makes the
+initial inverse Hessian h M instead of h I: the first step is -t M g and h = s.y / y.M y. This is
+L-BFGS in the parametrisation x = P z with M = P P^T, without storing z.
 """
 from __future__ import annotations
 
@@ -28,8 +32,10 @@ class LBFGS:
     """Minimise, in place, the K rows of `x` (shape (K, ...)): `step(g)` takes the gradient of
     each row's own loss at the current x (any shape with K * n elements) and moves every row."""
 
-    def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 50, min_first_move: float = 0.0):
+    def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 50, min_first_move: float = 0.0,
+                 precondition=None):
         self.x, self.lr, self.m, self.min_first_move = x, lr, history, min_first_move
+        self.M = precondition or (lambda v: v)
         k, n = x.shape[0], x[0].numel()
         self.dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
         self.S = x.new_zeros((history, k, n), dtype=self.dtype)
@@ -49,7 +55,7 @@ class LBFGS:
             a = self.rho[j] * rowdot(self.S[j], q)
             q = q - a[:, None] * self.Y[j]
             alphas.append(a)
-        r = q * self.h_diag[:, None]
+        r = self.M(q) * self.h_diag[:, None]
         for j, a in zip(reversed(order), reversed(alphas)):
             b = self.rho[j] * rowdot(self.Y[j], r)
             r = r + (a - b)[:, None] * self.S[j]
@@ -60,10 +66,10 @@ class LBFGS:
         g = g.reshape(self.x.shape[0], -1).to(self.dtype)
         self.iteration += 1
         if self.iteration == 1:
-            d = -g
+            d = -self.M(g)
             t = torch.clamp(1.0 / g.abs().sum(1), max=1.0) * self.lr
             if self.min_first_move:
-                t = torch.maximum(t, self.min_first_move / g.abs().amax(1).clamp_min(1e-30))
+                t = torch.maximum(t, self.min_first_move / d.abs().amax(1).clamp_min(1e-30))
             self.h_diag = t.detach().clone()
         else:
             y = g - self.prev_g
@@ -74,7 +80,7 @@ class LBFGS:
             self.Y[slot] = y
             self.S[slot] = s
             self.rho[slot] = torch.where(ok, 1.0 / torch.where(ok, ys, 1.0), 0.0)
-            self.h_diag = torch.where(ok, ys / rowdot(y, y).clamp_min(1e-30), self.h_diag)
+            self.h_diag = torch.where(ok, ys / rowdot(y, self.M(y)).clamp_min(1e-30), self.h_diag)
             d = self._direction(g)
             t = torch.full_like(ys, self.lr)
         self.prev_g, self.d, self.t = g, d, t

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 
 from . import images, lbfgs, losses, transfer
 from .settings import CPU_STEPS, FINAL_SHARE, TransferSettings, default_schedule
@@ -39,15 +38,25 @@ def tap(layers) -> str:
 PAGE_SIZES = (32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
+# The page's L-BFGS (optim.js) has no preconditioner yet: it keeps the identity, and with it the
+# coarse-to-fine schedule the engine uses without one.
+PAGE_PRECONDITION = "none"
+
+
+def page_settings(**overrides) -> TransferSettings:
+    """The engine's defaults as the page runs them (PAGE_PRECONDITION), with `overrides`."""
+    return TransferSettings(**{"precondition": PAGE_PRECONDITION, **overrides})
+
+
 def schedule() -> dict:
-    """The coarse-to-fine schedule the page follows at each of its sizes: stylize's on a CPU
-    (settings.default_schedule: one stage up to 256 px, above it half size then full size with a
-    quarter of the evaluations at full size), a coarse stage dropped when its short side falls
-    under the engine's minimum (transfer.effective_scales); the page picks the evaluations itself,
-    CPU_STEPS at most by default."""
+    """The coarse-to-fine schedule the page follows at each of its sizes: the engine's on a CPU
+    without a preconditioner (settings.default_schedule: one stage up to 256 px, above it half size
+    then full size with a quarter of the evaluations at full size), a coarse stage dropped when its
+    short side falls under the engine's minimum (transfer.effective_scales); the page picks the
+    evaluations itself, CPU_STEPS at most by default."""
     by_size = {}
     for side in PAGE_SIZES:
-        plan = default_schedule(side, "cpu")
+        plan = default_schedule(side, "cpu", PAGE_PRECONDITION)
         by_size[str(side)] = {"scales": list(plan["scales"]), "final_share": plan.get("final_share", FINAL_SHARE)}
     return {"steps": CPU_STEPS, "min_stage_side": transfer.MIN_STAGE_SIDE, "by_size": by_size}
 
@@ -62,7 +71,7 @@ def identify(obj: dict) -> str:
 def objective(settings: TransferSettings | None = None) -> dict:
     """The objective of `settings` (the engine's defaults when None) as a JSON-ready dict, with
     its id (identify)."""
-    settings = settings or TransferSettings()
+    settings = settings or page_settings()
     check_loss_formulas()
     check_supported(settings)
     style_weights = transfer.layer_weights(settings)
@@ -135,7 +144,7 @@ def painting_grams(model, painting_tensor, settings: TransferSettings) -> dict:
 
 def with_overrides(**overrides) -> dict:
     """The objective of the defaults with some settings changed (tests, the bench)."""
-    return objective(replace(TransferSettings(), **overrides))
+    return objective(page_settings(**overrides))
 
 
 STYLE_BALANCES = ("none", "photo")
@@ -154,6 +163,7 @@ def check_supported(settings: TransferSettings) -> None:
         "style_blend": settings.style_blend is not None and len(settings.style_blend) != 1,
         # One painting side for every canvas (painting_side): none larger than style_min_side.
         "style_min_side": settings.style_min_side < max(PAGE_SIZES),
+        "precondition": settings.optimizer == "lbfgs" and settings.precondition != PAGE_PRECONDITION,
     }
     bad = [name for name, is_bad in unsupported.items() if is_bad]
     if bad:

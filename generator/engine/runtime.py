@@ -17,6 +17,7 @@ import torch
 
 from .lbfgs import LBFGS
 from .models import get_model
+from .precondition import PRECONDITIONERS, preconditioner
 
 # torch.optim.LBFGS's first step, t = 1/|g|_1, moves pixels by ~1e-4 at these loss scales: below
 # bfloat16's resolution (the second gradient equals the first, no curvature pair forms, the next
@@ -31,10 +32,11 @@ OPTIMIZERS = ("lbfgs", "adam")
 STOP_CHECK_CUDA = 10
 
 
-def check_schedule(precision: str, optimizer: str) -> None:
-    """Refuse an unknown precision or optimiser before any work."""
+def check_schedule(precision: str, optimizer: str, precondition: str = "none") -> None:
+    """Refuse an unknown precision, optimiser or preconditioner before any work."""
     _check_choice("precision", precision, PRECISIONS)
     _check_choice("optimizer", optimizer, OPTIMIZERS)
+    _check_choice("precondition", precondition, PRECONDITIONERS)
 
 
 def _check_choice(what: str, value: str, allowed: tuple) -> None:
@@ -126,14 +128,15 @@ def loss_reached(target: float | None, device: str):
 
 
 def optimise(canvas: torch.Tensor, evaluate, steps: int, optimizer: str = "lbfgs", learning_rate: float = 10.0,
-             reached=None) -> None:
+             reached=None, precondition: str = "none") -> None:
     """Spend `steps` evaluations on `canvas` (K canvases, (K, ...)) with the chosen optimiser, fewer
     if `reached(i, total)` says so. `evaluate(i)` returns the loss of each canvas ((K,), or a
     scalar for one); their sum's gradient with respect to canvas k is canvas k's own, as no loss
-    reads two canvases."""
+    reads two canvases. `precondition` (precondition.PRECONDITIONERS) is L-BFGS's initial inverse Hessian."""
     _check_choice("optimizer", optimizer, OPTIMIZERS)
     if optimizer == "lbfgs":
-        opt = LBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE)
+        opt = LBFGS(canvas, lr=1.0, history=LBFGS_HISTORY, min_first_move=FIRST_MOVE,
+                    precondition=preconditioner(precondition, tuple(canvas.shape)))
         for i in range(steps):
             total = evaluate(i)
             if reached and reached(i, total):

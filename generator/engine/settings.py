@@ -39,6 +39,10 @@ class TransferSettings:
     # painting's palette, bench/README.md "Any photo, any painting").
     init: str = "recoloured"
     optimizer: str = "lbfgs"         # lbfgs | adam
+    # none | pyramid: L-BFGS's initial inverse Hessian, h I or h M with M a Laplacian pyramid's
+    # (precondition.py): broad changes of the canvas get larger steps than pixel-sized ones, and the
+    # loss falls in fewer evaluations (bench/README.md, speed). The papers do not precondition.
+    precondition: str = "pyramid"
     learning_rate: float = 10.0      # Adam's step in 0-255 pixel units
     # max | avg. The paper prefers avg; the scorer (and neural-style) use max, and avg was measured
     # only inside the paper's full objective (which lost, see rescale_weights), so max stays.
@@ -69,12 +73,15 @@ class TransferSettings:
         return asdict(self)
 
 
-# stylize's default on a CPU above 256 px, and the preview gallery's: 120 evaluations, a quarter of
-# them at full size (90 at half size + 30 at 512 px), because the cheap coarse stage is where the
-# painting's large shapes move in, and this wins all three neural-style pairs within a minute on
-# 2 cores (bench/README.md, quality).
+# The preview gallery's schedule, and the live page's (which has no preconditioner): 120
+# evaluations, a quarter of them at full size (90 at half size + 30 at 512 px), because the cheap
+# coarse stage is where the painting's large shapes move in without a preconditioner.
 CPU_STEPS = 120
 CPU_FINAL_SHARE = 0.25
+# stylize's default on a CPU from 257 to 768 px: one stage of CPU_PYRAMID_STEPS evaluations with the
+# pyramid preconditioner, which brings the large shapes in at full size (bench/README.md, speed:
+# a lower loss in less time than 90 + 30 coarse-to-fine without it).
+CPU_PYRAMID_STEPS = 50
 
 
 def stage_steps(steps: int, n_stages: int, final_share: float = FINAL_SHARE) -> list[int]:
@@ -90,13 +97,16 @@ def stage_steps(steps: int, n_stages: int, final_share: float = FINAL_SHARE) -> 
     return share + [final]
 
 
-def default_schedule(size: int, device: str) -> dict:
-    """Best result per second: coarse-to-fine above 256 px, bfloat16 autocast for the network
-    (cheaper per evaluation; bench/README.md, speed). On a CPU above 256 px, CPU_STEPS evaluations,
-    CPU_FINAL_SHARE of them at full size."""
+def default_schedule(size: int, device: str, precondition: str = "pyramid") -> dict:
+    """Best result per second, bfloat16 autocast for the network (cheaper per evaluation;
+    bench/README.md, speed). Up to 256 px one stage of 200 evaluations. Above, on a CPU up to
+    768 px with the pyramid preconditioner: one stage of CPU_PYRAMID_STEPS. Otherwise coarse to
+    fine: CPU_STEPS on a CPU (CPU_FINAL_SHARE of them at full size), 300 on a GPU."""
     cpu = not str(device).startswith("cuda")
     if size <= 256:
         return {"steps": 200, "scales": (1.0,), "precision": "bfloat16"}
+    if cpu and size <= 768 and precondition == "pyramid":
+        return {"steps": CPU_PYRAMID_STEPS, "scales": (1.0,), "precision": "bfloat16"}
     steps = CPU_STEPS if cpu else 300
     share = CPU_FINAL_SHARE if cpu else FINAL_SHARE
     if size <= 768:
@@ -119,6 +129,9 @@ def paper_differences(settings: TransferSettings) -> dict:
     rows = {name: (paper[name], getattr(settings, name)) for name in paper}
     rows.update({
         "optimizer": ("lbfgs", settings.optimizer),
+        # L-BFGS's initial inverse Hessian: the identity (the papers, torch.optim.LBFGS) or the
+        # Laplacian pyramid's (precondition.py). Only L-BFGS reads it.
+        "precondition": ("none", settings.precondition if settings.optimizer == "lbfgs" else "none"),
         # The paper does not state its line search. Ours has none: the quasi-Newton step is taken as
         # L-BFGS proposes it (factor 1; its length still varies with the gradients and the curvature
         # model; the first step moves the largest pixel by one grey level, see runtime.FIRST_MOVE).

@@ -36,7 +36,7 @@ MIN_STAGE_SIDE = 64     # a coarse stage's short side at least (VGG19 pools four
 MIN_CANVAS_SIDE = 16    # every stage's sides at least: one position left at conv5_1 after four poolings
 # Settings every canvas of a run must share: they fix the schedule (stages, evaluations per stage,
 # precision per evaluation), the network and the optimiser's update.
-SHARED = ("steps", "scales", "final_share", "precision", "optimizer", "learning_rate", "pooling",
+SHARED = ("steps", "scales", "final_share", "precision", "optimizer", "precondition", "learning_rate", "pooling",
           "rescale_weights", "colours")
 COLOURS = ("painting", "photo")
 # BT.601 luminance of the network's BGR input (the Caffe means cancel in a difference)
@@ -239,7 +239,7 @@ class Problem:
 def shared_settings(problems) -> TransferSettings:
     """The settings the canvases of one run share (SHARED), checked: the first canvas's."""
     first = problems[0].settings
-    check_schedule(first.precision, first.optimizer)
+    check_schedule(first.precision, first.optimizer, first.precondition)
     for p in problems[1:]:
         for name in SHARED:
             if getattr(p.settings, name) != getattr(first, name):
@@ -315,7 +315,7 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
                 return parts[0]
 
             reached = loss_reached(stop_below, device) if stage.final else None
-            optimise(canvas, evaluate, stage.steps, shared.optimizer, shared.learning_rate, reached)
+            optimise(canvas, evaluate, stage.steps, shared.optimizer, shared.learning_rate, reached, shared.precondition)
     seconds, times = clock.read()
     values = torch.stack(records).double().cpu().tolist() if records else []  # [evaluation][canvas][term]
     if canvas is not None:

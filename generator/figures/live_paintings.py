@@ -41,10 +41,9 @@ def upper_triangles(grams: dict) -> tuple[bytes, list[dict]]:
 
 
 def render(spec, ctx: RenderContext):
-    from ..engine.live_objective import objective, painting_grams, painting_image
-    from ..engine.settings import TransferSettings
+    from ..engine.live_objective import objective, page_settings, painting_grams, painting_image
 
-    settings = TransferSettings()
+    settings = page_settings()
     obj = objective(settings)
     painting = painting_image(read_image(spec.inputs[0]), settings)
     grams = painting_grams(ctx.objective_model(settings), ctx.tensor(painting), settings)

@@ -1,6 +1,8 @@
 """stylize's neural-style options: each one validated, in --help, and shown to change the result
 (the real VGG19 at tiny sizes: 48-192 px, a few evaluations). The command line runs in this process
 (helpers.run_cli); tests/cli/test_cli.py runs the real `python -m generator`."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -144,7 +146,7 @@ def test_painting_sizes_follow_the_stages_and_the_scale():
 
 
 def test_schedule_report_counts_what_ran():
-    s = settings_for(512, style_layers=["relu1_1", "relu2_1"])
+    s = replace(settings_for(512, style_layers=["relu1_1", "relu2_1"]), scales=(0.5, 1.0))  # two stages
     history = ([{"stage": 0, "precision": "float32"}] * 2 + [{"stage": 0, "precision": "bfloat16"}] * 10
                + [{"stage": 1, "precision": "float32"}] * 2 + [{"stage": 1, "precision": "bfloat16"}] * 46)
     lines = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512), (512, 512)])])

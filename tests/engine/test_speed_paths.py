@@ -57,18 +57,23 @@ def test_sync_free_lbfgs_follows_torch_lbfgs():
 
 def test_engine_float32_follows_reference(pair):
     """Same images, same losses: the first evaluation agrees to 0.1 %; after 12 evaluations the
-    engine (larger first L-BFGS step, so a different path) is within 10 % of the reference."""
+    engine without its preconditioner (larger first L-BFGS step, so a different path) is within
+    10 % of the reference, and with the pyramid preconditioner (its default) lower still."""
     content, style = pair
     steps = 12
     _, trace = reference.run_reference(content, style, content.size, steps)
-    settings = TransferSettings(steps=steps, style_weight=reference.BETA, style_min_side=0, **REFERENCE_OBJECTIVE)
-    result = run_transfer(content, [style], settings, content.size)
     ref = [loss for _, loss in trace]
-    eng = [h["total"] for h in result.history]
+    runs = {}
+    for precondition in ("none", "pyramid"):
+        settings = TransferSettings(steps=steps, style_weight=reference.BETA, style_min_side=0,
+                                    precondition=precondition, **REFERENCE_OBJECTIVE)
+        runs[precondition] = [h["total"] for h in run_transfer(content, [style], settings, content.size).history]
+    eng = runs["none"]
     assert len(ref) == len(eng) == steps
     assert eng[0] == pytest.approx(ref[0], rel=1e-3)
     assert eng[-1] == pytest.approx(ref[-1], rel=0.10)
     assert eng[-1] < eng[0] / 5
+    assert runs["pyramid"][0] == eng[0] and runs["pyramid"][-1] < 0.9 * eng[-1]
 
 
 def test_reference_judge_scores_the_engines_canvases_as_the_engine_does(pair):
@@ -195,12 +200,17 @@ def test_stylize_refuses_a_size_that_would_not_fit(tmp_path, monkeypatch):
     assert not out.exists()
 
 
-def test_default_schedule_goes_coarse_to_fine_above_256():
-    from generator.engine.settings import default_schedule
+def test_default_schedule_goes_coarse_to_fine_where_the_pyramid_does_not_replace_it():
+    """One stage up to 256 px; on a CPU up to 768 px one stage with the pyramid preconditioner
+    (CPU_PYRAMID_STEPS), coarse to fine without it (the live page's schedule), above 768 px and on a GPU."""
+    from generator.engine.settings import CPU_PYRAMID_STEPS, CPU_STEPS, default_schedule
 
     assert default_schedule(256, "cpu")["scales"] == (1.0,)
-    for size in (512, 1024, 2048):
-        scales = default_schedule(size, "cpu")["scales"]
+    assert default_schedule(512, "cpu") == {"steps": CPU_PYRAMID_STEPS, "scales": (1.0,), "precision": "bfloat16"}
+    assert default_schedule(512, "cpu", "none")["steps"] == CPU_STEPS
+    for size, device, precondition in ((512, "cpu", "none"), (512, "cuda", "pyramid"), (1024, "cpu", "pyramid"),
+                                       (2048, "cpu", "pyramid")):
+        scales = default_schedule(size, device, precondition)["scales"]
         assert len(scales) >= 2 and scales[-1] == 1.0 and list(scales) == sorted(scales)
 
 
@@ -253,22 +263,22 @@ def test_bench_stylize_steps_default_to_stylizes_own():
 
 def test_bench_engine_default_is_stylizes_default_schedule():
     """«engine default» runs default_schedule's precision and stages, its coarser stages with
-    stylize's own evaluations (90 at half size on a CPU, 60 on a GPU), its final stage given the same
-    budget as the single-size variants."""
+    stylize's own evaluations (60 at half size on a GPU; none on a CPU at 512 px, one stage), its
+    final stage given the same budget as the single-size variants."""
     from generator.bench.speed import BUDGET, engine_variants
     from generator.engine.settings import default_schedule
 
-    for device, coarse in (("cpu", [90]), ("cuda", [60])):
-        variants = engine_variants(512, device, 100)
-        default, plain = variants["engine default"], variants["engine bfloat16"]
-        schedule = default_schedule(512, device)
-        assert (default["scales"], default["precision"]) == (schedule["scales"], schedule["precision"]) == \
-            ((0.5, 1.0), "bfloat16")
-        assert stage_steps(schedule["steps"], 2, schedule["final_share"])[:-1] == coarse
-        assert plain["steps"] == math.ceil(BUDGET * 100)
-        assert stage_steps(default["steps"], 2, default["final_share"]) == coarse + [plain["steps"]]
-    single = engine_variants(256, "cpu", 100)["engine default"]  # one stage: the whole budget at full size
-    assert single["scales"] == (1.0,) and single["steps"] == math.ceil(BUDGET * 100)
+    variants = engine_variants(512, "cuda", 100)
+    default, plain = variants["engine default"], variants["engine bfloat16"]
+    schedule = default_schedule(512, "cuda")
+    assert (default["scales"], default["precision"]) == (schedule["scales"], schedule["precision"]) == \
+        ((0.5, 1.0), "bfloat16")
+    assert stage_steps(schedule["steps"], 2, schedule["final_share"])[:-1] == [60]
+    assert plain["steps"] == math.ceil(BUDGET * 100)
+    assert stage_steps(default["steps"], 2, default["final_share"]) == [60, plain["steps"]]
+    for side in (256, 512):  # one stage on a CPU: the whole budget at full size
+        single = engine_variants(side, "cpu", 100)["engine default"]
+        assert single["scales"] == (1.0,) and single["steps"] == math.ceil(BUDGET * 100)
 
 
 def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
