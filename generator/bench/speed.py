@@ -152,6 +152,13 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
                      "final_stage_evaluations": sum(h["stage"] == last_stage for h in result.history),
                      "speedup": ref_seconds / reach if reach else None, "peak_bytes": mem.peak})
         canvases.clear()  # free the kept canvases before the next variant
+    # The reference once more, after the variants: drift between the two readings (another process,
+    # the CPU's clock) shows in its evaluations per second.
+    _, again = reference.run_reference(photo, style, photo.size, evaluations, device, cnn=cnn)
+    rows.append({"size": list(photo.size), "variant": "reference again", "evaluations": len(again),
+                 "seconds": again[-1][0], "evals_per_s": len(again) / again[-1][0], "final_loss": again[-1][1],
+                 "time_to_reference_loss": again[-1][0], "evaluations_to_reference_loss": len(again),
+                 "speedup": ref_seconds / again[-1][0], "peak_bytes": None})
     return rows, equal_time(photo, style, long_side, device, trace, judge, stylize_steps)
 
 

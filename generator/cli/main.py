@@ -105,6 +105,10 @@ def parser() -> argparse.ArgumentParser:
                    help="starting canvas: the photo, the photo in the paintings' palette, noise or the (first) "
                         f"painting (default {default.init})")
     s.add_argument("--optimizer", choices=("lbfgs", "adam"), default=default.optimizer)
+    s.add_argument("--precondition", choices=("pyramid", "none"), default=default.precondition,
+                   help="L-BFGS's first guess of the curvature: pyramid (broad changes get larger steps; one "
+                        "stage of 50 evaluations on a CPU up to 768 px) or none (plain L-BFGS, as in the papers; "
+                        f"coarse to fine above 256 px) (default {default.precondition})")
     s.add_argument("--learning-rate", type=positive_float, default=None,
                    help=f"Adam's step in 0-255 pixel units (default {TransferSettings.learning_rate:g}; "
                         "L-BFGS has none)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..common.errors import InputError
 from ..engine.images import fit_long_side, read_image, resize_to, save_image
-from ..engine.settings import POOLINGS, default_schedule
+from ..engine.settings import POOLINGS, PRECONDITIONERS, default_schedule
 
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -27,6 +27,7 @@ class StylizeOptions:
     tv_weight: float | None = None
     init: str = "recoloured"                     # content, recoloured, noise or style
     optimizer: str = "lbfgs"                     # lbfgs or adam
+    precondition: str = "pyramid"                # L-BFGS's: pyramid or none (engine/precondition.py)
     learning_rate: float | None = None           # Adam's
     seed: int = 0
     keep_colors: bool = False
@@ -47,6 +48,8 @@ class StylizeOptions:
             raise InputError("--pooling", f"must be {' or '.join(POOLINGS)}, not {self.pooling!r}")
         if self.learning_rate is not None and not self.learning_rate > 0:
             raise InputError("--learning-rate", f"must be positive, not {self.learning_rate}")
+        if self.precondition not in PRECONDITIONERS:
+            raise InputError("--precondition", f"must be {' or '.join(PRECONDITIONERS)}, not {self.precondition!r}")
 
     @classmethod
     def from_args(cls, args) -> StylizeOptions:
@@ -93,7 +96,7 @@ def transfer_settings(options: StylizeOptions, n_paintings: int = 1):
                  content_layers=None if o.content_layers is None else check_layers("--content-layers", o.content_layers),
                  style_layers=None if o.style_layers is None else check_layers("--style-layers", o.style_layers),
                  style_blend=blend_weights(o.style_blend_weights, n_paintings))
-    default = TransferSettings(**default_schedule(o.size, o.device))
+    default = TransferSettings(**default_schedule(o.size, o.device, o.precondition), precondition=o.precondition)
     settings = replace(default, **{k: v for k, v in given.items() if v is not None}, init=o.init,
                        optimizer=o.optimizer, seed=o.seed, pooling=o.pooling, style_scale=o.style_scale,
                        snapshot_every=o.save_every, colours="photo" if o.keep_colors else "painting")
@@ -217,7 +220,7 @@ def schedule_report(settings, history, size, paintings, snapshots=()) -> list[st
                  + ("the photo's (its chrominance kept, the luminance optimised)" if settings.colours == "photo"
                     else "the painting's"))
     optimiser = settings.optimizer + (f" (learning rate {_g(settings.learning_rate)})"
-                                      if settings.optimizer == "adam" else "")
+                                      if settings.optimizer == "adam" else f" (preconditioner {settings.precondition})")
     lines.append(f"schedule: {optimiser}, init {settings.init}, seed {settings.seed}, precision {settings.precision}")
     sizes = stage_sizes(size, effective_scales(size, settings.scales))
     for stage, (w, h) in enumerate(sizes):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-PRECONDITIONERS = ("none", "pyramid")
+from .settings import PRECONDITIONERS
+
 PYRAMID_LEVELS = 4      # full size and three halvings
 PYRAMID_RATIO = 0.7     # w: each coarser level's weight relative to the next finer one
 

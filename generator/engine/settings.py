@@ -77,6 +77,7 @@ class TransferSettings:
 # evaluations, a quarter of them at full size (90 at half size + 30 at 512 px), because the cheap
 # coarse stage is where the painting's large shapes move in without a preconditioner.
 CPU_STEPS = 120
+PRECONDITIONERS = ("none", "pyramid")   # L-BFGS's initial inverse Hessian (precondition.py)
 CPU_FINAL_SHARE = 0.25
 # stylize's default on a CPU from 257 to 768 px: one stage of CPU_PYRAMID_STEPS evaluations with the
 # pyramid preconditioner, which brings the large shapes in at full size (bench/README.md, speed:

@@ -18,17 +18,22 @@ class Profile:
     thumb_side: int = 160
     rank: int = 0           # higher = better quality; a better profile's cache serves a lower one
     final_share: float = FINAL_SHARE  # coarse-to-fine: the final size's share of every transfer's evaluations
+    # The site's figures optimise as the papers do, with plain L-BFGS: the pyramid preconditioner
+    # (stylize's default) would add a departure to every figure for no better picture with their
+    # coarse-to-fine schedules (bench/README.md, speed).
+    precondition: str = "none"
 
     def transfer(self, **overrides) -> TransferSettings:
         base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision,
-                                final_share=self.final_share)
+                                final_share=self.final_share, precondition=self.precondition)
         return replace(base, **overrides)
 
 
 PROFILES = {
     "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
-    # The CPU default: stylize's own schedule for the gallery, every other figure coarse-to-fine
-    # with the same final share where its size table asks for two scales.
+    # The CPU default: the gallery with the coarse-to-fine schedule stylize uses without the
+    # preconditioner (CPU_STEPS, CPU_FINAL_SHARE), every other figure coarse-to-fine with the same
+    # final share where its size table asks for two scales.
     "preview": Profile("preview", long_side=512, steps=CPU_STEPS, scales=(0.5, 1.0), precision="bfloat16",
                        thumb_side=240, rank=1, final_share=CPU_FINAL_SHARE),
     # For a GPU: 1024 px gallery, quarter, half then full size, 500 evaluations at full size.

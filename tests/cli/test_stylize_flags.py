@@ -29,7 +29,7 @@ CONTENT = ROOT / "site_src" / "content" / "rectoria.jpg"
 STYLE = ROOT / "site_src" / "styles" / "the_scream.jpg"
 STYLE2 = ROOT / "site_src" / "styles" / "starry_night.jpg"
 FLAGS = ("--keep-colors", "--style-scale", "--style-blend-weights", "--pooling", "--content-layers",
-         "--style-layers", "--save-every", "--learning-rate")
+         "--style-layers", "--save-every", "--learning-rate", "--precondition")
 
 
 def run(tmp_path, name="out.png", styles=(STYLE,), size=48, steps=3, style_scale=0.25, **options):
@@ -95,7 +95,7 @@ def test_options_reach_the_transfer_settings():
 
 def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypatch):
     schedule = stylize_module.default_schedule
-    monkeypatch.setattr(stylize_module, "default_schedule", lambda size, device: {
+    monkeypatch.setattr(stylize_module, "default_schedule", lambda size, device, precondition="pyramid": {
         **schedule(size, device), "style_layer_weights": (0.1, 0.2, 0.3, 0.2, 0.2)})
     assert settings_for(512).style_layer_weights == (0.1, 0.2, 0.3, 0.2, 0.2)
     assert settings_for(512, style_layers=["relu2_1", "relu4_1"]).style_layer_weights is None
@@ -104,6 +104,7 @@ def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypa
 @pytest.mark.parametrize("option, value, fragment", [
     ("style_scale", -1.0, "--style-scale"), ("style_scale", 0.0, "--style-scale"),
     ("save_every", -1, "--save-every"), ("pooling", "min", "--pooling"), ("learning_rate", 0.0, "--learning-rate"),
+    ("precondition", "multigrid", "--precondition"),
 ])
 def test_bad_option_values(option, value, fragment):
     with pytest.raises(InputError, match=fragment):
@@ -174,7 +175,7 @@ def test_keep_colors_gives_back_the_photos_chrominance(tmp_path):
 def test_save_every_writes_the_intermediate_results_at_the_results_size(tmp_path, monkeypatch):
     # Two stages at a small size: the half-size stage's snapshots come out at the result's size.
     monkeypatch.setattr(stylize_module, "default_schedule",
-                        lambda size, device: {"steps": 6, "scales": (0.5, 1.0), "precision": "float32"})
+                        lambda size, device, precondition="pyramid": {"steps": 6, "scales": (0.5, 1.0), "precision": "float32"})
     output = tmp_path / "resultado.jpg"
     result, report = stylize(CONTENT, [STYLE], output, size=192, device="cpu", show_progress=False, save_every=2,
                              style_scale=0.25)
@@ -185,6 +186,15 @@ def test_save_every_writes_the_intermediate_results_at_the_results_size(tmp_path
     first, last = (np.asarray(Image.open(tmp_path / n), dtype=float) for n in ("resultado_0002.jpg", "resultado.jpg"))
     assert np.abs(first - last).mean() > 1.0
     assert "stage 1: 96x64" in "\n".join(report) and "intermediate results: 3" in "\n".join(report)
+
+
+def test_precondition_none_is_plain_lbfgs_and_changes_the_result(tmp_path, default_run):
+    a, report_a = default_run  # the pyramid
+    b, report = run(tmp_path, "plain.png", precondition="none")
+    assert np.abs(a - b).mean() > 0.5
+    assert "preconditioner pyramid" in "\n".join(report_a) and "preconditioner none" in "\n".join(report)
+    assert settings_for(512, precondition="none").scales == (0.5, 1.0)   # coarse to fine without it
+    assert settings_for(512).scales == (1.0,) and settings_for(512).precondition == "pyramid"
 
 
 def test_pooling_avg_changes_the_result(tmp_path, default_run):

@@ -222,10 +222,14 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
                        "--stylize-steps", str(steps), "--quality", "skip", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "latest-cpu.json").read_text())
     rows = report["rows"]
-    assert [r["variant"] for r in rows] == ["reference", "engine float32", "engine bfloat16", "engine default"]
-    assert all(r["evals_per_s"] > 0 and r["peak_bytes"] for r in rows)
+    assert [r["variant"] for r in rows] == ["reference", "engine float32", "engine bfloat16", "engine default",
+                                            "reference again"]
+    assert all(r["evals_per_s"] > 0 for r in rows) and all(r["peak_bytes"] for r in rows[:-1])
+    again = rows[-1]   # the same deterministic run: the same loss, its own time
+    assert again["final_loss"] == rows[0]["final_loss"] and again["evaluations"] == rows[0]["evaluations"]
+    assert again["speedup"] == pytest.approx(rows[0]["seconds"] / again["seconds"])
     reached = 0
-    for r in rows[1:]:
+    for r in rows[1:-1]:
         assert r["evaluations"] <= r["budget"]
         if r["time_to_reference_loss"] is not None:  # reached: its canvas there scored under the loss
             assert r["evaluations_to_reference_loss"] <= r["evaluations"]
