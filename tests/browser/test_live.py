@@ -166,12 +166,13 @@ def parity_images():
 
 @pytest.fixture(scope="module")
 def engine_run(parity_images):
-    """generator/'s float32 L-BFGS from the painting as the initial canvas."""
-    from generator.engine.settings import TransferSettings
+    """generator/'s float32 L-BFGS from the painting as the initial canvas, as the page runs it (no
+    preconditioner: live_objective.PAGE_PRECONDITION)."""
+    from generator.engine.live_objective import page_settings
     from generator.engine.transfer import run_transfer
 
     photo, painting = parity_images
-    settings = TransferSettings(steps=PARITY_EVALUATIONS, init="style")
+    settings = page_settings(steps=PARITY_EVALUATIONS, init="style")
     return run_transfer(photo, [painting], settings, photo.size).history
 
 
