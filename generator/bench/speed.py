@@ -112,6 +112,15 @@ def engine_variants(size: int, device: str, evaluations: int) -> dict:
                                "steps": coarse + budget, "final_share": budget / (coarse + budget)}}
 
 
+def reference_row(size, variant: str, trace: list[tuple[float, float]], first_seconds: float, peak) -> dict:
+    """A reference run's table row: it reaches its own loss at its end; its speedup is the first
+    reference run's time over its own (1 for the first)."""
+    seconds, loss = trace[-1]
+    return {"size": list(size), "variant": variant, "evaluations": len(trace), "seconds": seconds,
+            "evals_per_s": len(trace) / seconds, "final_loss": loss, "time_to_reference_loss": seconds,
+            "evaluations_to_reference_loss": len(trace), "speedup": first_seconds / seconds, "peak_bytes": peak}
+
+
 def bench_size(content, style, long_side: int, evaluations: int, device: str, cnn,
                stylize_steps: int | None = None) -> tuple[list[dict], dict]:
     from ..engine import images
@@ -125,10 +134,7 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
         _, trace = reference.run_reference(photo, style, photo.size, evaluations, device, cnn=cnn)
     ref_seconds, ref_loss = trace[-1]
     judge = reference.objective(photo, style, photo.size, device, cnn=cnn)
-    rows.append({"size": list(photo.size), "variant": "reference", "evaluations": len(trace),
-                 "seconds": ref_seconds, "evals_per_s": len(trace) / ref_seconds, "final_loss": ref_loss,
-                 "time_to_reference_loss": ref_seconds, "evaluations_to_reference_loss": len(trace),
-                 "speedup": 1.0, "peak_bytes": mem.peak})
+    rows.append(reference_row(photo.size, "reference", trace, ref_seconds, mem.peak))
     for name, overrides in engine_variants(long_side, device, evaluations).items():
         # the reference's problem exactly: its beta, and the painting at the canvas's size
         settings = TransferSettings(style_weight=reference.BETA, style_min_side=0,
@@ -155,10 +161,7 @@ def bench_size(content, style, long_side: int, evaluations: int, device: str, cn
     # The reference once more, after the variants: drift between the two readings (another process,
     # the CPU's clock) shows in its evaluations per second.
     _, again = reference.run_reference(photo, style, photo.size, evaluations, device, cnn=cnn)
-    rows.append({"size": list(photo.size), "variant": "reference again", "evaluations": len(again),
-                 "seconds": again[-1][0], "evals_per_s": len(again) / again[-1][0], "final_loss": again[-1][1],
-                 "time_to_reference_loss": again[-1][0], "evaluations_to_reference_loss": len(again),
-                 "speedup": ref_seconds / again[-1][0], "peak_bytes": None})
+    rows.append(reference_row(photo.size, "reference again", again, ref_seconds, None))
     return rows, equal_time(photo, style, long_side, device, trace, judge, stylize_steps)
 
 
@@ -313,7 +316,8 @@ def main(argv=None) -> int:
         run_transfer(warm, [style], TransferSettings(steps=3, precision=precision, **REFERENCE_OBJECTIVE),
                      warm.size, device)
 
-    print(f"bench: {machine(device)['cpu']}, {machine(device)['threads']} threads", file=sys.stderr, flush=True)
+    info = machine(device)
+    print(f"bench: {info['cpu']}, {info['threads']} threads", file=sys.stderr, flush=True)
     rows, same_time = [], []
     for side in sizes:
         print(f"bench: {side} px, {evaluations} evaluations ...", file=sys.stderr, flush=True)
@@ -322,7 +326,7 @@ def main(argv=None) -> int:
         same_time.append(size_same_time)
     memory_sides = [int(s) for s in args.memory_sizes.split(",") if s.strip()]
     memory = stylize_memory(content, style, memory_sides, device, args.stylize_steps)
-    report = {"machine": machine(device), "evaluations": evaluations, "content": CONTENT.name,
+    report = {"machine": info, "evaluations": evaluations, "content": CONTENT.name,
               "style": STYLE.name, "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows,
               "stylize_equal_time": same_time, "stylize_memory": memory}
     out = Path(args.out)
