@@ -112,7 +112,7 @@ def run_pair(name: str, size: int, out: Path, device: str, convs, **stylize_opti
 def table(rows: list[dict]) -> str:
     layers = quality_score.STYLE_LAYERS
     head = (f"{'pair':<19} {'who':<16} {'content':>9} {'bal. style':>10} "
-            + " ".join(f"{n:>7}" for n in layers) + f" {'copy':>5} {'seconds':>8}  result")
+            + " ".join(f"{n:>7}" for n in layers) + f" {'copy':>7} {'seconds':>8}  result")
     lines = [head, "-" * len(head)]
     for r in rows:
         entries = [("ours", r["ours"])] + [
@@ -121,18 +121,20 @@ def table(rows: list[dict]) -> str:
         for i, (who, m) in enumerate(entries):
             shares = " ".join(f"{m['style'][n] / r['photo_style'][n]:>7.3f}" for n in layers)
             seconds = f"{r['seconds']:>8.1f}" if i == 0 else f"{'-':>8}"
-            copy = f"{m['copy']:.2f}" + ("!" if m["copy"] >= quality_score.COPY_FLAG else " ")
+            copy = f"{m['copy']:.2f}" + (f"!{len(m.get('copied_cells', ()))}" if m["copy"] >= quality_score.COPY_FLAG else "")
             lines.append(f"{r['pair'] if i == 0 else '':<19} {who:<16} {m['content']:>9.3g} "
-                         f"{m['balanced_style']:>10.3f} {shares} {copy:>5} {seconds}  "
+                         f"{m['balanced_style']:>10.3f} {shares} {copy:<7} {seconds}  "
                          f"{r['verdict'].upper() if i == 0 else ''}")
     lines.append("per-layer style: each layer's Gram loss / the photo's own there (the balanced sum's terms); "
-                 f"copy: relu5_1's closest match to the painting, ! from {quality_score.COPY_FLAG} (a pasted object)")
+                 f"copy: relu5_1's closest match to the painting, ! from {quality_score.COPY_FLAG} (a pasted object?) "
+                 "with the number of positions matching as closely (outlined in red on the contact sheet)")
     return "\n".join(lines)
 
 
 def contact_sheet(rows: list[dict]) -> Image.Image:
     """One row per pair: photo, painting(s), ours, neural-style's output(s), each fitted in a CELL
-    square, with the scores under ours and theirs."""
+    square, with the scores under ours and theirs and red boxes where the scorer found the painting
+    copied (quality_score's copied_cells)."""
     pad, text_h = 8, 30
     layouts = []
     for r in rows:
@@ -153,11 +155,20 @@ def contact_sheet(rows: list[dict]) -> Image.Image:
             img.thumbnail((CELL, CELL), Image.LANCZOS)
             sheet.paste(img, (x, y + text_h // 2))
             if m is not None:
-                copied = " COPIED" if m["copy"] >= quality_score.COPY_FLAG else ""
+                outline_copies(draw, m, (x, y + text_h // 2), img.width)
+                copied = f" COPIED x{len(m.get('copied_cells', ()))}" if m["copy"] >= quality_score.COPY_FLAG else ""
                 draw.text((x, y + text_h // 2 + img.height + 2),
                           f"content {m['content']:.3g}  style {m['balanced_style']:.3f}  copy {m['copy']:.2f}{copied}",
                           fill="red" if copied else "black")
     return sheet
+
+
+def outline_copies(draw: ImageDraw.ImageDraw, scores: dict, origin: tuple[int, int], shown_width: int) -> None:
+    """Red boxes over a thumbnail at `origin`, `shown_width` px wide, around the scorer's copied cells."""
+    scale = shown_width / scores["scored_size"][0] if scores.get("scored_size") else 0
+    for x0, y0, x1, y1 in scores.get("copied_cells", ()):
+        draw.rectangle([origin[0] + x0 * scale, origin[1] + y0 * scale,
+                        origin[0] + x1 * scale - 1, origin[1] + y1 * scale - 1], outline="red")
 
 
 def main(argv=None) -> int:

@@ -11,7 +11,9 @@ Scores, at SCORE_SIDE px on the long side:
 - balanced style: the sum over the layers of each layer's style loss divided by the photo's own;
 - copy: how closely the result reproduces one of the painting's objects, the largest cosine similarity
   between a relu5_1 response vector of the result (one position, a ~200 px patch) and any of the
-  painting's. A result that pastes a face, an eye or a moon from the painting scores COPY_FLAG or more.
+  painting's. A result that pastes a face, an eye or a moon from the painting scores COPY_FLAG or more;
+- copied_cells: where, the result's pixel boxes (x0, y0, x1, y1) of the relu5_1 positions matching at
+  COPY_FLAG or more (one position per COPY_STRIDE px), so a contact sheet can outline them.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 COPY_LAYER = "relu5_1"
 COPY_FLAG = 0.86  # measured on neural-style's published results (bench/README.md, "Nothing pasted")
+COPY_STRIDE = 16  # relu5_1 follows four 2x2 poolings: one position per 16 px of the scored image
 MEAN_BGR = (103.939, 116.779, 123.68)
 _BLOCKS = (2, 2, 4, 4, 4)
 _WEIGHTS = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -116,12 +119,13 @@ class Scorer:
     def style_losses(self, img: Image.Image) -> dict[str, float]:
         return self._style(img)[0]
 
-    def _style(self, img: Image.Image) -> tuple[dict[str, float], float]:
-        """(style loss per layer, copy)."""
+    def _style(self, img: Image.Image) -> tuple[dict[str, float], float, list]:
+        """(style loss per layer, copy, copied cells)."""
         with torch.no_grad():
             feats = responses(self.convs, to_input(img), STYLE_LAYERS)
-        copy = float((unit_vectors(feats[COPY_LAYER]) @ self.painting_vectors.T).max())
-        return {n: mse(gram(feats[n]), self.grams[n]) for n in STYLE_LAYERS}, copy
+        closest = (unit_vectors(feats[COPY_LAYER]) @ self.painting_vectors.T).max(1).values
+        return ({n: mse(gram(feats[n]), self.grams[n]) for n in STYLE_LAYERS}, float(closest.max()),
+                copied_cells(closest, feats[COPY_LAYER].shape[-1], img.size))
 
     def score(self, result: Image.Image) -> dict:
         """{content, style (per layer), balanced_style, copy}. The result is scored at the photo's scoring
@@ -131,9 +135,21 @@ class Scorer:
             img = img.resize(self.photo.size, Image.LANCZOS)
         with torch.no_grad():
             content = mse(responses(self.convs, to_input(img), [CONTENT_LAYER])[CONTENT_LAYER], self.content)
-        style, copy = self._style(img)
+        style, copy, cells = self._style(img)
         balanced = sum(style[n] / self.photo_style[n] for n in STYLE_LAYERS)
-        return {"content": content, "style": style, "balanced_style": balanced, "copy": copy}
+        return {"content": content, "style": style, "balanced_style": balanced, "copy": copy, "copied_cells": cells,
+                "scored_size": img.size}
+
+
+def copied_cells(closest: torch.Tensor, width: int, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Pixel boxes, clipped to the image's `size`, of the relu5_1 positions (row-major, `width` per
+    row) whose closest match to the painting is COPY_FLAG or more."""
+    boxes = []
+    for i in torch.nonzero(closest >= COPY_FLAG).flatten().tolist():
+        y, x = divmod(i, width)
+        boxes.append((x * COPY_STRIDE, y * COPY_STRIDE, min(size[0], (x + 1) * COPY_STRIDE),
+                      min(size[1], (y + 1) * COPY_STRIDE)))
+    return boxes
 
 
 def read(path: str | Path) -> Image.Image:

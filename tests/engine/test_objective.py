@@ -205,11 +205,12 @@ def test_quality_table_and_contact_sheet():
     from generator.bench import quality as bench_quality
 
     layers = quality_score.STYLE_LAYERS
-    def m(c, b, copy=0.5):
-        return {"content": c, "balanced_style": b, "style": {n: b for n in layers}, "copy": copy}
+    def m(c, b, copy=0.5, cells=()):
+        return {"content": c, "balanced_style": b, "style": {n: b for n in layers}, "copy": copy,
+                "copied_cells": list(cells), "scored_size": (512, 384)}
     d = bench_quality.BENCH_DIR
     rows = [{"pair": "starry", "photo": "tubingen.jpg", "paintings": ["starry_night.jpg"], "seconds": 12.0,
-             "ours": m(1.0, 0.5, copy=0.95), "neural_style": [m(2.0, 0.6)], "verdict": "win",
+             "ours": m(1.0, 0.5, copy=0.95, cells=[(256, 192, 272, 208), (0, 0, 16, 16)]), "neural_style": [m(2.0, 0.6)], "verdict": "win",
              "photo_style": {n: 1.0 for n in layers},
              "ours_path": str(d / "tubingen_scream.png"), "theirs_paths": [str(d / "tubingen_starry.png")]},
             {"pair": "portrait", "photo": "brad_pitt.jpg", "paintings": ["picasso_selfport1907.jpg"],
@@ -221,13 +222,19 @@ def test_quality_table_and_contact_sheet():
     text = bench_quality.table(rows)
     assert [line.split()[-1] for line in text.splitlines() if line.endswith(("WIN", "FRONTIER"))] == ["WIN", "FRONTIER"]
     assert "neural-style 5_style_10" in text or "neural-style 5" in text
-    assert "0.95!" in text and "0.50!" not in text
+    assert "0.95!2" in text and "0.50!" not in text
     sheet = bench_quality.contact_sheet(rows)
     assert sheet.width >= 5 * bench_quality.CELL and sheet.height >= 2 * bench_quality.CELL
     # the third column of the first row shows "ours" (here the Scream output): reddish, not Starry's blue
     x = 8 + 2 * (bench_quality.CELL + 8) + bench_quality.CELL // 2
     r, g, b = sheet.getpixel((x, 8 + 15 + 40))
     assert r > b
+    # the copied cell at (256, 192) of the 512 px result is outlined in red at half scale on ours only
+    ours_x, top = 8 + 2 * (bench_quality.CELL + 8), 8 + 15
+    assert sheet.getpixel((ours_x + 128, top + 96)) == (255, 0, 0)
+    assert sheet.getpixel((ours_x + 132, top + 100)) != (255, 0, 0)  # inside the box: the picture
+    theirs_x = ours_x + bench_quality.CELL + 8
+    assert sheet.getpixel((theirs_x + 128, top + 96)) != (255, 0, 0)
 
 
 def test_verdicts_single_and_frontier():
@@ -299,4 +306,9 @@ def test_copy_flags_a_pasted_object():
     scorer = quality_score.Scorer(photo, painting, side=256, convs=convs)
     pasted = photo.copy()
     pasted.paste(painting.crop((40, 20, 160, 140)), (120, 10))  # the face, into the sky
-    assert scorer.score(pasted)["copy"] >= quality_score.COPY_FLAG > scorer.score(photo)["copy"]
+    scores = scorer.score(pasted)
+    assert scores["copy"] >= quality_score.COPY_FLAG > scorer.score(photo)["copy"]
+    assert scorer.score(photo)["copied_cells"] == []
+    # the copied positions lie over the pasted face (120..240, 10..130)
+    assert scores["copied_cells"] and all(100 <= (x0 + x1) / 2 <= 260 and (y0 + y1) / 2 <= 150
+                                          for x0, y0, x1, y1 in scores["copied_cells"])
