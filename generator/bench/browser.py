@@ -139,10 +139,10 @@ def one_run(page, photo, style, evaluations, budget, engine_objective) -> dict:
     return {"evaluations": len(seconds), "per_second": rate(seconds), "size": list(photo.size), "stopped": stopped}
 
 
-def end_to_end(chromium, budget: float = 300) -> dict:
-    """The built site's live page opened with only ?auto=1, served as a static host serves it (no
-    COOP/COEP headers: the page's service worker adds them and reloads once): seconds from opening
-    to `done`, and what #live-state reports."""
+def end_to_end(chromium, budget: float = 300, query: str = "auto=1") -> dict:
+    """The built site's live page opened with only ?auto=1 (or `query`), served as a static host
+    serves it (no COOP/COEP headers: the page's service worker adds them and reloads once): seconds
+    from opening to `done`, and what #live-state reports."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -150,7 +150,7 @@ def end_to_end(chromium, budget: float = 300) -> dict:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS + ["--disable-gpu"])
         page = browser.new_page()
         start = time.monotonic()
-        page.goto(base + "en-vivo.html?auto=1")
+        page.goto(base + "en-vivo.html?" + query)
         state = {}
         while time.monotonic() - start < budget and state.get("status") not in ("done", "error"):
             try:
@@ -309,6 +309,9 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=90.0, help="seconds per run before it is stopped")
     parser.add_argument("--no-engine", action="store_true", help="skip the Python engine's column")
     parser.add_argument("--page-only", action="store_true", help="only the page's end-to-end run and its quality")
+    parser.add_argument("--page-query", default="auto=1", metavar="QUERY",
+                        help="the page's link for the end-to-end run (default auto=1: its own choice), "
+                             "e.g. lado=384&evaluaciones=20&auto=1")
     parser.add_argument("--schedules", action="store_true",
                         help="only the page's candidate schedules at its budget, run by the engine and scored")
     args = parser.parse_args(argv)
@@ -336,8 +339,8 @@ def main(argv=None) -> int:
         print(table(results, engine, args.sizes, args.budget))
     page = None
     if (SITE / "en-vivo.html").exists():
-        page = end_to_end(chromium)
-        print(f"\nthe page's default run (en-vivo.html?auto=1): {page['status']} in {page['seconds']:.1f} s from opening; "
+        page = dict(end_to_end(chromium, query=args.page_query), query=args.page_query)
+        print(f"\nthe page's run (en-vivo.html?{args.page_query}): {page['status']} in {page['seconds']:.1f} s from opening; "
               f"{page['backend']}, {page['threads']} threads, isolated {page['isolated']}; "
               f"{page['width']}x{page['height']} px, {page['evaluations']} evaluations (stages {page['stages']}); "
               f"painting {page['paintingSource']}")
