@@ -7,6 +7,7 @@ prepared Gram matrices, L-BFGS from the photo, one stage. Then the page's own en
 built site's en-vivo.html opened with only `?auto=1` (its defaults), from opening to `done`.
 
     python -m generator.bench.browser [--sizes 128 256 384] [--evaluations 6] [--backends wasm-1 wasm webgl webgpu]
+    python -m generator.bench.browser --schedules    # the page's schedules at its budget, by the engine
 
 Needs Playwright and Chromium (CHROMIUM or /usr/bin/chromium), docs/vendor/tfjs and a build's
 docs/generated/ (the exported network); the end-to-end run needs the built site (site/). The first
@@ -138,10 +139,10 @@ def one_run(page, photo, style, evaluations, budget, engine_objective) -> dict:
     return {"evaluations": len(seconds), "per_second": rate(seconds), "size": list(photo.size), "stopped": stopped}
 
 
-def end_to_end(chromium, budget: float = 300) -> dict:
-    """The built site's live page opened with only ?auto=1, served as a static host serves it (no
-    COOP/COEP headers: the page's service worker adds them and reloads once): seconds from opening
-    to `done`, and what #live-state reports."""
+def end_to_end(chromium, budget: float = 300, query: str = "auto=1") -> dict:
+    """The built site's live page opened with only ?auto=1 (or `query`), served as a static host
+    serves it (no COOP/COEP headers: the page's service worker adds them and reloads once): seconds
+    from opening to `done`, and what #live-state reports."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -149,7 +150,7 @@ def end_to_end(chromium, budget: float = 300) -> dict:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS + ["--disable-gpu"])
         page = browser.new_page()
         start = time.monotonic()
-        page.goto(base + "en-vivo.html?auto=1")
+        page.goto(base + "en-vivo.html?" + query)
         state = {}
         while time.monotonic() - start < budget and state.get("status") not in ("done", "error"):
             try:
@@ -187,6 +188,69 @@ def against_stylize(page: dict) -> dict:
     scorer = Scorer(read(photo), read(painting), side=int(page["size"]))
     scores = {"page": scorer.score(read(RESULTS / "live-page.png")), "stylize": scorer.score(read(engine_png))}
     return {name: {"content": r["content"], "balanced_style": r["balanced_style"]} for name, r in scores.items()}
+
+
+# The live page's schedules compared at its default run's cost (--schedules): today's default run
+# at 384 px (46 evaluations, plain L-BFGS coarse to fine, 34 at half size) sets the budget in
+# evaluations times pixels; each candidate gets the most evaluations within it.
+SCHEDULE_BUDGET = {"side": 384, "evaluations": 46, "scales": (0.5, 1.0), "final_share": 0.25}
+SCHEDULE_CANDIDATES = (   # (name, long side, precondition, scales, final share, evaluations or None: the budget's)
+    ("plain, coarse to fine", 384, "none", (0.5, 1.0), 0.25, None),
+    ("pyramid, one stage", 384, "pyramid", (1.0,), 0.25, None),
+    ("pyramid, coarse to fine", 384, "pyramid", (0.5, 1.0), 0.25, None),
+    ("plain, one stage", 256, "none", (1.0,), 0.25, None),
+    ("pyramid, one stage", 256, "pyramid", (1.0,), 0.25, None),
+    ("pyramid, one stage", 384, "pyramid", (1.0,), 0.25, 16),
+    ("pyramid, one stage", 384, "pyramid", (1.0,), 0.25, 25),
+    ("pyramid, one stage", 512, "pyramid", (1.0,), 0.25, None),
+)
+
+
+def schedules(score_side: int = 384) -> list[dict]:
+    """The live page's candidate schedules run by the engine (float32, the page's objective and
+    start), each at the page's budget (SCHEDULE_BUDGET: evaluations weighted by their pixels), scored
+    by quality_score at `score_side` (a smaller result enlarged to it, a larger one reduced)."""
+    from ..build.catalog import load_catalog
+    from ..engine.images import fit_long_side, read_image
+    from ..engine.live_objective import page_settings
+    from ..engine.transfer import plan_stages, run_transfer
+    from ..yardsticks.quality_score import Scorer
+
+    catalog = load_catalog(ROOT / "site_src")
+    photo = read_image({e.name: e for e in catalog.content}[HERO.content].path(ROOT / "site_src"))
+    painting = read_image({e.name: e for e in catalog.style}[HERO.style].path(ROOT / "site_src"))
+
+    def cost(size, scales, steps, share):
+        return sum(st.steps * st.size[0] * st.size[1] for st in plan_stages(size, scales, steps, share))
+
+    b = SCHEDULE_BUDGET
+    budget = cost(fit_long_side(photo, b["side"]).size, b["scales"], b["evaluations"], b["final_share"])
+    scorer = Scorer(photo, painting, side=score_side)
+    rows = []
+    for name, side, precondition, scales, share, steps in SCHEDULE_CANDIDATES:
+        canvas = fit_long_side(photo, side)
+        if steps is None:
+            steps = 1
+            while cost(canvas.size, scales, steps + 1, share) <= budget:
+                steps += 1
+        stages = plan_stages(canvas.size, scales, steps, share)
+        settings = page_settings(steps=steps, scales=scales, final_share=share, precondition=precondition)
+        start = time.monotonic()
+        result = run_transfer(canvas, [painting], settings, canvas.size)
+        seconds = time.monotonic() - start
+        result.image.save(RESULTS / f"schedule-{side}-{precondition}-{len(stages)}-{steps}.png")
+        score = scorer.score(result.image)
+        rows.append({"name": name, "side": side, "stages": [[list(st.size), st.steps] for st in stages],
+                     "cost": cost(canvas.size, scales, steps, share) / budget, "seconds": seconds,
+                     "content": score["content"], "balanced_style": score["balanced_style"], "copy": score["copy"]})
+        print(schedule_row(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def schedule_row(r: dict) -> str:
+    stages = " + ".join(f"{n} at {w}x{h}" for (w, h), n in r["stages"])
+    return (f"| {r['name']} | {r['side']} px | {stages} | {r['cost']:.2f} | {r['content']:.4g} | "
+            f"{r['balanced_style']:.3f} | {r['copy']:.3f} | {r['seconds']:.0f} |")
 
 
 def engine_rates(sizes, evaluations) -> dict:
@@ -245,7 +309,20 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=90.0, help="seconds per run before it is stopped")
     parser.add_argument("--no-engine", action="store_true", help="skip the Python engine's column")
     parser.add_argument("--page-only", action="store_true", help="only the page's end-to-end run and its quality")
+    parser.add_argument("--page-query", default="auto=1", metavar="QUERY",
+                        help="the page's link for the end-to-end run (default auto=1: its own choice), "
+                             "e.g. lado=384&evaluaciones=20&auto=1")
+    parser.add_argument("--schedules", action="store_true",
+                        help="only the page's candidate schedules at its budget, run by the engine and scored")
     args = parser.parse_args(argv)
+    if args.schedules:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        print(machine())
+        rows = schedules()
+        print("| schedule | size | stages | cost | content | balanced style | copy | engine s |\n" + "|" + " --- |" * 8)
+        print("\n".join(schedule_row(r) for r in rows))
+        (RESULTS / "schedules.json").write_text(json.dumps(rows, indent=1))
+        return 0
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     missing = [p for p in (DOCS / "vendor" / "tfjs" / "tf.min.js", DOCS / "generated" / "manifest.json") if not p.exists()]
     if missing:
@@ -262,8 +339,8 @@ def main(argv=None) -> int:
         print(table(results, engine, args.sizes, args.budget))
     page = None
     if (SITE / "en-vivo.html").exists():
-        page = end_to_end(chromium)
-        print(f"\nthe page's default run (en-vivo.html?auto=1): {page['status']} in {page['seconds']:.1f} s from opening; "
+        page = dict(end_to_end(chromium, query=args.page_query), query=args.page_query)
+        print(f"\nthe page's run (en-vivo.html?{args.page_query}): {page['status']} in {page['seconds']:.1f} s from opening; "
               f"{page['backend']}, {page['threads']} threads, isolated {page['isolated']}; "
               f"{page['width']}x{page['height']} px, {page['evaluations']} evaluations (stages {page['stages']}); "
               f"painting {page['paintingSource']}")

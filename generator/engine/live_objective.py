@@ -2,9 +2,9 @@
 build next to the exported weights) instead of keeping its own copy of the engine's settings.
 
 Everything here is read from the engine itself: TransferSettings' defaults (settings.py), the
-per-layer style weights (transfer.layer_weights), the L-BFGS constants (transfer.py, lbfgs.py),
-the input convention (images.py) and the layer order (vgg.py); layer names are the network
-layers the losses read (vgg.tap: relu4_2 for the paper's conv4_2 with post-ReLU taps). The loss
+per-layer style weights (transfer.layer_weights), the L-BFGS constants (transfer.py, lbfgs.py,
+precondition.py), the input convention (images.py) and the layer order (vgg.py); layer names are
+the network layers the losses read (vgg.tap: relu4_2 for the paper's conv4_2 with post-ReLU taps). The loss
 formulas cannot be read as data, so `check_loss_formulas` probes losses.py and transfer.py at build
 time and fails the export if they no longer are the ones the browser implements (content: 1/2
 Σ(X-P)² or, normalised "mean", mean (X-P)²; style: Σ(G-A)²/(4N²M²); style_balance "photo": w_l
@@ -16,7 +16,8 @@ import hashlib
 import json
 
 from . import images, lbfgs, losses, transfer
-from .settings import CPU_STEPS, FINAL_SHARE, TransferSettings, default_schedule
+from .precondition import PYRAMID_LEVELS, PYRAMID_RATIO
+from .settings import CPU_PYRAMID_STEPS, CPU_STEPS, FINAL_SHARE, PRECONDITIONERS, TransferSettings, default_schedule
 from .vgg import LAYERS
 
 VERSION = 3
@@ -38,9 +39,11 @@ def tap(layers) -> str:
 PAGE_SIZES = (32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
-# The page's L-BFGS (optim.js) has no preconditioner yet: it keeps the identity, and with it the
-# coarse-to-fine schedule the engine uses without one.
-PAGE_PRECONDITION = "none"
+# The page's L-BFGS preconditioner (optim.js, pyramid.js: precondition.py's pyramid, its levels and
+# ratio read from objective.json): the engine's default. Measured at the page's budget
+# (bench/README.md, the browser): one stage at full size with the pyramid beats plain L-BFGS's
+# coarse-to-fine schedule at the same cost in pixel-evaluations.
+PAGE_PRECONDITION = "pyramid"
 
 
 def page_settings(**overrides) -> TransferSettings:
@@ -48,17 +51,27 @@ def page_settings(**overrides) -> TransferSettings:
     return TransferSettings(**{"precondition": PAGE_PRECONDITION, **overrides})
 
 
-def schedule() -> dict:
-    """The coarse-to-fine schedule the page follows at each of its sizes: the engine's on a CPU
-    without a preconditioner (settings.default_schedule: one stage up to 256 px, above it half size
-    then full size with a quarter of the evaluations at full size), a coarse stage dropped when its
-    short side falls under the engine's minimum (transfer.effective_scales); the page picks the
-    evaluations itself, CPU_STEPS at most by default."""
+def schedule(precondition: str = PAGE_PRECONDITION) -> dict:
+    """The schedule the page follows at each of its sizes: the engine's on a CPU with `precondition`
+    (settings.default_schedule: with the pyramid, one stage at full size; without it, one stage up
+    to 256 px, above it half size then full size with a quarter of the evaluations at full size), a
+    coarse stage dropped when its short side falls under the engine's minimum
+    (transfer.effective_scales); the page picks the evaluations itself, at most `steps` by default:
+    stylize's on a CPU above 256 px (CPU_PYRAMID_STEPS with the pyramid, CPU_STEPS without)."""
     by_size = {}
     for side in PAGE_SIZES:
-        plan = default_schedule(side, "cpu", PAGE_PRECONDITION)
+        plan = default_schedule(side, "cpu", precondition)
         by_size[str(side)] = {"scales": list(plan["scales"]), "final_share": plan.get("final_share", FINAL_SHARE)}
-    return {"steps": CPU_STEPS, "min_stage_side": transfer.MIN_STAGE_SIDE, "by_size": by_size}
+    steps = CPU_PYRAMID_STEPS if precondition == "pyramid" else CPU_STEPS
+    return {"steps": steps, "min_stage_side": transfer.MIN_STAGE_SIDE, "by_size": by_size}
+
+
+def lbfgs_precondition(settings: TransferSettings) -> dict:
+    """objective.json's `lbfgs.precondition`: the kind and, for the pyramid, precondition.py's levels
+    and ratio (optim.js builds M from them for each stage's canvas)."""
+    if settings.precondition == "pyramid":
+        return {"kind": "pyramid", "levels": PYRAMID_LEVELS, "ratio": PYRAMID_RATIO}
+    return {"kind": settings.precondition}
 
 
 def identify(obj: dict) -> str:
@@ -108,10 +121,10 @@ def objective(settings: TransferSettings | None = None) -> dict:
         "init": settings.init,
         "optimizer": settings.optimizer,
         "lbfgs": {"lr": 1.0, "history": transfer.LBFGS_HISTORY, "first_move": transfer.FIRST_MOVE,
-                  "curvature_eps": lbfgs.CURVATURE_EPS},
+                  "curvature_eps": lbfgs.CURVATURE_EPS, "precondition": lbfgs_precondition(settings)},
         "adam": {"lr": settings.learning_rate, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
         "precision": "float32",
-        "schedule": schedule(),
+        "schedule": schedule(settings.precondition if settings.optimizer == "lbfgs" else PAGE_PRECONDITION),
     }
     obj["id"] = identify(obj)
     return obj
@@ -153,7 +166,8 @@ CONTENT_NORMALISATIONS = ("sum", "mean")
 
 def check_supported(settings: TransferSettings) -> None:
     """Refuse settings whose computation the page does not reproduce (float32, the plain network,
-    one painting; its coarse-to-fine stages come from `schedule`, not from the settings)."""
+    one painting, a preconditioner optim.js has; its stages come from `schedule`, not from the
+    settings)."""
     unsupported = {
         "style_balance": settings.style_balance not in STYLE_BALANCES,
         "content_normalise": settings.content_normalise not in CONTENT_NORMALISATIONS,
@@ -163,7 +177,7 @@ def check_supported(settings: TransferSettings) -> None:
         "style_blend": settings.style_blend is not None and len(settings.style_blend) != 1,
         # One painting side for every canvas (painting_side): none larger than style_min_side.
         "style_min_side": settings.style_min_side < max(PAGE_SIZES),
-        "precondition": settings.optimizer == "lbfgs" and settings.precondition != PAGE_PRECONDITION,
+        "precondition": settings.precondition not in PRECONDITIONERS,
     }
     bad = [name for name, is_bad in unsupported.items() if is_bad]
     if bad:

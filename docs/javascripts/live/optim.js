@@ -1,6 +1,8 @@
 // The engine's optimisers on plain arrays (no tensors): L-BFGS as generator/engine/lbfgs.py with
-// transfer.py's settings (history, lr 1, first step moving the largest pixel by `firstMove`), and
-// Adam as torch.optim.Adam. Both update `x` (Float32Array) in place from a gradient `g`.
+// transfer.py's settings (history, lr 1, first step moving the largest pixel by `firstMove`) and its
+// preconditioner (`precondition`: M, a function of a Float32Array, or null for the identity;
+// pyramid.js), and Adam as torch.optim.Adam. Both update `x` (Float32Array) in place from a gradient `g`.
+import {preconditioner} from "./pyramid.js";
 
 function dot(a, b) {
   let s = 0;
@@ -9,8 +11,10 @@ function dot(a, b) {
 }
 
 export class LBFGS {
-  constructor(n, {lr = 1, history = 50, first_move: firstMove = 0, curvature_eps: eps = 1e-10} = {}) {
+  constructor(n, {lr = 1, history = 50, first_move: firstMove = 0, curvature_eps: eps = 1e-10} = {},
+    precondition = null) {
     Object.assign(this, {n, lr, m: history, firstMove, eps});
+    this.M = precondition || (v => v);
     this.S = [];
     this.Y = [];
     this.rho = new Float64Array(history);
@@ -21,7 +25,7 @@ export class LBFGS {
     this.t = 0;
   }
 
-  // -H g by the two-loop recursion over the filled slots, newest first.
+  // -H g by the two-loop recursion over the filled slots, newest first; H0 = hDiag M.
   direction(g) {
     const filled = Math.min(this.iteration - 1, this.m);
     const order = [];
@@ -34,27 +38,25 @@ export class LBFGS {
       for (let i = 0; i < q.length; i++) q[i] -= a * y[i];
       alphas.push(a);
     }
-    for (let i = 0; i < q.length; i++) q[i] *= this.hDiag;
+    const r = Float32Array.from(this.M(q), v => v * this.hDiag);
     for (let k = order.length - 1; k >= 0; k--) {
       const j = order[k];
-      const b = this.rho[j] * dot(this.Y[j], q);
+      const b = this.rho[j] * dot(this.Y[j], r);
       const s = this.S[j];
       const c = alphas[k] - b;
-      for (let i = 0; i < q.length; i++) q[i] += c * s[i];
+      for (let i = 0; i < r.length; i++) r[i] += c * s[i];
     }
-    return q;
+    return r;
   }
 
   step(x, g) {
     this.iteration += 1;
     let d, t;
     if (this.iteration === 1) {
-      d = Float32Array.from(g, v => -v);
+      d = Float32Array.from(this.M(g), v => -v);
       let l1 = 0, max = 0;
-      for (const v of g) {
-        l1 += Math.abs(v);
-        max = Math.max(max, Math.abs(v));
-      }
+      for (const v of g) l1 += Math.abs(v);
+      for (const v of d) max = Math.max(max, Math.abs(v));
       t = Math.min(1 / l1, 1) * this.lr;
       if (this.firstMove) t = Math.max(t, this.firstMove / Math.max(max, 1e-30));
       this.hDiag = t;
@@ -69,7 +71,7 @@ export class LBFGS {
       const ys = dot(y, s);
       const ok = ys > this.eps;
       this.rho[slot] = ok ? 1 / ys : 0;
-      if (ok) this.hDiag = ys / Math.max(dot(y, y), 1e-30);
+      if (ok) this.hDiag = ys / Math.max(dot(y, this.M(y)), 1e-30);
       d = this.direction(g);
       t = this.lr;
     }
@@ -101,6 +103,10 @@ export class Adam {
   }
 }
 
-export function makeOptimizer(kind, n, objective) {
-  return kind === "adam" ? new Adam(n, objective.adam) : new LBFGS(n, objective.lbfgs);
+// The run's optimiser for a canvas of `shape` ([height, width, channels], channels last); L-BFGS
+// with objective.json's preconditioner (lbfgs.precondition), built for that shape.
+export function makeOptimizer(kind, shape, objective) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (kind === "adam") return new Adam(n, objective.adam);
+  return new LBFGS(n, objective.lbfgs, preconditioner(objective.lbfgs.precondition, shape));
 }

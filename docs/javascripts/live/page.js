@@ -15,7 +15,10 @@ const $ = id => document.getElementById(id);
 const STATUS = Object.freeze({IDLE: "idle", RUNNING: "running", DONE: "done", ERROR: "error"});
 const TARGET_SECONDS = 45;       // a default run's evaluations: with loading, the page ends within a minute
 const CALIBRATION_SIDE = 128;    // the speed measurement's canvas (px a side)
-const MIN_DEFAULT_EVALUATIONS = 40;  // a default run takes fewer evaluations, never under this, to stay larger
+// A default run takes fewer evaluations, never under this, to stay larger: at the page's budget 16
+// one-stage evaluations with the pyramid at 384 px scored as well as the 46 of the earlier plain
+// coarse-to-fine run, 11 at 512 px worse than 20 at 384 (bench/README.md, the browser).
+const MIN_DEFAULT_EVALUATIONS = 16;
 const PREVIEW_SIDE = 320;
 const MAX_FRAMES = 60;   // the run's frames kept for «Repasa la pintura», thinned to every other one when full
 const FRAME_SIDE = 256;  // a kept frame's long side at most (px): 60 frames stay under 16 MB

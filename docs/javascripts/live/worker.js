@@ -282,7 +282,7 @@ async function startStage(index, x) {
     contentT.dispose();
   }
   Object.assign(run, {stage: index, stageDone: 0, width: stage.width, height: stage.height, pending: null,
-    optimizer: makeOptimizer(run.settings.optimizer, run.x.length, objective)});
+    optimizer: makeOptimizer(run.settings.optimizer, [stage.height, stage.width, 3], objective)});
 }
 
 const nextTask = () => new Promise(resolve => setTimeout(resolve, 0));
