@@ -73,9 +73,9 @@ class TransferSettings:
         return asdict(self)
 
 
-# The preview gallery's schedule, and the live page's (which has no preconditioner): 120
-# evaluations, a quarter of them at full size (90 at half size + 30 at 512 px), because the cheap
-# coarse stage is where the painting's large shapes move in without a preconditioner.
+# The preview gallery's schedule (its figures keep the papers' plain L-BFGS): 120 evaluations, a
+# quarter of them at full size (90 at half size + 30 at 512 px), because the cheap coarse stage is
+# where the painting's large shapes move in without a preconditioner.
 CPU_STEPS = 120
 PRECONDITIONERS = ("none", "pyramid")   # L-BFGS's initial inverse Hessian (precondition.py)
 CPU_FINAL_SHARE = 0.25
