@@ -47,7 +47,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
     }),
     "optimizer": ("Optimizador", {"lbfgs": "L-BFGS", "adam": "Adam"}),
     "precondition": ("Precondicionador de L-BFGS", {
-        "none": "ninguno: al empezar, L-BFGS trata cada píxel por separado",
+        "none": "ninguno mencionado (L-BFGS sin más: al empezar trata cada píxel por separado)",
         "pyramid": "una pirámide de resoluciones: un cambio que abarca muchos píxeles vecinos recibe un paso "
                    "mayor que uno de un solo píxel, como si se optimizara a la vez el lienzo y versiones suyas "
                    "a la mitad, a un cuarto y a un octavo del tamaño; el óptimo buscado es el mismo, pero se "

@@ -218,7 +218,7 @@ def test_continue_refuses_changed_settings_and_a_new_run_clears_the_plot(browser
     s.page.select_option("#live-optimizer", "adam")
     s.page.click("#live-continue")
     s.page.wait_for_function("document.getElementById('live-message').textContent.length > 0", timeout=10_000)
-    assert s.message() == ("Cambiaste el optimizador desde la última pintura: «Continuar» seguiría con lo anterior. "
+    assert s.message() == ("Cambiaste el optimizador desde el último cálculo: «Continuar» seguiría con lo anterior. "
                            "Pulsa «Empezar» para pintar con los cambios."), s.message()
     assert s.state()["evaluations"] == "1" and s.state()["status"] == "done"
     s.page.select_option("#live-optimizer", "lbfgs")

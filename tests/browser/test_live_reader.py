@@ -133,7 +133,7 @@ def test_announcements_only_at_milestones(staged_run):
       inside: [...document.querySelectorAll('#live [aria-live]')].map(e => e.id)})""")
     assert attributes == {"announce": ["polite", "status"], "status": None, "inside": ["live-announce"]}
     assert seen["announced"] == [
-        "Empieza la pintura: 4 evaluaciones en 2 etapas; etapa 1 de 2: 32 × 24 px.",
+        "Empieza a pintar: 4 evaluaciones en 2 etapas; etapa 1 de 2: 32 × 24 px.",
         "Etapa 2 de 2: 64 × 48 px.",
         s.page.locator("#live-status").inner_text(),
     ], seen["announced"]
@@ -177,7 +177,7 @@ def test_download_is_named_after_photo_and_painting(staged_run):
     assert download.value.suggested_filename == "rectoria-vieja-1-starry_night-64px.png"
 
 
-# «Repasa la pintura»: the run's frames kept and replayed ---------------------------------------
+# «Repasa el lienzo»: the run's frames kept and replayed ---------------------------------------
 
 REPLAY = """() => ({frames: window.liveRun.frames.map(f => [f.evaluation, f.image.width, f.image.height]),
   hidden: document.getElementById('live-replay-box').hidden, max: document.getElementById('live-replay').max,
@@ -205,12 +205,12 @@ def test_the_run_is_kept_and_replayed(browsers, site):
     assert evaluations == [1, *range(2, 65, 2)], evaluations   # thinned once, at 60
     assert all((w, h) == (canvas(s)["width"], canvas(s)["height"]) for _, w, h in seen["frames"])
     assert not seen["hidden"] and seen["max"] == str(len(evaluations) - 1) and seen["value"] == seen["max"]
-    assert seen["label"] == "Repasa la pintura: evaluación 64 de 64 (el resultado)", seen["label"]
+    assert seen["label"] == "Repasa el lienzo: evaluación 64 de 64 (el resultado)", seen["label"]
     assert seen["text"] == "evaluación 64 de 64 (el resultado)"
     # Back to the first evaluation: the canvas replaces the before/after slider and shows that frame.
     slide(s, "#live-replay", "0")
     seen = s.page.evaluate(REPLAY)
-    assert seen["text"] == "evaluación 1 de 64" and seen["label"] == "Repasa la pintura: evaluación 1 de 64"
+    assert seen["text"] == "evaluación 1 de 64" and seen["label"] == "Repasa el lienzo: evaluación 1 de 64"
     assert visible(s, "#live-canvas") and not visible(s, "#live-compare")
     assert "evaluación 1" in canvas(s)["label"]
     first = s.page.evaluate(CANVAS_PIXELS)

@@ -20,7 +20,7 @@ const CALIBRATION_SIDE = 128;    // the speed measurement's canvas (px a side)
 // coarse-to-fine run, 11 at 512 px worse than 20 at 384 (bench/README.md, the browser).
 const MIN_DEFAULT_EVALUATIONS = 16;
 const PREVIEW_SIDE = 320;
-const MAX_FRAMES = 60;   // the run's frames kept for «Repasa la pintura», thinned to every other one when full
+const MAX_FRAMES = 60;   // the run's frames kept for «Repasa el lienzo», thinned to every other one when full
 const FRAME_SIDE = 256;  // a kept frame's long side at most (px): 60 frames stay under 16 MB
 const BACKEND_NAMES = {webgpu: "WebGPU (tarjeta gráfica)", webgl: "WebGL (tarjeta gráfica)",
   wasm: "WASM (WebAssembly en el procesador)"};
@@ -319,7 +319,7 @@ async function start() {
       && fits(estimateBytes(...fitLongSide(page.photo.bitmap.width, page.photo.bitmap.height, size), obj.deepest,
         settings.optimizer, obj.lbfgs.history), limit));
     const advice = smaller.length ? `elige ${smaller[smaller.length - 1]} px o menos en «Tamaño»` : "prueba en otro dispositivo";
-    say(`A ${w} × ${h} px la pintura necesitaría unos ${fixed(need / 2 ** 20, 0)} MB de memoria, más de lo que este navegador `
+    say(`A ${w} × ${h} px el cálculo necesitaría unos ${fixed(need / 2 ** 20, 0)} MB de memoria, más de lo que este navegador `
       + `puede dar con seguridad (unos ${fixed(limit / 2 ** 20 / 2, 0)} MB): ${advice}.`);
     return;
   }
@@ -378,7 +378,7 @@ function resume() {
   const changed = changedInputs();
   if (changed.length) {
     const list = changed.length === 1 ? changed[0] : `${changed.slice(0, -1).join(", ")} y ${changed[changed.length - 1]}`;
-    say(`Cambiaste ${list} desde la última pintura: «Continuar» seguiría con lo anterior. Pulsa «Empezar» para pintar con los cambios.`);
+    say(`Cambiaste ${list} desde el último cálculo: «Continuar» seguiría con lo anterior. Pulsa «Empezar» para pintar con los cambios.`);
     return;
   }
   say("");
@@ -449,7 +449,7 @@ function paint(frame, canvas = ui.canvas) {
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
-// --- the run's frames and «Repasa la pintura» ----------------------------------------------
+// --- the run's frames and «Repasa el lienzo» ----------------------------------------------
 
 function resetFrames() {
   Object.assign(page, {frames: [], frameStride: 1, result: null});
@@ -518,7 +518,7 @@ function replay() {
     return;
   }
   paint(frame.image);
-  showCanvas("result", `El lienzo en la evaluación ${frame.evaluation} (repaso de la pintura)`);
+  showCanvas("result", `El lienzo en la evaluación ${frame.evaluation} (repaso)`);
 }
 
 // The progress bar: `fraction` of `what` done, with the seconds left when known.
@@ -789,9 +789,9 @@ function onWorkerMessage({data: m}) {
     status(m.continued ? "Continuando…" : "Pintando…");
     const plan = page.plan;
     const first = `${plan[0].width} × ${plan[0].height} px`;
-    announce(m.continued ? `Sigue la pintura: ${page.plannedEvaluations - page.history.length} evaluaciones más.`
-      : plan.length > 1 ? `Empieza la pintura: ${page.plannedEvaluations} evaluaciones en ${plan.length} etapas; etapa 1 de ${plan.length}: ${first}.`
-        : `Empieza la pintura: ${page.plannedEvaluations} evaluaciones a ${first}.`);
+    announce(m.continued ? `Sigue pintando: ${page.plannedEvaluations - page.history.length} evaluaciones más.`
+      : plan.length > 1 ? `Empieza a pintar: ${page.plannedEvaluations} evaluaciones en ${plan.length} etapas; etapa 1 de ${plan.length}: ${first}.`
+        : `Empieza a pintar: ${page.plannedEvaluations} evaluaciones a ${first}.`);
   } else if (m.type === FROM_WORKER.PROGRESS) {
     onProgress(m);
   } else if (m.type === FROM_WORKER.DONE || m.type === FROM_WORKER.STOPPED) {
