@@ -22,15 +22,19 @@ class Profile:
     # (stylize's default) would add a departure to every figure for no better picture with their
     # coarse-to-fine schedules (bench/README.md, speed).
     precondition: str = "none"
+    # The painting's long side is at least this (TransferSettings.style_min_side). The tiny profile's
+    # 64 px canvases take a 128 px painting: at 512 px its VGG19 pass cost more than the transfers.
+    style_min_side: int = TransferSettings.style_min_side
 
     def transfer(self, **overrides) -> TransferSettings:
         base = TransferSettings(steps=self.steps, scales=self.scales, precision=self.precision,
-                                final_share=self.final_share, precondition=self.precondition)
+                                final_share=self.final_share, precondition=self.precondition,
+                                style_min_side=self.style_min_side)
         return replace(base, **overrides)
 
 
 PROFILES = {
-    "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0),
+    "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0, style_min_side=128),
     # The CPU default: the gallery with the coarse-to-fine schedule stylize uses without the
     # preconditioner (CPU_STEPS, CPU_FINAL_SHARE), every other figure coarse-to-fine with the same
     # final share where its size table asks for two scales.
