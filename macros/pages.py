@@ -27,6 +27,14 @@ VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo p
                    "full": "imágenes grandes y optimizaciones largas"}
 
 
+# Cómo se hizo's table of figure times: each kind of figure (a figure name up to its first "/") in
+# a reader's words; a new kind must be named here (figure_kinds fails without it).
+KIND_WORDS = {"gallery": "Galería", "work": "El método, paso a paso", "representations": "Representaciones",
+              "fast": "Redes rápidas", "texture": "Textura", "limits": "Límites", "style": "Estilo",
+              "content": "Contenido", "live": "La página en vivo", "vgg": "La red VGG19",
+              "painting": "Los cuadros del catálogo", "photo": "Las fotos del catálogo"}
+
+
 # A coarse-to-fine stage's size, as a fraction of the result's, in a reader's words.
 SCALE_WORDS = {1.0: "a tamaño completo", 0.5: "a la mitad del tamaño", 0.25: "a un cuarto del tamaño",
                0.125: "a un octavo del tamaño"}
@@ -243,7 +251,10 @@ class Pages:
         rows = []
         for kind, members in kinds.items():
             slowest, entry = max(members, key=lambda m: m[1]["seconds"])
-            rows.append({"kind": kind, "count": len(members), "seconds": sum(e["seconds"] for _, e in members),
+            if kind not in KIND_WORDS:
+                raise ManifestError(f"figure kind {kind!r} has no reader's name (macros/pages.py KIND_WORDS)")
+            rows.append({"kind": kind, "words": KIND_WORDS[kind], "count": len(members),
+                         "seconds": sum(e["seconds"] for _, e in members),
                          "slowest": slowest, "slowest_seconds": entry["seconds"]})
         return sorted(rows, key=lambda r: -r["seconds"])
 

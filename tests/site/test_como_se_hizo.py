@@ -24,7 +24,8 @@ def test_figure_times_groups_by_kind_slowest_first(tmp_path):
     out = render(TIMES)
     summary = out.split("???")[0]
     rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert [r.split("|")[1].strip() for r in rows] == ["gallery", "painting", "photo"]
+    assert [r.split("|")[1].strip() for r in rows] == ["Galería (`gallery`)", "Los cuadros del catálogo (`painting`)",
+                                                       "Las fotos del catálogo (`photo`)"]   # in a reader's words
     assert "| 2 | 12.5 |" in rows[0]                      # two gallery figures, 10 + 2.5 s
     assert "gallery/p/a&#95;b (10.0 s)" in rows[0]         # the slowest, escaped for Markdown
     detail = out.split("???")[1]
@@ -32,6 +33,12 @@ def test_figure_times_groups_by_kind_slowest_first(tmp_path):
     assert all(line.startswith("    ") for line in detail.splitlines()[2:] if line)  # inside the block
     assert "| gallery/p/c | completo | GPU | 2.13.0 | 2.5 |" in detail   # the profile in Spanish
     assert "| painting/a | de vista previa | CPU | 2.13.0 | 0.2 |" in detail
+
+
+def test_figure_times_refuses_a_kind_without_a_readers_name(tmp_path):
+    render = page_env(tmp_path, manifest({"gallery/p/a": entry(1.0), "sketches/a": entry(1.0)}))
+    with pytest.raises(ManifestError, match="'sketches' has no reader's name"):
+        render(TIMES)
 
 
 def test_figure_times_refuses_an_empty_manifest(tmp_path):
