@@ -59,8 +59,13 @@ def test_the_photo_is_on_the_canvas_before_any_evaluation(browsers, site):
     assert max(shown["width"], shown["height"]) == 48 and abs(shown["width"] / shown["height"] - photo[0] / photo[1]) < 0.05
     assert "la foto" in shown["label"]
     assert len(set(s.page.evaluate(CANVAS_PIXELS))) > 10   # the photo, not a blank canvas
+    shown_width = "document.getElementById('live-canvas').getBoundingClientRect().width"
+    assert abs(s.page.evaluate(shown_width) - 2 * shown["width"]) < 1   # a small canvas: shown at twice its size
     s.page.select_option("#live-size", "64")
     assert max(canvas(s)["width"], canvas(s)["height"]) == 64
+    s.page.select_option("#live-size", "384")
+    assert 2 * 64 < s.page.evaluate(shown_width) < 2 * 384   # a large one: the column's width at most
+    s.page.select_option("#live-size", "64")
     s.upload("photo", "verde.png", png(Image.new("RGB", (80, 60), (20, 200, 40))))
     s.page.wait_for_function(f"{STATE}.photoWidth === '80'")
     assert (canvas(s)["width"], canvas(s)["height"]) == (64, 48)

@@ -336,8 +336,7 @@ async function start() {
   page.runWeights = settings;
   page.plannedEvaluations = evaluations;
   page.plan = plan;
-  ui.canvas.width = w;
-  ui.canvas.height = h;
+  sizeCanvas(w, h);
   drawPhoto();
   showCanvas("photo", `El lienzo: la foto a ${w} × ${h} px, antes de la primera evaluación`);
   page.announcedStage = 0;
@@ -566,6 +565,14 @@ function showCanvas(holds, label = null) {
   ui.canvas.hidden = false;
 }
 
+// The canvas at w × h px, shown at most twice that wide (live.css): a small result is not
+// blown up to the column's width.
+function sizeCanvas(w, h) {
+  ui.canvas.width = w;
+  ui.canvas.height = h;
+  ui.canvas.style.setProperty("--live-canvas-width", `${w}px`);
+}
+
 function drawPhoto() {
   const ctx = ui.canvas.getContext("2d");
   ctx.fillStyle = "#ffffff";
@@ -579,8 +586,7 @@ function drawPhoto() {
 function showPhoto() {
   if (!page.photo || page.running) return;
   const [w, h] = fitLongSide(page.photo.bitmap.width, page.photo.bitmap.height, Number(ui.size.value));
-  ui.canvas.width = w;
-  ui.canvas.height = h;
+  sizeCanvas(w, h);
   drawPhoto();
   showCanvas("photo", `El lienzo, todavía sin pintar: la foto a ${w} × ${h} px`);
   setState({canvasWidth: w, canvasHeight: h});
