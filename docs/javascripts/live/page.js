@@ -565,12 +565,12 @@ function showCanvas(holds, label = null) {
   ui.canvas.hidden = false;
 }
 
-// The canvas at w × h px, shown at most twice that wide (live.css): a small result is not
-// blown up to the column's width.
+// The canvas at w × h px; it and the before/after slider are shown at most twice that wide
+// (live.css): a small result is not blown up to the column's width.
 function sizeCanvas(w, h) {
   ui.canvas.width = w;
   ui.canvas.height = h;
-  ui.canvas.style.setProperty("--live-canvas-width", `${w}px`);
+  ui.canvas.parentElement.style.setProperty("--live-canvas-width", `${w}px`);
 }
 
 function drawPhoto() {
