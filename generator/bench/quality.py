@@ -121,7 +121,7 @@ def table(rows: list[dict]) -> str:
         for i, (who, m) in enumerate(entries):
             shares = " ".join(f"{m['style'][n] / r['photo_style'][n]:>7.3f}" for n in layers)
             seconds = f"{r['seconds']:>8.1f}" if i == 0 else f"{'-':>8}"
-            copy = f"{m['copy']:.2f}" + (f"!{len(m.get('copied_cells', ()))}" if m["copy"] >= quality_score.COPY_FLAG else "")
+            copy = f"{m['copy']:.2f}" + (f"!{len(m['copied_cells'])}" if m["copy"] >= quality_score.COPY_FLAG else "")
             lines.append(f"{r['pair'] if i == 0 else '':<19} {who:<16} {m['content']:>9.3g} "
                          f"{m['balanced_style']:>10.3f} {shares} {copy:<7} {seconds}  "
                          f"{r['verdict'].upper() if i == 0 else ''}")
@@ -156,7 +156,7 @@ def contact_sheet(rows: list[dict]) -> Image.Image:
             sheet.paste(img, (x, y + text_h // 2))
             if m is not None:
                 outline_copies(draw, m, (x, y + text_h // 2), img.width)
-                copied = f" COPIED x{len(m.get('copied_cells', ()))}" if m["copy"] >= quality_score.COPY_FLAG else ""
+                copied = f" COPIED x{len(m['copied_cells'])}" if m["copy"] >= quality_score.COPY_FLAG else ""
                 draw.text((x, y + text_h // 2 + img.height + 2),
                           f"content {m['content']:.3g}  style {m['balanced_style']:.3f}  copy {m['copy']:.2f}{copied}",
                           fill="red" if copied else "black")
@@ -165,8 +165,8 @@ def contact_sheet(rows: list[dict]) -> Image.Image:
 
 def outline_copies(draw: ImageDraw.ImageDraw, scores: dict, origin: tuple[int, int], shown_width: int) -> None:
     """Red boxes over a thumbnail at `origin`, `shown_width` px wide, around the scorer's copied cells."""
-    scale = shown_width / scores["scored_size"][0] if scores.get("scored_size") else 0
-    for x0, y0, x1, y1 in scores.get("copied_cells", ()):
+    scale = shown_width / scores["scored_size"][0]
+    for x0, y0, x1, y1 in scores["copied_cells"]:
         draw.rectangle([origin[0] + x0 * scale, origin[1] + y0 * scale,
                         origin[0] + x1 * scale - 1, origin[1] + y1 * scale - 1], outline="red")
 

@@ -70,7 +70,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from ..engine.settings import POOLINGS, TransferSettings
+    from ..engine.settings import POOLINGS, PRECONDITIONERS, TransferSettings
     from ..figures.profiles import PROFILES
     from .stylize import StylizeOptions
 
@@ -105,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
                    help="starting canvas: the photo, the photo in the paintings' palette, noise or the (first) "
                         f"painting (default {default.init})")
     s.add_argument("--optimizer", choices=("lbfgs", "adam"), default=default.optimizer)
-    s.add_argument("--precondition", choices=("pyramid", "none"), default=default.precondition,
+    s.add_argument("--precondition", choices=PRECONDITIONERS, default=default.precondition,
                    help="L-BFGS's first guess of the curvature: pyramid (broad changes get larger steps; one "
                         "stage of 50 evaluations on a CPU up to 768 px) or none (plain L-BFGS, as in the papers; "
                         f"coarse to fine above 256 px) (default {default.precondition})")
