@@ -73,6 +73,9 @@ PHRASES: dict[str, tuple[str, dict]] = {
         "unstated": "no se detalla",
         "content_size": "escalada al tamaño de la foto antes de calcular sus respuestas",
     }),
+    "copy_guard": ("Objetos copiados de la pintura", {
+        0.0: "no se vigilan: el artículo no trata el caso",
+    }),
     "weights_8bit": ("Pesos de VGG19", {
         False: "los originales, de 32 bits",
         True: "cuantizados a 8 bits: cada capa guarda 256 valores distintos",
@@ -100,6 +103,12 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     if name == "painting_size" and isinstance(value, int) and not isinstance(value, bool):
         return Markup(f"escalada a un lado mayor igual al del lienzo, pero nunca menor de {value} píxeles "
                       f"(se amplía si hace falta)")
+    if name == "copy_guard" and isinstance(value, float) and value > 0:
+        return Markup(f"se vigilan: cada pocas evaluaciones se compara cada posición de <code>relu5_1</code> del "
+                      f"lienzo con las de la pintura, y las posiciones de la pintura que el lienzo ya reproduce "
+                      f"casi iguales (similitud coseno de {value:g} o más), con sus vecinas, salen de la matriz de "
+                      f"Gram objetivo de esa capa; así el lienzo toma la textura de la pintura y no sus objetos "
+                      f"(una cara, un ojo, una estrella)")
     if value in phrases:
         text = phrases[value]
         if name == "scales" and value == "coarse_to_fine" and (settings or {}).get("scales"):

@@ -119,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--style-scale", type=positive_float, default=default.style_scale,
                    help="the painting's size relative to its default (the result's long side, at least "
                         "512 px): above 1 bigger strokes, below 1 smaller (default 1)")
+    s.add_argument("--copy-guard", type=non_negative_float, default=None, metavar="C",
+                   help="leave out of the deepest style layer's target the painting positions the canvas "
+                        "reproduces at a cosine of C or more, so no face or eye of the painting is pasted; "
+                        f"0 turns it off (default {TransferSettings.copy_guard:g})")
     s.add_argument("--style-blend-weights", type=float_list, default=None, metavar="W1,W2,...",
                    help="one weight per painting when several are blended, e.g. 0.7,0.3 "
                         "(normalised to sum 1; default equal)")

@@ -32,6 +32,7 @@ class StylizeOptions:
     seed: int = 0
     keep_colors: bool = False
     style_scale: float = 1.0
+    copy_guard: float | None = None              # a cosine in [0, 1]; 0: off (engine/copy_guard.py)
     style_blend_weights: tuple | None = None     # one per painting, normalised by transfer_settings
     pooling: str = "max"                         # one of POOLINGS
     content_layers: tuple | None = None          # VGG19 names, checked by transfer_settings
@@ -41,6 +42,8 @@ class StylizeOptions:
     def __post_init__(self):
         if not self.style_scale > 0 or self.style_scale == float("inf"):
             raise InputError("--style-scale", f"must be a finite number > 0, not {self.style_scale}")
+        if self.copy_guard is not None and not 0 <= self.copy_guard <= 1:
+            raise InputError("--copy-guard", f"must be a cosine from 0 (off) to 1, not {self.copy_guard}")
         if self.save_every < 0:
             raise InputError("--save-every",
                              f"must be 0 (none) or a positive number of evaluations, not {self.save_every}")
@@ -92,7 +95,7 @@ def transfer_settings(options: StylizeOptions, n_paintings: int = 1):
 
     o = options
     given = dict(steps=o.steps, content_weight=o.content_weight, style_weight=o.style_weight, tv_weight=o.tv_weight,
-                 learning_rate=o.learning_rate,
+                 learning_rate=o.learning_rate, copy_guard=o.copy_guard,
                  content_layers=None if o.content_layers is None else check_layers("--content-layers", o.content_layers),
                  style_layers=None if o.style_layers is None else check_layers("--style-layers", o.style_layers),
                  style_blend=blend_weights(o.style_blend_weights, n_paintings))
@@ -197,17 +200,18 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
     result.image = finished(result.image)
     save_image(result.image, output, quality=95)
     names = [(path.name, sizes) for (path, _), sizes in zip(paintings, shown_sizes)]
-    return result, schedule_report(settings, result.history, photo.size, names, written)
+    return result, schedule_report(settings, result.history, photo.size, names, written, result.left_out)
 
 
 def _g(x) -> str:
     return f"{x:g}"
 
 
-def schedule_report(settings, history, size, paintings, snapshots=()) -> list[str]:
+def schedule_report(settings, history, size, paintings, snapshots=(), left_out=()) -> list[str]:
     """What the run used, in lines: weights and layers, paintings, then each stage's size,
-    evaluations and precision as recorded in `history`. `paintings`: (name, [(w, h) per stage])."""
-    from ..engine.transfer import effective_scales, layer_weights, stage_sizes
+    evaluations and precision as recorded in `history`. `paintings`: (name, [(w, h) per stage]);
+    `left_out`: the copy guard's (positions left out, positions) per painting (TransferResult.left_out)."""
+    from ..engine.transfer import effective_scales, guard_layer, layer_weights, stage_sizes
 
     layers = layer_weights(settings)
     lines = [f"weights: content {_g(settings.content_weight)} at {', '.join(settings.content_layers)}; "
@@ -222,6 +226,11 @@ def schedule_report(settings, history, size, paintings, snapshots=()) -> list[st
     optimiser = settings.optimizer + (f" (learning rate {_g(settings.learning_rate)})"
                                       if settings.optimizer == "adam" else f" (preconditioner {settings.precondition})")
     lines.append(f"schedule: {optimiser}, init {settings.init}, seed {settings.seed}, precision {settings.precision}")
+    guarded = guard_layer(settings)
+    lines.append("copy guard: " + (
+        "off" if guarded is None else
+        f"{_g(settings.copy_guard)} at {guarded}; painting positions left out of its target: "
+        + (", ".join(f"{n} of {total}" for n, total in left_out) or "none")))
     sizes = stage_sizes(size, effective_scales(size, settings.scales))
     for stage, (w, h) in enumerate(sizes):
         counts = Counter(e["precision"] for e in history if e["stage"] == stage)

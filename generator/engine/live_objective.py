@@ -47,8 +47,9 @@ PAGE_PRECONDITION = "pyramid"
 
 
 def page_settings(**overrides) -> TransferSettings:
-    """The engine's defaults as the page runs them (PAGE_PRECONDITION), with `overrides`."""
-    return TransferSettings(**{"precondition": PAGE_PRECONDITION, **overrides})
+    """The engine's defaults as the page runs them (PAGE_PRECONDITION, no copy guard: the page does
+    not watch for copied objects), with `overrides`."""
+    return TransferSettings(**{"precondition": PAGE_PRECONDITION, "copy_guard": 0.0, **overrides})
 
 
 def schedule(precondition: str = PAGE_PRECONDITION) -> dict:
@@ -166,8 +167,8 @@ CONTENT_NORMALISATIONS = ("sum", "mean")
 
 def check_supported(settings: TransferSettings) -> None:
     """Refuse settings whose computation the page does not reproduce (float32, the plain network,
-    one painting, a preconditioner optim.js has; its stages come from `schedule`, not from the
-    settings)."""
+    one painting, a preconditioner optim.js has, no copy guard; its stages come from `schedule`, not
+    from the settings)."""
     unsupported = {
         "style_balance": settings.style_balance not in STYLE_BALANCES,
         "content_normalise": settings.content_normalise not in CONTENT_NORMALISATIONS,
@@ -178,6 +179,7 @@ def check_supported(settings: TransferSettings) -> None:
         # One painting side for every canvas (painting_side): none larger than style_min_side.
         "style_min_side": settings.style_min_side < max(PAGE_SIZES),
         "precondition": settings.precondition not in PRECONDITIONERS,
+        "copy_guard": bool(settings.copy_guard),
     }
     bad = [name for name, is_bad in unsupported.items() if is_bad]
     if bad:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..common.errors import InputError
-from . import colour, images, losses, memory
+from . import colour, copy_guard, images, losses, memory
 from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, read from here)
     FIRST_MOVE,
     LBFGS_HISTORY,
@@ -49,6 +49,8 @@ class TransferResult:
     history: list[dict] = field(default_factory=list)   # one entry per loss evaluation
     snapshots: list[tuple[int, Image.Image]] = field(default_factory=list)  # (evaluation, image)
     seconds: float = 0.0
+    # the copy guard's (painting positions left out, positions) per painting at the end; () unguarded
+    left_out: tuple = ()
 
     @property
     def final_loss(self) -> float:
@@ -154,13 +156,17 @@ def initial_canvas(kind: str, content: torch.Tensor, style: torch.Tensor, seed: 
     raise ValueError(f"unknown init {kind!r} (content, recoloured, noise or style)")
 
 
-def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixels_at: dict) -> dict:
-    """Blended target Gram matrices, rescaled to the canvas's M_l so E_l's 1/M_l^2 matches."""
+def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixels_at: dict,
+                  kept: dict | None = None) -> dict:
+    """Blended target Gram matrices, rescaled to the canvas's M_l so E_l's 1/M_l^2 matches. The
+    paintings' responses at the layers `kept` holds are appended there, one per painting."""
     blend = blend or (1.0 / len(styles),) * len(styles)
     targets = {}
     for style, weight in zip(styles, blend):
         with torch.no_grad():
             feats = model(style, layers)
+        for name in kept or ():
+            kept[name].append(feats[name])
         for name in layers:
             m_style = feats[name].shape[-2] * feats[name].shape[-1]
             g = losses.gram_matrix(feats[name]) * (canvas_pixels_at[name] / m_style) * weight
@@ -189,6 +195,8 @@ class StageTargets:
     grams: dict
     style_weights: dict
     content_weight: float
+    painting_feats: dict = field(default_factory=dict)  # the copy guard's layer: each painting's responses
+    blend: tuple = (1.0,)                                # each painting's weight in the Gram targets
 
 
 def stage_targets(model, content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
@@ -204,7 +212,9 @@ def stage_targets(model, content: Image.Image, styles: list[Image.Image], settin
     content_targets = {n: photo[n] for n in content_layers}
     photo_feats = {n: photo[n] for n in style_w}
     pixels = {n: f.shape[-2] * f.shape[-1] for n, f in photo_feats.items()}
-    grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels)
+    guarded = guard_layer(settings)
+    painting_feats = {guarded: []} if guarded in style_w else {}
+    grams = style_targets(model, style_ts, settings.style_blend, list(style_w), pixels, painting_feats)
     stage_w = style_w
     # Balancing needs a photo to balance against: not in a style reconstruction (content weight 0).
     if settings.style_balance == "photo" and style_w and content_layers:
@@ -216,7 +226,17 @@ def stage_targets(model, content: Image.Image, styles: list[Image.Image], settin
     content_weight = settings.content_weight
     if settings.content_normalise == "sum":
         content_weight *= (size[0] * size[1]) / (stage_size[0] * stage_size[1])
-    return StageTargets(content_t, style_ts, content_targets, grams, stage_w, content_weight)
+    blend = tuple(settings.style_blend or (1.0 / len(style_ts),) * len(style_ts))
+    return StageTargets(content_t, style_ts, content_targets, grams, stage_w, content_weight, painting_feats, blend)
+
+
+def guard_layer(settings: TransferSettings) -> str | None:
+    """The layer the copy guard watches: the deepest style layer, when the guard is on and the
+    transfer has both a photo and a painting (not in reconstructions), from a canvas that is not
+    the painting itself (init="style" copies it everywhere by construction)."""
+    if not settings.copy_guard or not settings.style_weight or not settings.content_weight or settings.init == "style":
+        return None
+    return tap(max(settings.style_layers, key=LAYERS.index), settings.taps)
 
 
 def deepest_layer(settings: TransferSettings) -> str:
@@ -278,6 +298,8 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
     objective = objective(model, problems, device)
     results = [TransferResult(image=p.content) for p in problems]
     clock = Clock(device)
+    layers = {guard_layer(p.settings) for p in problems} - {None}
+    guard = copy_guard.CopyGuard(layers.pop(), [p.settings.copy_guard for p in problems]) if layers else None
     records: list[torch.Tensor] = []   # (K, 4) per evaluation: total, content, style, tv
     stages: list[tuple] = []           # (coarse-to-fine stage, precision) of each evaluation
     canvas = None
@@ -292,15 +314,20 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
             else:
                 canvas = F.interpolate(canvas, size=targets[0].content.shape[-2:], mode="bilinear", align_corners=False)
             canvas = canvas.detach().contiguous().requires_grad_(True)
-            losses_of = objective.stage(targets)
+            losses_of = [objective.stage(targets)]   # rebuilt when the copy guard changes a target
             photos = torch.cat([t.content for t in targets])
 
-            def evaluate(i, canvas=canvas, losses_of=losses_of, stage=stage.index, photos=photos):
+            def evaluate(i, canvas=canvas, losses_of=losses_of, stage=stage, photos=photos, targets=targets):
                 precision = stage_precision(i, shared.precision)
                 picture = shown_canvas(canvas, photos, shared.colours)
-                parts = losses_of(picture, precision)
+                parts = losses_of[0](picture, precision)
+                if guard and guard.due(i, stage.steps):
+                    with torch.no_grad():
+                        deep = features(model, picture, [guard.layer], precision)[guard.layer]
+                    if guard.check(deep, targets):
+                        losses_of[0] = objective.stage(targets)
                 records.append(torch.stack([part.detach().reshape(-1) for part in parts], 1))
-                stages.append((stage, precision))
+                stages.append((stage.index, precision))
                 clock.tick()
                 n = len(records)
                 if on_evaluation:
@@ -323,6 +350,7 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
     for k, result in enumerate(results):
         result.image = images.to_image(canvas[k:k + 1])
         result.seconds = seconds
+        result.left_out = guard.left_out(k, len(problems[k].styles)) if guard else ()
         result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],
                            "tv": row[k][3], "seconds": sec, "stage": st, "precision": pr}
                           for i, (row, sec, (st, pr)) in enumerate(zip(values, times, stages))]

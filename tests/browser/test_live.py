@@ -371,7 +371,7 @@ def test_objective_refuses_what_the_page_cannot_run():
     from generator.engine.live_objective import with_overrides
 
     for overrides in ({"scales": (0.5, 1.0)}, {"rescale_weights": True}, {"precision": "bfloat16"},
-                      {"style_balance": "layers"}, {"precondition": "diagonal"}):
+                      {"style_balance": "layers"}, {"precondition": "diagonal"}, {"copy_guard": 0.7}):
         with pytest.raises(ValueError, match="live page cannot reproduce"):
             with_overrides(**overrides)
 

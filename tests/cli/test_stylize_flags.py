@@ -104,7 +104,7 @@ def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypa
 @pytest.mark.parametrize("option, value, fragment", [
     ("style_scale", -1.0, "--style-scale"), ("style_scale", 0.0, "--style-scale"),
     ("save_every", -1, "--save-every"), ("pooling", "min", "--pooling"), ("learning_rate", 0.0, "--learning-rate"),
-    ("precondition", "multigrid", "--precondition"),
+    ("precondition", "multigrid", "--precondition"), ("copy_guard", 1.5, "--copy-guard"),
 ])
 def test_bad_option_values(option, value, fragment):
     with pytest.raises(InputError, match=fragment):
@@ -119,11 +119,13 @@ def test_the_command_line_builds_the_options_once():
 
     args = parser().parse_args(["stylize", "a.jpg", "b.jpg", "c.jpg", "-o", "o.png", "--size", "300", "--pooling",
                                 "avg", "--style-layers", "relu1_1,relu2_1", "--style-blend-weights", "1,3",
-                                "--save-every", "5", "--keep-colors", "--optimizer", "adam", "--learning-rate", "2"])
+                                "--save-every", "5", "--keep-colors", "--optimizer", "adam", "--learning-rate", "2",
+                                "--copy-guard", "0"])
     options = StylizeOptions.from_args(args)
     assert options == StylizeOptions(size=300, pooling="avg", style_layers=("relu1_1", "relu2_1"),
                                      style_blend_weights=(1.0, 3.0), save_every=5, keep_colors=True,
-                                     optimizer="adam", learning_rate=2.0)
+                                     optimizer="adam", learning_rate=2.0, copy_guard=0.0)
+    assert transfer_settings(options, 2).copy_guard == 0.0
     # every default on the command line is the dataclass's
     bare = StylizeOptions.from_args(parser().parse_args(["stylize", "a.jpg", "b.jpg", "-o", "o.png"]))
     assert bare == StylizeOptions()
@@ -156,6 +158,11 @@ def test_schedule_report_counts_what_ran():
     assert "stage 1: 256x170, 12 evaluations (2 float32, 10 bfloat16), painting 512x512" in text
     assert "stage 2: 512x340, 48 evaluations (2 float32, 46 bfloat16)" in text
     assert "init recoloured" in text and "lbfgs" in text and "pooling max" in text
+    assert f"copy guard: {s.copy_guard:g} at relu2_1; painting positions left out of its target: none" in text
+    guarded = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)], left_out=[(12, 1024)])
+    assert "left out of its target: 12 of 1024" in "\n".join(guarded)
+    off = schedule_report(replace(s, copy_guard=0.0), history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)])
+    assert "copy guard: off" in "\n".join(off)
 
 
 # --- effects on the result (real VGG19) -------------------------------------------------------------

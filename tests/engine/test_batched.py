@@ -239,3 +239,24 @@ def test_a_batch_is_refused_before_any_work_when_its_canvases_would_not_fit(pict
     with pytest.raises(InputError, match=r"--size: 4 canvases of \d+x\d+ px need ~.*\(use fewer or smaller canvases\)"):
         run_batch(problems, size, progress=calls.append)
     assert calls == []
+
+
+def test_guarded_canvases_follow_run_transfer(pictures, monkeypatch):
+    """The copy guard in a batch: each canvas's check drops its own painting's copied positions and
+    the batch's stacked targets are rebuilt, so every canvas still follows its own run."""
+    from generator.engine import copy_guard
+
+    monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    fired = []
+    check = copy_guard.CopyGuard.check
+    monkeypatch.setattr(copy_guard.CopyGuard, "check", lambda self, *a: fired.append(check(self, *a)) or fired[-1])
+    photo, starry, wave = pictures
+    common = dict(steps=STEPS, init="content", style_min_side=64, precondition="none", copy_guard=0.3)
+    problems = [Problem(photo, (starry,), TransferSettings(style_weight=1e6, **common)),
+                Problem(photo, (wave,), TransferSettings(style_weight=1e5, **common))]
+    results = run_batch(problems, photo.size)
+    assert fired[0] is True
+    for problem, result in zip(problems, results):
+        alone = run_transfer(problem.content, list(problem.styles), problem.settings, photo.size)
+        for key in ("total", "style"):
+            np.testing.assert_allclose(_totals(result, key), _totals(alone, key), rtol=RTOL, atol=1e-30)

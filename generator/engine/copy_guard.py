@@ -1,0 +1,102 @@
+"""Keeping the painting's objects out of the canvas (settings.copy_guard).
+
+The deepest style layer's Gram matrix of a painting dominated by one object (a face, an eye) has
+directions that only that object's responses span, and the canvas matches them best by painting
+the object: Kahlo's eyes appear in the sky and the water (bench/README.md, "What stops the
+faces"). Every CHECK_EVERY evaluations the guard compares the canvas's responses at that layer
+with the painting's, position by position; the painting positions the canvas reproduces at a
+cosine of `threshold` or more (and their neighbours, RADIUS) leave that layer's target, so the
+canvas keeps the painting's texture there and is pushed off the object it was copying. The
+papers have no such guard.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from . import losses
+
+CHECK_EVERY = 10   # evaluations between two checks, in every stage
+RADIUS = 1         # painting positions around a copied one that leave the target too
+
+
+def unit_rows(feats: torch.Tensor) -> torch.Tensor:
+    """(1, C, H, W) responses -> (H*W, C) unit vectors, one per position, in float32."""
+    rows = feats[0].float().flatten(1).T
+    return rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def copied(painting: torch.Tensor, canvas: torch.Tensor, threshold: float) -> torch.Tensor:
+    """(H, W) bool over the painting's positions: reproduced by some canvas position at a cosine
+    of `threshold` or more. Both are (1, C, H, W) responses of the same layer."""
+    closest = (unit_rows(painting) @ unit_rows(canvas).T).max(1).values
+    return (closest >= threshold).view(painting.shape[-2:])
+
+
+def grow(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """A bool (H, W) mask with every position within `radius` (a square) of a true one set."""
+    if radius <= 0:
+        return mask
+    return F.max_pool2d(mask[None, None].float(), 2 * radius + 1, 1, radius)[0, 0] > 0
+
+
+def masked_gram(feats: torch.Tensor, dropped: torch.Tensor, canvas_positions: int) -> torch.Tensor:
+    """The Gram matrix of the painting's kept positions (`dropped` false), rescaled to a canvas of
+    `canvas_positions` as transfer.style_targets rescales the whole painting's."""
+    keep = (~dropped).to(feats.dtype)
+    kept = int(keep.sum())
+    if kept == 0:
+        return losses.gram_matrix(feats) * 0.0
+    return losses.gram_matrix(feats * keep) * (canvas_positions / kept)
+
+
+class CopyGuard:
+    """The guard of one run: for each canvas, the painting positions dropped so far at `layer`
+    (unions of every check's, kept across coarse-to-fine stages)."""
+
+    def __init__(self, layer: str, thresholds: list[float]):
+        self.layer = layer
+        self.thresholds = thresholds          # per canvas; 0 leaves a canvas unguarded
+        self.dropped: dict[tuple[int, int], torch.Tensor] = {}   # (canvas, painting) -> (H, W) bool
+
+    def due(self, i: int, steps: int) -> bool:
+        """Whether the stage's evaluation i (from 0) of `steps` is followed by a check (not the
+        last: no evaluation would read its change)."""
+        return (i + 1) % CHECK_EVERY == 0 and i < steps - 1
+
+    def check(self, canvas_feats: torch.Tensor, targets: list) -> bool:
+        """Compare each guarded canvas's responses at the layer ((K, C, H, W)) with its paintings'
+        (StageTargets.painting_feats); drop what is copied from the targets' Gram matrices (in place).
+        True when a target changed."""
+        changed = False
+        for k, (threshold, t) in enumerate(zip(self.thresholds, targets)):
+            if not threshold or self.layer not in t.grams:
+                continue
+            feats, blend = t.painting_feats[self.layer], t.blend
+            positions = canvas_feats.shape[-2] * canvas_feats.shape[-1]
+            new_grams = []
+            grew_any = False
+            for j, painting in enumerate(feats):
+                before = self._dropped(k, j, painting)
+                now = before | grow(copied(painting, canvas_feats[k:k + 1], threshold), RADIUS)
+                grew_any |= bool((now & ~before).any())
+                self.dropped[(k, j)] = now
+                new_grams.append(masked_gram(painting, now, positions) * blend[j])
+            if grew_any:
+                t.grams[self.layer] = torch.stack(new_grams).sum(0)
+                changed = True
+        return changed
+
+    def left_out(self, k: int, n_paintings: int) -> tuple:
+        """Canvas k's (positions left out, positions) per painting; (0, 0) for one never checked."""
+        masks = [self.dropped.get((k, j)) for j in range(n_paintings)]
+        return tuple((int(m.sum()), m.numel()) if m is not None else (0, 0) for m in masks)
+
+    def _dropped(self, k: int, j: int, painting: torch.Tensor) -> torch.Tensor:
+        shape = tuple(painting.shape[-2:])
+        mask = self.dropped.get((k, j))
+        if mask is None:
+            return torch.zeros(shape, dtype=torch.bool, device=painting.device)
+        if tuple(mask.shape) != shape:   # another stage's painting size
+            mask = F.interpolate(mask[None, None].float(), size=shape, mode="nearest")[0, 0] > 0
+        return mask

@@ -1,0 +1,120 @@
+"""The copy guard (generator/engine/copy_guard.py): painting positions the canvas reproduces leave
+the deepest style layer's target, and only those, from the check on."""
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from generator.engine import copy_guard, images, losses
+from generator.engine.settings import TransferSettings, paper_differences
+from generator.engine.transfer import guard_layer, run_transfer
+
+from helpers import ROOT
+
+
+def _painting(seed=0, shape=(1, 8, 3, 4)):
+    return torch.rand(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _canvas_copying(painting, at=(1, 2), scale=3.0):
+    """A 2x2 canvas whose first position is the painting's position `at` (scaled: the cosine does not
+    care) and whose others point away from every painting position (negative responses)."""
+    canvas = -_painting(1, (1, painting.shape[1], 2, 2))
+    canvas[0, :, 0, 0] = scale * painting[0, :, at[0], at[1]]
+    return canvas
+
+
+def test_copied_marks_the_painting_positions_the_canvas_reproduces():
+    painting = _painting()
+    marked = copy_guard.copied(painting, _canvas_copying(painting), 0.99)
+    expected = torch.zeros(3, 4, dtype=torch.bool)
+    expected[1, 2] = True
+    assert torch.equal(marked, expected)
+    assert not copy_guard.copied(painting, -_painting(1, (1, 8, 2, 2)), 0.5).any()
+
+
+def test_grow_sets_the_square_around_each_position():
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    mask[0, 4] = True
+    grown = copy_guard.grow(mask, 1)
+    assert grown.sum() == 4 and grown[:2, 3:].all()
+    assert torch.equal(copy_guard.grow(mask, 0), mask)
+
+
+def test_masked_gram_is_the_kept_positions_gram_at_the_canvas_scale():
+    painting = _painting()
+    none = torch.zeros(3, 4, dtype=torch.bool)
+    full = losses.gram_matrix(painting) * (6 / 12)   # transfer.style_targets' rescaling to 6 positions
+    torch.testing.assert_close(copy_guard.masked_gram(painting, none, 6), full)
+    dropped = none.clone()
+    dropped[0] = True                                # the first row of positions leaves: 8 kept
+    kept = painting[:, :, 1:].reshape(1, 8, 8)
+    torch.testing.assert_close(copy_guard.masked_gram(painting, dropped, 6), kept @ kept.transpose(1, 2) * (6 / 8))
+
+
+def _targets(painting, layer="relu5_1"):
+    return SimpleNamespace(grams={layer: copy_guard.masked_gram(painting, torch.zeros(3, 4, dtype=torch.bool), 4)},
+                           painting_feats={layer: [painting]}, blend=(1.0,))
+
+
+def test_a_check_drops_the_copied_neighbourhood_once():
+    painting = _painting()
+    targets = [_targets(painting)]
+    guard = copy_guard.CopyGuard("relu5_1", [0.99])
+    canvas = _canvas_copying(painting)
+    assert guard.check(canvas, targets)
+    dropped = guard.dropped[(0, 0)]
+    assert dropped.sum() == 9 and dropped[0:3, 1:4].all()   # (1, 2) and its neighbours
+    torch.testing.assert_close(targets[0].grams["relu5_1"], copy_guard.masked_gram(painting, dropped, 4))
+    before = targets[0].grams["relu5_1"].clone()
+    assert not guard.check(canvas, targets)                   # nothing new: the target stays
+    assert torch.equal(targets[0].grams["relu5_1"], before)
+    unguarded = [_targets(painting)]
+    assert not copy_guard.CopyGuard("relu5_1", [0.0]).check(canvas, unguarded)
+
+
+def test_checks_follow_every_check_every_evaluations():
+    guard = copy_guard.CopyGuard("relu5_1", [0.7])
+    every = copy_guard.CHECK_EVERY
+    assert [i for i in range(3 * every) if guard.due(i, 3 * every)] == [every - 1, 2 * every - 1]  # not the last
+
+
+def test_the_guard_watches_the_deepest_style_layer_of_a_transfer_only():
+    on = TransferSettings()
+    assert on.copy_guard > 0 and guard_layer(on) == "relu5_1"
+    assert guard_layer(replace(on, style_layers=("conv1_1", "conv4_1"))) == "relu4_1"
+    assert guard_layer(replace(on, taps="pre_relu")) == "conv5_1"
+    for off in (dict(copy_guard=0.0), dict(content_weight=0.0), dict(style_weight=0.0), dict(init="style")):
+        assert guard_layer(replace(on, **off)) is None
+    row = paper_differences(on)["copy_guard"]
+    assert row == {"paper": 0.0, "ours": on.copy_guard, "same": False}
+
+
+@pytest.fixture(scope="module")
+def pair():
+    def load(path, side):
+        return images.fit_long_side(images.read_image(ROOT / path), side)
+    return load("site_src/content/rectoria2.jpg", 64), load("site_src/styles/the_scream.jpg", 64)
+
+
+def test_a_transfer_changes_its_target_after_a_check_and_not_before(pair, monkeypatch):
+    """With a low threshold the photo itself already "copies" some painting positions: the check
+    after the 2nd evaluation drops them, so from the 3rd evaluation on the style loss differs from
+    an unguarded run's."""
+    monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    photo, painting = pair
+    base = TransferSettings(steps=4, init="content", precondition="none", style_min_side=64, copy_guard=0.3)
+    checks = []
+    check = copy_guard.CopyGuard.check
+    monkeypatch.setattr(copy_guard.CopyGuard, "check",
+                        lambda self, *a: checks.append(check(self, *a)) or checks[-1])
+    guarded = run_transfer(photo, [painting], base, photo.size)
+    assert checks == [True]   # after the 2nd evaluation; none after the last
+    plain = run_transfer(photo, [painting], replace(base, copy_guard=0.0), photo.size)
+    style = lambda r: np.array([h["style"] for h in r.history])  # noqa: E731
+    np.testing.assert_allclose(style(guarded)[:2], style(plain)[:2], rtol=1e-6)
+    assert abs(style(guarded)[2] - style(plain)[2]) > 1e-3 * style(plain)[2]
