@@ -273,11 +273,26 @@ class Pages:
                 "stages_text": Markup(_and(stages) + " píxeles"),
                 "painting": run["stages"][-1]["painting_long_side"]}
 
+    def guard_note(self, *prefixes: str) -> Markup:
+        """A sentence for a page whose figures named with `prefixes` compare losses: said when the
+        build's transfers watch for copied objects (the method's copy_guard) and some of those
+        figures ran every transfer without that guard (figures.profiles.compared_transfer); else ""."""
+        if not (self.manifest.get("method", {}).get("settings", {}).get("copy_guard") or 0):
+            return Markup("")
+        unguarded = [n for n, e in self.figures().items() if n.startswith(prefixes) and e.get("transfers")
+                     and not any(t.get("copy_guard") for t in e["transfers"])]
+        if not unguarded:
+            return Markup("")
+        return Markup("Las figuras de esta página que comparan pérdidas, entre corridas o a lo largo de una, "
+                      "no vigilan los <a href=\"glosario.html\">objetos copiados</a> de la pintura, como sí lo "
+                      "hacen la galería y las demás: esa vigilancia cambia a media corrida la matriz de Gram "
+                      "objetivo de <code>relu5_1</code>, y la pérdida dejaría de ser la misma de principio a fin.")
+
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
             "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds", "layers",
-            "transfer")}
+            "transfer", "guard_note")}
 
 
 def schedule(stages) -> Markup:

@@ -32,6 +32,12 @@ class Profile:
                                 style_min_side=self.style_min_side)
         return replace(base, **overrides)
 
+    def compared_transfer(self, **overrides) -> TransferSettings:
+        """A transfer whose losses a figure compares, between runs or along one run: without the
+        copy guard, which changes relu5_1's target during a run (engine/copy_guard.py), so that every
+        run optimises one loss from its start to its end."""
+        return self.transfer(**{"copy_guard": 0.0, **overrides})
+
 
 PROFILES = {
     "tiny": Profile("tiny", long_side=64, steps=12, thumb_side=48, rank=0, style_min_side=128),

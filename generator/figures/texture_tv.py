@@ -32,7 +32,7 @@ TITLES = ("sin variación total", "con variación total")
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
     size = FIGURE.size(profile)
-    base = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]))
+    base = profile.compared_transfer(steps=size["steps"], scales=tuple(size["scales"]))
     runs = {key: base.to_dict() for key in ("without", "with")}
     return [FigureSpec(name="texture/tv", params={"runs": runs, "gains": {"without": 0.0, "with": TV_GAIN},
                                "long_side": size["long_side"], "detail": list(DETAIL),

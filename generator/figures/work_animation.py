@@ -30,7 +30,7 @@ FIGURE = Figure(
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
     size = FIGURE.size(profile)
-    settings = profile.transfer(steps=size["steps"], scales=tuple(size["scales"]),
+    settings = profile.compared_transfer(steps=size["steps"], scales=tuple(size["scales"]),
                                 snapshot_every=max(1, size["steps"] // size["frames"]))
     return [FigureSpec(name="work/animation",
                        params={"settings": settings.to_dict(), "long_side": size["long_side"],

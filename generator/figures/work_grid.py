@@ -48,7 +48,7 @@ def specs(catalog, profile, site_src):
     cells = []
     for layers in layer_subsets(size["rows"]):
         for ratio in size["ratios"]:
-            cells.append(profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), init=INIT,
+            cells.append(profile.compared_transfer(steps=size["steps"], scales=tuple(size["scales"]), init=INIT,
                                           style_layers=tuple(layers), style_weight=STYLE_WEIGHT,
                                           content_weight=ratio * STYLE_WEIGHT,
                                           # the paper's alpha/beta: summed content, unbalanced layers

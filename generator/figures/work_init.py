@@ -22,7 +22,7 @@ FIGURE = Figure(
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
     size = FIGURE.size(profile)
-    runs = {init: profile.transfer(steps=size["steps"], scales=tuple(size["scales"]), init=init).to_dict()
+    runs = {init: profile.compared_transfer(steps=size["steps"], scales=tuple(size["scales"]), init=init).to_dict()
             for init in INITS}
     return [FigureSpec(name="work/init",
                        params={"runs": runs, "long_side": size["long_side"], "photo": c.name, "painting": s.name},

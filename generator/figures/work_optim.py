@@ -21,7 +21,7 @@ FIGURE = Figure(
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
     size = FIGURE.size(profile)
-    runs = {o: profile.transfer(steps=size["steps"], scales=(1.0,), optimizer=o).to_dict() for o in OPTIMISERS}
+    runs = {o: profile.compared_transfer(steps=size["steps"], scales=(1.0,), optimizer=o).to_dict() for o in OPTIMISERS}
     return [FigureSpec(name="work/optim",
                        params={"runs": runs, "long_side": size["long_side"], "photo": c.name, "painting": s.name},
                        inputs=(c.path(site_src), s.path(site_src)), heavy=True)]

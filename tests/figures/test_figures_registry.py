@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from generator.build.catalog import load_catalog
+from generator.engine.settings import TransferSettings
 from generator.figures import Figure, FigureDeclarationError, FigureSpec
 from generator.figures.context import RenderContext
 from generator.figures.profiles import PROFILES
@@ -139,3 +140,24 @@ def test_file_role_patterns_declare_a_count_that_varies():
 def test_a_spec_made_outside_the_registry_has_no_cache_identity():
     with pytest.raises(FigureDeclarationError, match="outside"):
         FigureSpec(name="loose").module_path
+
+
+def _guards(params) -> list:
+    """The copy_guard of every transfer settings dict in a spec's params."""
+    if isinstance(params, dict):
+        own = [params["copy_guard"]] if "copy_guard" in params and "style_weight" in params else []
+        return own + [g for v in params.values() for g in _guards(v)]
+    if isinstance(params, (list, tuple)):
+        return [g for v in params for g in _guards(v)]
+    return []
+
+
+def test_figures_that_compare_losses_run_without_the_copy_guard():
+    """Their pages say so (macros.pages.guard_note): the guard changes relu5_1's target mid-run."""
+    specs = {s.name: s for s in all_specs(load_catalog(SITE_SRC), PROFILES["preview"], SITE_SRC)}
+    for name in ("work/init", "work/optim", "work/animation", "work/grid", "texture/tv"):
+        guards = _guards(specs[name].params)
+        assert guards and not any(guards), name
+    gallery = [s for n, s in specs.items() if n.startswith("gallery/")]
+    assert gallery and all(_guards(s.params) == [TransferSettings.copy_guard] for s in gallery)
+    assert all(_guards(specs["work/colour"].params))

@@ -106,3 +106,21 @@ def test_inicio_states_the_full_versions_budget(tmp_path):
     text = _flat(render((ROOT / "docs" / "index.md").read_text(encoding="utf-8")))
     assert "calcula la galería con un lado mayor de hasta 1024 píxeles (sin ampliar nunca una foto) y 625 evaluaciones: 62 a un cuarto del tamaño" in text
     assert "**presupuesto**" in text
+
+
+def test_the_copy_guard_note_names_unguarded_figures_only():
+    """A page's note says its loss-comparing figures ran without the copy guard only when the build
+    guards its transfers and some of those figures really ran every transfer without it."""
+    def with_guards(*guards):
+        return {**entry(), "transfers": [{"init": "content", "copy_guard": g, "stages": []} for g in guards]}
+
+    guarded = {"method": {"settings": {"copy_guard": 0.7}}}
+    pages = Pages(manifest({"work/init": with_guards(0.0, 0.0), "work/colour": with_guards(0.7)}, **guarded))
+    note = str(pages.guard_note("work/init"))
+    assert "no vigilan" in note and "relu5_1" in note and "glosario.html" in note
+    assert str(pages.guard_note("work/colour")) == ""             # that figure was guarded
+    assert str(pages.guard_note("work/grid")) == ""               # no such figure in this build
+    mixed = Pages(manifest({"limits/copies": with_guards(0.0, 0.7)}, **guarded))
+    assert str(mixed.guard_note("limits/")) == ""                 # one of its transfers was guarded
+    off = Pages(manifest({"work/init": with_guards(0.0)}, method={"settings": {"copy_guard": 0.0}}))
+    assert str(off.guard_note("work/init")) == ""                 # nothing guarded anywhere: nothing to say
