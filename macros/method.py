@@ -106,9 +106,10 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     if name == "copy_guard" and isinstance(value, float) and value > 0:
         return Markup(f"se vigilan: cada pocas evaluaciones se compara cada posición de <code>relu5_1</code> del "
                       f"lienzo con las de la pintura, y las posiciones de la pintura que el lienzo ya reproduce "
-                      f"casi iguales (similitud coseno de {value:g} o más), con sus vecinas, salen de la matriz de "
-                      f"Gram objetivo de esa capa; así el lienzo toma la textura de la pintura y no sus objetos "
-                      f"(una cara, un ojo, una estrella)")
+                      f"muy de cerca (el coseno del ángulo entre sus dos vectores de respuestas, que vale 1 si "
+                      f"apuntan igual, llega a {value:g}), con sus vecinas, salen de la matriz de Gram objetivo "
+                      f"de esa capa; así el lienzo toma la textura de la pintura y no sus objetos (una cara, un "
+                      f"ojo, una estrella)")
     if value in phrases:
         text = phrases[value]
         if name == "scales" and value == "coarse_to_fine" and (settings or {}).get("scales"):
