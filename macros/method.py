@@ -104,11 +104,12 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
         return Markup(f"escalada a un lado mayor igual al del lienzo, pero nunca menor de {value} píxeles "
                       f"(se amplía si hace falta)")
     if name == "copy_guard" and isinstance(value, float) and value > 0:
-        return Markup(f"se vigilan: cada pocas evaluaciones se compara cada posición de <code>relu5_1</code> del "
-                      f"lienzo con las de la pintura, y las posiciones de la pintura que el lienzo ya reproduce "
-                      f"muy de cerca (el coseno del ángulo entre sus dos vectores de respuestas, que vale 1 si "
-                      f"apuntan igual, llega a {value:g}), con sus vecinas, salen de la matriz de Gram objetivo "
-                      f"de esa capa; así el lienzo toma la textura de la pintura y no sus objetos (una cara, un "
+        return Markup(f"se vigilan: cada pocas evaluaciones se compara, en <code>relu5_1</code>, la lista de "
+                      f"respuestas de cada posición del lienzo (una por filtro) con las de cada posición de la "
+                      f"pintura. Cuando el lienzo reproduce casi igual una posición de la pintura (el coseno entre "
+                      f"las dos listas, que vale 1 si son proporcionales, es de {value:g} o más), esa posición y "
+                      f"sus ocho vecinas dejan de contar en la matriz de Gram objetivo de esa capa hasta el final. "
+                      f"Así se busca que el lienzo tome la textura de la pintura y no sus objetos (una cara, un "
                       f"ojo, una estrella)")
     if value in phrases:
         text = phrases[value]

@@ -29,6 +29,11 @@ VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo p
 
 # Cómo se hizo's table of figure times: each kind of figure (a figure name up to its first "/") in
 # a reader's words; a new kind must be named here (figure_kinds fails without it).
+# The figures that run without the copy guard (they compare losses), as a page names them.
+UNGUARDED_WORDS = {"work/grid": "la rejilla de capas y cocientes α/β", "work/init": "la del punto de partida",
+                   "work/optim": "la de L-BFGS frente a Adam", "work/animation": "la animación de la optimización",
+                   "limits/scales": "las del tamaño de la pintura y de las zonas lisas",
+                   "texture/tv": "la de la variación total"}
 KIND_WORDS = {"gallery": "Galería", "work": "El método, paso a paso", "representations": "Representaciones",
               "fast": "Redes rápidas", "texture": "Textura", "limits": "Límites", "style": "Estilo",
               "content": "Contenido", "live": "La página en vivo", "vgg": "La red VGG19",
@@ -274,19 +279,24 @@ class Pages:
                 "painting": run["stages"][-1]["painting_long_side"]}
 
     def guard_note(self, *prefixes: str) -> Markup:
-        """A sentence for a page whose figures named with `prefixes` compare losses: said when the
-        build's transfers watch for copied objects (the method's copy_guard) and some of those
-        figures ran every transfer without that guard (figures.profiles.compared_transfer); else ""."""
+        """A sentence for a page whose figures named with `prefixes` compare losses: which of them ran
+        every transfer without the copy guard (figures.profiles.compared_transfer), said when the
+        build's transfers watch for copied objects (the method's copy_guard); else ""."""
         if not (self.manifest.get("method", {}).get("settings", {}).get("copy_guard") or 0):
             return Markup("")
         unguarded = [n for n, e in self.figures().items() if n.startswith(prefixes) and e.get("transfers")
                      and not any(t.get("copy_guard") for t in e["transfers"])]
         if not unguarded:
             return Markup("")
-        return Markup("Las figuras de esta página que comparan pérdidas, entre corridas o a lo largo de una, "
-                      "no vigilan los <a href=\"glosario.html\">objetos copiados</a> de la pintura, como sí lo "
-                      "hacen la galería y las demás: esa vigilancia cambia a media corrida la matriz de Gram "
-                      "objetivo de <code>relu5_1</code>, y la pérdida dejaría de ser la misma de principio a fin.")
+        missing = [n for n in unguarded if n not in UNGUARDED_WORDS]
+        if missing:
+            raise ManifestError(f"figure {missing[0]!r} runs without the copy guard and has no reader's name "
+                                f"(macros/pages.py UNGUARDED_WORDS)")
+        named = _and([UNGUARDED_WORDS[n] for n in sorted(unguarded, key=list(UNGUARDED_WORDS).index)])
+        return Markup(f"No vigilan los <a href=\"glosario.html\">objetos copiados</a> de la pintura, a diferencia de "
+                      f"la galería, {named}: esa vigilancia cambia a media optimización la matriz de Gram objetivo "
+                      f"de <code>relu5_1</code>, y entonces sus pérdidas no se podrían comparar de una evaluación a "
+                      f"otra ni entre transferencias.")
 
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (

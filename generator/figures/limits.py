@@ -34,7 +34,7 @@ FLAT_TINT = (255, 0, 200)
 def specs(catalog, profile, site_src):
     c, s = photo(catalog), painting(catalog)
     size = FIGURE.size(profile)
-    runs = {f"x{f:g}": profile.transfer(steps=size["steps"], scales=(1.0,),
+    runs = {f"x{f:g}": profile.compared_transfer(steps=size["steps"], scales=(1.0,),
                                         style_min_side=round(f * size["long_side"])).to_dict()
             for f in PAINTING_FACTORS}
     return [FigureSpec(name="limits/scales", params={"runs": runs, "long_side": size["long_side"], "detail": list(DETAIL),

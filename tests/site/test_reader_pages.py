@@ -9,7 +9,7 @@ import re
 import pytest
 
 from generator.build.catalog import load_catalog
-from macros.pages import Pages, schedule
+from macros.pages import ManifestError, Pages, schedule
 
 from helpers import ROOT
 from pagesenv import entry, manifest, page_env
@@ -117,10 +117,13 @@ def test_the_copy_guard_note_names_unguarded_figures_only():
     guarded = {"method": {"settings": {"copy_guard": 0.7}}}
     pages = Pages(manifest({"work/init": with_guards(0.0, 0.0), "work/colour": with_guards(0.7)}, **guarded))
     note = str(pages.guard_note("work/init"))
-    assert "no vigilan" in note and "relu5_1" in note and "glosario.html" in note
+    assert "No vigilan" in note and "la del punto de partida:" in note and "relu5_1" in note and "glosario.html" in note
     assert str(pages.guard_note("work/colour")) == ""             # that figure was guarded
     assert str(pages.guard_note("work/grid")) == ""               # no such figure in this build
     mixed = Pages(manifest({"limits/copies": with_guards(0.0, 0.7)}, **guarded))
     assert str(mixed.guard_note("limits/")) == ""                 # one of its transfers was guarded
     off = Pages(manifest({"work/init": with_guards(0.0)}, method={"settings": {"copy_guard": 0.0}}))
     assert str(off.guard_note("work/init")) == ""                 # nothing guarded anywhere: nothing to say
+    nameless = Pages(manifest({"work/new": with_guards(0.0)}, **guarded))
+    with pytest.raises(ManifestError, match="UNGUARDED_WORDS"):
+        nameless.guard_note("work/")
