@@ -293,10 +293,11 @@ class Pages:
             raise ManifestError(f"figure {missing[0]!r} runs without the copy guard and has no reader's name "
                                 f"(macros/pages.py UNGUARDED_WORDS)")
         named = _and([UNGUARDED_WORDS[n] for n in sorted(unguarded, key=list(UNGUARDED_WORDS).index)])
-        return Markup(f"No vigilan los <a href=\"glosario.html\">objetos copiados</a> de la pintura, a diferencia de "
-                      f"la galería, {named}: esa vigilancia cambia a media optimización la matriz de Gram objetivo "
-                      f"de <code>relu5_1</code>, y entonces sus pérdidas no se podrían comparar de una evaluación a "
-                      f"otra ni entre transferencias.")
+        verb = "vigilan" if len(unguarded) > 1 or named.startswith("las ") else "vigila"
+        return Markup(f"{named[0].upper()}{named[1:]} no {verb} los <a href=\"glosario.html\">objetos copiados</a> "
+                      f"de la pintura, a diferencia de la galería: esa vigilancia cambia a media optimización la matriz "
+                      f"de Gram objetivo de <code>relu5_1</code>, y entonces sus pérdidas no se podrían comparar de una "
+                      f"evaluación a otra ni entre transferencias.")
 
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
