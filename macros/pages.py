@@ -213,20 +213,22 @@ class Pages:
     def gallery_settings(self) -> list[dict]:
         """The settings of the gallery's transfers, read from the gallery figures' own numbers: one
         dict per distinct set (a cached figure of a better profile may serve a lesser build), with
-        ``count`` (figures), ``content_weight``, ``style_weight``, ``init`` (words), ``evaluations``
-        (planned, all stages) and ``schedule`` ("90 a la mitad del tamaño y 30 a tamaño completo")."""
+        ``count`` (figures), ``content_weight``, ``style_weight``, ``init`` (words), ``copy_guard`` (the
+        transfers' threshold, 0 without), ``evaluations`` (planned, all stages) and ``schedule`` ("90 a
+        la mitad del tamaño y 30 a tamaño completo")."""
         groups: dict = {}
         for name, entry in self.figures().items():
             n = entry.get("numbers", {})
             if not name.startswith("gallery/") or "stages" not in n:
                 continue
             stages = [(n[f"stage_{i}_scale"], n[f"stage_{i}_evaluations"]) for i in range(n["stages"])]
-            key = (n["content_weight"], n["style_weight"], n["init"], tuple(stages))
+            guard = max((t.get("copy_guard") or 0 for t in entry.get("transfers") or []), default=0)
+            key = (n["content_weight"], n["style_weight"], n["init"], tuple(stages), guard)
             groups.setdefault(key, []).append(name)
         out = []
-        for (alpha, beta, init, stages), names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        for (alpha, beta, init, stages, guard), names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
             out.append({"count": len(names), "content_weight": alpha, "style_weight": beta,
-                        "init": literal(INIT_WORDS.get(init, init)),
+                        "init": literal(INIT_WORDS.get(init, init)), "copy_guard": guard,
                         "evaluations": sum(e for _, e in stages), "schedule": schedule(stages)})
         return out
 

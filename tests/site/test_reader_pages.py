@@ -68,13 +68,14 @@ def test_schedule_in_words():
         "62 a un cuarto del tamaño, 63 a la mitad del tamaño y 500 a tamaño completo")
 
 
-def _gallery(alpha=1.0, beta=1e5, init="content", stages=((0.5, 90), (1.0, 30)), profile="preview"):
+def _gallery(alpha=1.0, beta=1e5, init="content", stages=((0.5, 90), (1.0, 30)), profile="preview", guard=0.0):
     numbers = {"content_weight": alpha, "style_weight": beta, "init": init, "stages": len(stages),
                "width": 64, "height": 48, "evaluations": sum(n for _, n in stages), "transfer_seconds": 12.5}
     for i, (scale, n) in enumerate(stages):
         numbers[f"stage_{i}_scale"], numbers[f"stage_{i}_evaluations"] = scale, n
     files = {"image": "generated/g/image.jpg", "photo": "generated/g/photo.jpg", "thumb": "generated/g/thumb.jpg"}
-    return entry(profile=profile, numbers=numbers, files=files)
+    return {**entry(profile=profile, numbers=numbers, files=files),
+            "transfers": [{"init": init, "copy_guard": guard, "stages": []}]}
 
 
 def _flat(text: str) -> str:
@@ -96,6 +97,10 @@ def test_galeria_states_its_settings(tmp_path):
     text = _flat(render((ROOT / "docs" / "galeria.md").read_text(encoding="utf-8").split("<< gallery() >>")[0]))
     assert f"con α = 1 y β = 1{NNBSP}×{NNBSP}10<sup>5</sup>" in text
     assert "partiendo de la foto, con 120 evaluaciones de la pérdida: 90 a la mitad del tamaño y 30 a tamaño completo." in text
+    assert "objetos copiados" not in text
+    guarded = page_env(tmp_path / "guarded", manifest({"gallery/p/a": _gallery(guard=0.7)}))
+    text = _flat(guarded((ROOT / "docs" / "galeria.md").read_text(encoding="utf-8").split("<< gallery() >>")[0]))
+    assert "Durante la optimización se vigilan los [objetos copiados](glosario.md) de la pintura" in text
 
 
 def test_inicio_states_the_full_versions_budget(tmp_path):
