@@ -10,14 +10,15 @@ from .context import RenderContext
 from .picks import painting, photo
 
 FIGURE = Figure(
-    order=147, outputs=("image", "painting", "unguarded", "guarded"),
+    order=147, outputs=("image", "detail", "painting", "unguarded", "guarded"),
     numbers=("width", "height", "evaluations", "threshold", "check_every", "cell_side", "layer_width",
              "layer_height", "canvas_positions", "painting_side", "painting_positions", "painting_copied",
              "left_out", "left_out_share", "closest_unguarded", "closest_guarded", "copied_unguarded",
-             "copied_guarded"),
+             "copied_guarded", "detail_cells", "detail_zoom"),
     sizes=None)   # the gallery's: the profile's long side and transfer settings
 RUNS = ("unguarded", "guarded")
 OUTLINE = (255, 0, 200)
+DETAIL_ZOOM = 3   # the detail's magnification (nearest neighbour)
 
 
 def specs(catalog, profile, site_src):
@@ -48,6 +49,24 @@ def edges(mask) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def densest_window(mask, k: int) -> tuple[int, int]:
+    """(row, column) of the top-left cell of the k x k window of a bool (H, W) tensor mask holding the
+    most true cells (the first in reading order on a tie); k is clipped to the mask's sides."""
+    import torch.nn.functional as F
+
+    k = max(1, min(k, *mask.shape))
+    counts = F.avg_pool2d(mask[None, None].float(), k, stride=1)[0, 0]
+    row, col = divmod(int(counts.flatten().argmax()), counts.shape[1])
+    return row, col
+
+
+def cell_box(img, shape, row: int, col: int, k: int) -> tuple[int, int, int, int]:
+    """The pixel box (left, top, right, bottom) of k x k cells from (row, col) of a grid of `shape`
+    (H, W) laid over `img`, as outlined() lays it."""
+    sy, sx = img.height / shape[0], img.width / shape[1]
+    return round(col * sx), round(row * sy), round((col + k) * sx), round((row + k) * sy)
+
+
 def outlined(img, mask, colour=OUTLINE):
     """`img` with the outline of `mask`'s cells (a grid of mask's shape over the image) drawn on it."""
     from PIL import ImageDraw
@@ -64,6 +83,7 @@ def outlined(img, mask, colour=OUTLINE):
 
 def render(spec, ctx: RenderContext):
     import torch
+    from PIL import Image
 
     from ..engine import copy_guard
     from ..engine.transfer import guard_layer, style_side
@@ -107,8 +127,17 @@ def render(spec, ctx: RenderContext):
                     "cell_side": content.width // layer_w,
                     "painting_copied": int(painting_mask.sum()), "left_out": left_out,
                     "left_out_share": round(left_out / positions, 4) if positions else 0.0})
-    image_row([outlined(results[key].image, masks[key].tolist()) for key in RUNS],
-              ["sin vigilancia", "con vigilancia"], ctx.out / "image.jpg", cell=5.2)
+    shown = [outlined(results[key].image, masks[key].tolist()) for key in RUNS]
+    titles = ["sin vigilancia", "con vigilancia"]
+    image_row(shown, titles, ctx.out / "image.jpg", cell=5.2)
+    # the square of canvas positions (half the layer's short side) where the guard took away most copies:
+    # marked on the unguarded result and not on the guarded one
+    k = max(1, min(layer_h, layer_w) // 2)
+    box = cell_box(shown[0], (layer_h, layer_w), *densest_window(masks["unguarded"] & ~masks["guarded"], k), k)
+    zoomed = [img.crop(box).resize(((box[2] - box[0]) * DETAIL_ZOOM, (box[3] - box[1]) * DETAIL_ZOOM), Image.NEAREST)
+              for img in shown]
+    image_row(zoomed, titles, ctx.out / "detail.jpg", cell=4.2)
+    numbers.update({"detail_cells": k, "detail_zoom": DETAIL_ZOOM})
     save_image(outlined(shown_painting, painting_mask.tolist()), ctx.out / "painting.png")
-    return {"image": "image.jpg", "painting": "painting.png", "unguarded": "unguarded.png",
+    return {"image": "image.jpg", "detail": "detail.jpg", "painting": "painting.png", "unguarded": "unguarded.png",
             "guarded": "guarded.png"}, numbers

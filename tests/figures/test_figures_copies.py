@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from generator.build.catalog import load_catalog
@@ -96,6 +97,16 @@ def test_edges_outline_a_mask():
     # two neighbours share no inner edge: six unit segments around a 2 x 1 block
     two = limits_copies.edges([[True, True]])
     assert len(two) == 6 and (1, 0, 1, 1) not in two
+
+
+def test_densest_window_finds_the_most_marked_square():
+    mask = torch.zeros(6, 8, dtype=torch.bool)
+    mask[0, 0] = True
+    mask[3:5, 5:7] = True
+    assert limits_copies.densest_window(mask, 2) == (3, 5)
+    assert limits_copies.densest_window(mask, 1) == (0, 0)          # a tie: the first in reading order
+    assert limits_copies.densest_window(mask, 20) == (0, 1)         # clipped to 6 x 6: columns 1-6 hold all 5
+    assert limits_copies.cell_box(Image.new("RGB", (128, 96)), (6, 8), 3, 5, 2) == (80, 48, 112, 80)
 
 
 def test_outlined_draws_only_on_the_marked_cells():
