@@ -298,7 +298,7 @@ class Pages:
         verb = "vigilan" if len(unguarded) > 1 or named.startswith("las ") else "vigila"
         return Markup(f"{named[0].upper()}{named[1:]} no {verb} los <a href=\"glosario.html\">objetos copiados</a> "
                       f"de la pintura, a diferencia de la galería: esa vigilancia cambia a media optimización la matriz "
-                      f"de Gram objetivo de <code>relu5_1</code>, y entonces sus pérdidas no se podrían comparar de una "
+                      f"de Gram objetivo de <code>relu5_1</code>, y entonces lo que miden no se podría comparar de una "
                       f"evaluación a otra ni entre transferencias.")
 
     def globals(self) -> dict:
