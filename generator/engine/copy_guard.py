@@ -26,11 +26,16 @@ def unit_rows(feats: torch.Tensor) -> torch.Tensor:
     return rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
+def closest(feats: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """(H, W) over the positions of `feats`: each one's highest cosine with any position of `others`.
+    Both are (1, C, H, W) responses of the same layer."""
+    return (unit_rows(feats) @ unit_rows(others).T).max(1).values.view(feats.shape[-2:])
+
+
 def copied(painting: torch.Tensor, canvas: torch.Tensor, threshold: float) -> torch.Tensor:
     """(H, W) bool over the painting's positions: reproduced by some canvas position at a cosine
-    of `threshold` or more. Both are (1, C, H, W) responses of the same layer."""
-    closest = (unit_rows(painting) @ unit_rows(canvas).T).max(1).values
-    return (closest >= threshold).view(painting.shape[-2:])
+    of `threshold` or more."""
+    return closest(painting, canvas) >= threshold
 
 
 def grow(mask: torch.Tensor, radius: int) -> torch.Tensor:

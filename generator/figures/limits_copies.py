@@ -106,7 +106,6 @@ def render(spec, ctx: RenderContext):
             return model(ctx.tensor(img), [layer])[layer]
 
     painting_feats = responses(shown_painting)
-    painting_rows = copy_guard.unit_rows(painting_feats)
     numbers = {"width": content.width, "height": content.height, "threshold": threshold,
                "check_every": copy_guard.CHECK_EVERY, "painting_side": side,
                "painting_positions": painting_feats.shape[-2] * painting_feats.shape[-1]}
@@ -114,11 +113,11 @@ def render(spec, ctx: RenderContext):
     for key in RUNS:
         result = ctx.run_transfer(content, [style], runs[key], content.size)
         feats[key] = responses(result.image)
-        closest = (copy_guard.unit_rows(feats[key]) @ painting_rows.T).max()
-        masks[key] = copy_guard.copied(feats[key], painting_feats, threshold).cpu()
+        closest = copy_guard.closest(feats[key], painting_feats)   # per canvas position
+        masks[key] = (closest >= threshold).cpu()
         results[key] = result
         save_image(result.image, ctx.out / f"{key}.png")
-        numbers.update({f"closest_{key}": float(closest), f"copied_{key}": int(masks[key].sum()),
+        numbers.update({f"closest_{key}": float(closest.max()), f"copied_{key}": int(masks[key].sum()),
                         "evaluations": len(result.history)})
     left_out, positions = results["guarded"].left_out[0]
     layer_h, layer_w = feats["unguarded"].shape[-2:]
