@@ -74,23 +74,39 @@ class CopyGuard:
         (StageTargets.painting_feats); drop what is copied from the targets' Gram matrices (in place).
         True when a target changed."""
         changed = False
-        for k, (threshold, t) in enumerate(zip(self.thresholds, targets)):
-            if not threshold or self.layer not in t.grams:
-                continue
-            feats, blend = t.painting_feats[self.layer], t.blend
-            positions = canvas_feats.shape[-2] * canvas_feats.shape[-1]
-            new_grams = []
-            grew_any = False
-            for j, painting in enumerate(feats):
+        for k, t in self._guarded(targets):
+            grew = False
+            for j, painting in enumerate(t.painting_feats[self.layer]):
                 before = self._dropped(k, j, painting)
-                now = before | grow(copied(painting, canvas_feats[k:k + 1], threshold), RADIUS)
-                grew_any |= bool((now & ~before).any())
+                now = before | grow(copied(painting, canvas_feats[k:k + 1], self.thresholds[k]), RADIUS)
+                grew |= bool((now & ~before).any())
                 self.dropped[(k, j)] = now
-                new_grams.append(masked_gram(painting, now, positions) * blend[j])
-            if grew_any:
-                t.grams[self.layer] = torch.stack(new_grams).sum(0)
+            if grew:
+                self._rebuild(k, t)
                 changed = True
         return changed
+
+    def apply(self, targets: list) -> bool:
+        """Drop what earlier checks dropped from a new stage's targets (in place), each mask resized to
+        the stage's painting. True when a target changed."""
+        changed = False
+        for k, t in self._guarded(targets):
+            if any((k, j) in self.dropped for j in range(len(t.painting_feats[self.layer]))):
+                self._rebuild(k, t)
+                changed = True
+        return changed
+
+    def _guarded(self, targets: list):
+        """(canvas index, StageTargets) of the canvases this guard watches."""
+        return [(k, t) for k, (threshold, t) in enumerate(zip(self.thresholds, targets))
+                if threshold and self.layer in t.grams]
+
+    def _rebuild(self, k: int, t) -> None:
+        """Canvas k's target Gram matrix at the layer: its paintings' kept positions, blended."""
+        paintings = t.painting_feats[self.layer]
+        t.grams[self.layer] = torch.stack([masked_gram(painting, self._dropped(k, j, painting),
+                                                       t.canvas_positions[self.layer]) * t.blend[j]
+                                           for j, painting in enumerate(paintings)]).sum(0)
 
     def left_out(self, k: int, n_paintings: int) -> tuple:
         """Canvas k's (positions left out, positions) per painting; (0, 0) for one never checked."""

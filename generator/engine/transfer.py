@@ -197,6 +197,7 @@ class StageTargets:
     content_weight: float
     painting_feats: dict = field(default_factory=dict)  # the copy guard's layer: each painting's responses
     blend: tuple = (1.0,)                                # each painting's weight in the Gram targets
+    canvas_positions: dict = field(default_factory=dict)  # per style layer: the canvas's positions M_l
 
 
 def stage_targets(model, content: Image.Image, styles: list[Image.Image], settings: TransferSettings,
@@ -227,7 +228,8 @@ def stage_targets(model, content: Image.Image, styles: list[Image.Image], settin
     if settings.content_normalise == "sum":
         content_weight *= (size[0] * size[1]) / (stage_size[0] * stage_size[1])
     blend = tuple(settings.style_blend or (1.0 / len(style_ts),) * len(style_ts))
-    return StageTargets(content_t, style_ts, content_targets, grams, stage_w, content_weight, painting_feats, blend)
+    return StageTargets(content_t, style_ts, content_targets, grams, stage_w, content_weight, painting_feats, blend,
+                        pixels)
 
 
 def guard_layer(settings: TransferSettings) -> str | None:
@@ -307,6 +309,8 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
         for stage in plan_stages(size, shared.scales, shared.steps, shared.final_share):
             targets = [stage_targets(objective.targets_model, p.content, list(p.styles), p.settings, stage.size,
                                      size, device) for p in problems]
+            if guard:
+                guard.apply(targets)   # what the coarser stages dropped stays out
             if canvas is None:
                 canvas = torch.cat([initial_canvas(p.settings.init, t.content, t.styles[0], p.settings.seed,
                                                    t.styles, p.settings.style_blend)

@@ -57,8 +57,8 @@ def test_masked_gram_is_the_kept_positions_gram_at_the_canvas_scale():
 
 
 def _targets(painting, layer="relu5_1"):
-    return SimpleNamespace(grams={layer: copy_guard.masked_gram(painting, torch.zeros(3, 4, dtype=torch.bool), 4)},
-                           painting_feats={layer: [painting]}, blend=(1.0,))
+    return SimpleNamespace(grams={layer: copy_guard.masked_gram(painting, torch.zeros(painting.shape[-2:], dtype=torch.bool), 4)},
+                           painting_feats={layer: [painting]}, blend=(1.0,), canvas_positions={layer: 4})
 
 
 def test_a_check_drops_the_copied_neighbourhood_once():
@@ -75,6 +75,24 @@ def test_a_check_drops_the_copied_neighbourhood_once():
     assert torch.equal(targets[0].grams["relu5_1"], before)
     unguarded = [_targets(painting)]
     assert not copy_guard.CopyGuard("relu5_1", [0.0]).check(canvas, unguarded)
+
+
+def test_a_new_stage_starts_without_what_earlier_checks_dropped():
+    """The next coarse-to-fine stage's painting is larger: the mask follows it (nearest), so the
+    same part of the painting stays out."""
+    painting = _painting()
+    guard = copy_guard.CopyGuard("relu5_1", [0.99])
+    assert not guard.apply([_targets(painting)])                 # nothing dropped yet
+    assert guard.check(_canvas_copying(painting), [_targets(painting)])
+    larger = torch.nn.functional.interpolate(painting, scale_factor=2, mode="nearest")
+    targets = [_targets(larger)]
+    assert guard.apply(targets)
+    resized = guard.dropped[(0, 0)].repeat_interleave(2, 0).repeat_interleave(2, 1)
+    torch.testing.assert_close(targets[0].grams["relu5_1"], copy_guard.masked_gram(larger, resized, 4))
+    unguarded = [_targets(larger)]
+    before = unguarded[0].grams["relu5_1"].clone()
+    assert not copy_guard.CopyGuard("relu5_1", [0.0]).apply(unguarded)
+    assert torch.equal(unguarded[0].grams["relu5_1"], before)
 
 
 def test_checks_follow_every_check_every_evaluations():
@@ -118,3 +136,16 @@ def test_a_transfer_changes_its_target_after_a_check_and_not_before(pair, monkey
     style = lambda r: np.array([h["style"] for h in r.history])  # noqa: E731
     np.testing.assert_allclose(style(guarded)[:2], style(plain)[:2], rtol=1e-6)
     assert abs(style(guarded)[2] - style(plain)[2]) > 1e-3 * style(plain)[2]
+
+
+def test_a_coarse_to_fine_transfer_keeps_the_dropped_positions_out_of_the_next_stage(pair, monkeypatch):
+    monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    painting = pair[1]
+    photo = images.resize_to(pair[0], (176, 128))   # a half-size stage keeps a 64 px side
+    settings = TransferSettings(steps=8, scales=(0.5, 1.0), final_share=0.5, init="content", precondition="none",
+                                style_min_side=64, copy_guard=0.3)
+    applied = []
+    apply = copy_guard.CopyGuard.apply
+    monkeypatch.setattr(copy_guard.CopyGuard, "apply", lambda self, t: applied.append(apply(self, t)) or applied[-1])
+    run_transfer(photo, [painting], settings, photo.size)
+    assert applied == [False, True]   # the first stage starts whole; the second without what it dropped
