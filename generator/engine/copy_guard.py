@@ -52,11 +52,11 @@ def masked_gram(feats: torch.Tensor, dropped: torch.Tensor, canvas_positions: in
     kept = int(keep.sum())
     if kept == 0:
         return losses.gram_matrix(feats) * 0.0
-    return losses.gram_matrix(feats * keep) * (canvas_positions / kept)
+    return losses.canvas_gram(feats * keep, canvas_positions, kept)
 
 
 class CopyGuard:
-    """The guard of one run: for each canvas, the painting positions dropped so far at `layer`
+    """The guard of one layer in a run: for each canvas, the painting positions dropped so far at `layer`
     (unions of every check's, kept across coarse-to-fine stages)."""
 
     def __init__(self, layer: str, thresholds: list[float]):

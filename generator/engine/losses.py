@@ -48,6 +48,13 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return _Gram.apply(features.reshape(n, c, h * w), False)
 
 
+def canvas_gram(features: torch.Tensor, canvas_positions: int, positions: int | None = None) -> torch.Tensor:
+    """A painting's Gram matrix rescaled to a canvas of `canvas_positions` (M_l) from its own
+    `positions` (its H*W unless given), so the style loss's 1/M_l^2 fits the canvas."""
+    positions = features.shape[-2] * features.shape[-1] if positions is None else positions
+    return gram_matrix(features) * (canvas_positions / positions)
+
+
 def content_loss(x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """L_content = 1/2 * sum (X - P)^2."""
     return 0.5 * (x - p).pow(2).sum()

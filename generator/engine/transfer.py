@@ -168,8 +168,7 @@ def style_targets(model, styles: list[torch.Tensor], blend, layers, canvas_pixel
         for name in kept or ():
             kept[name].append(feats[name])
         for name in layers:
-            m_style = feats[name].shape[-2] * feats[name].shape[-1]
-            g = losses.gram_matrix(feats[name]) * (canvas_pixels_at[name] / m_style) * weight
+            g = losses.canvas_gram(feats[name], canvas_pixels_at[name]) * weight
             targets[name] = targets[name] + g if name in targets else g
     return targets
 
@@ -241,6 +240,14 @@ def guard_layer(settings: TransferSettings) -> str | None:
     return tap(max(settings.style_layers, key=LAYERS.index), settings.taps)
 
 
+def copy_guards(problems) -> list:
+    """One CopyGuard per layer the problems' guards watch, each with the threshold of the canvases
+    that guard that layer (0 for the others)."""
+    layers = sorted({guard_layer(p.settings) for p in problems} - {None})
+    return [copy_guard.CopyGuard(layer, [p.settings.copy_guard if guard_layer(p.settings) == layer else 0.0
+                                         for p in problems]) for layer in layers]
+
+
 def deepest_layer(settings: TransferSettings) -> str:
     used = set(settings.content_layers if settings.content_weight else ()) | \
         set(settings.style_layers if settings.style_weight else ())
@@ -300,8 +307,7 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
     objective = objective(model, problems, device)
     results = [TransferResult(image=p.content) for p in problems]
     clock = Clock(device)
-    layers = {guard_layer(p.settings) for p in problems} - {None}
-    guard = copy_guard.CopyGuard(layers.pop(), [p.settings.copy_guard for p in problems]) if layers else None
+    guards = copy_guards(problems)
     records: list[torch.Tensor] = []   # (K, 4) per evaluation: total, content, style, tv
     stages: list[tuple] = []           # (coarse-to-fine stage, precision) of each evaluation
     canvas = None
@@ -309,7 +315,7 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
         for stage in plan_stages(size, shared.scales, shared.steps, shared.final_share):
             targets = [stage_targets(objective.targets_model, p.content, list(p.styles), p.settings, stage.size,
                                      size, device) for p in problems]
-            if guard:
+            for guard in guards:
                 guard.apply(targets)   # what the coarser stages dropped stays out
             if canvas is None:
                 canvas = torch.cat([initial_canvas(p.settings.init, t.content, t.styles[0], p.settings.seed,
@@ -325,10 +331,11 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
                 precision = stage_precision(i, shared.precision)
                 picture = shown_canvas(canvas, photos, shared.colours)
                 parts = losses_of[0](picture, precision)
-                if guard and guard.due(i, stage.steps):
+                due = [guard for guard in guards if guard.due(i, stage.steps)]
+                if due:
                     with torch.no_grad():
-                        deep = features(model, picture, [guard.layer], precision)[guard.layer]
-                    if guard.check(deep, targets):
+                        deep = features(model, picture, [guard.layer for guard in due], precision)
+                    if any([guard.check(deep[guard.layer], targets) for guard in due]):
                         losses_of[0] = objective.stage(targets)
                 records.append(torch.stack([part.detach().reshape(-1) for part in parts], 1))
                 stages.append((stage.index, precision))
@@ -354,7 +361,8 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
     for k, result in enumerate(results):
         result.image = images.to_image(canvas[k:k + 1])
         result.seconds = seconds
-        result.left_out = guard.left_out(k, len(problems[k].styles)) if guard else ()
+        watching = [guard for guard in guards if guard.thresholds[k]]
+        result.left_out = watching[0].left_out(k, len(problems[k].styles)) if watching else ()
         result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],
                            "tv": row[k][3], "seconds": sec, "stage": st, "precision": pr}
                           for i, (row, sec, (st, pr)) in enumerate(zip(values, times, stages))]

@@ -41,9 +41,7 @@ def style_layer_shares(ctx, canvas: Image.Image, painting: Image.Image, settings
         fx, fa = model(x, layers), model(a, layers)
         terms = {}
         for name in layers:
-            m_x = fx[name].shape[-2] * fx[name].shape[-1]
-            m_a = fa[name].shape[-2] * fa[name].shape[-1]
-            target = losses.gram_matrix(fa[name].float()) * (m_x / m_a)
+            target = losses.canvas_gram(fa[name].float(), fx[name].shape[-2] * fx[name].shape[-1])
             terms[name] = weights[name] * float(losses.style_layer_loss(fx[name].float(), target))
     total = sum(terms.values()) or 1.0
     return {name: value / total for name, value in terms.items()}

@@ -260,3 +260,27 @@ def test_guarded_canvases_follow_run_transfer(pictures, monkeypatch):
         alone = run_transfer(problem.content, list(problem.styles), problem.settings, photo.size)
         for key in ("total", "style"):
             np.testing.assert_allclose(_totals(result, key), _totals(alone, key), rtol=RTOL, atol=1e-30)
+
+
+def test_canvases_guarding_different_layers_each_follow_run_transfer(pictures, monkeypatch):
+    """A batch whose canvases' deepest style layers differ runs one guard per layer: each canvas is
+    checked at its own layer, as in its own run."""
+    from generator.engine import copy_guard
+
+    monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    watched = []
+    check = copy_guard.CopyGuard.check
+    monkeypatch.setattr(copy_guard.CopyGuard, "check",
+                        lambda self, *a: watched.append((self.layer, check(self, *a))) or watched[-1][1])
+    photo, starry, wave = pictures
+    common = dict(steps=STEPS, init="content", style_min_side=64, precondition="none", copy_guard=0.3)
+    problems = [Problem(photo, (starry,), TransferSettings(style_weight=1e6, **common)),
+                Problem(photo, (wave,), TransferSettings(style_weight=1e5, style_layers=("conv1_1", "conv4_1"),
+                                                         **common))]
+    results = run_batch(problems, photo.size)
+    assert ("relu4_1", True) in watched and ("relu5_1", True) in watched
+    for problem, result in zip(problems, results):
+        alone = run_transfer(problem.content, list(problem.styles), problem.settings, photo.size)
+        for key in ("total", "style"):
+            np.testing.assert_allclose(_totals(result, key), _totals(alone, key), rtol=RTOL, atol=1e-30)
+        assert result.left_out == alone.left_out and result.left_out[0][0] > 0

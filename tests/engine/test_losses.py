@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from generator.engine.losses import content_loss, gram_matrix, style_layer_loss, style_loss, total_variation
+from generator.engine.losses import canvas_gram, content_loss, gram_matrix, style_layer_loss, style_loss, total_variation
 
 
 def test_gram_of_known_matrix():
@@ -20,6 +20,13 @@ def test_gram_is_per_image_in_a_batch():
     for i in range(2):
         flat = f[i].reshape(3, 4)
         assert torch.equal(g[i], flat @ flat.T)
+
+
+def test_canvas_gram_rescales_to_the_canvas_positions():
+    """A painting of 4 positions against a canvas of 6: G * 6/4, or G * 6/3 when 3 positions are said to count."""
+    f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, -1.0]]]])
+    assert torch.equal(canvas_gram(f, 6), gram_matrix(f) * 1.5)
+    assert torch.equal(canvas_gram(f, 6, positions=3), gram_matrix(f) * 2.0)
 
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
