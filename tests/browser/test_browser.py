@@ -158,8 +158,12 @@ def watch(page, visit: Visit, base: str) -> None:
 
 
 def screenshot(page, name: str) -> None:
+    """The whole page into ARTIFACTS/name: PNG, or JPEG for a name ending in .jpg (the visits' two
+    full-page shots of every page: Chromium's PNG encoding of those, a phone's at twice the pixels
+    above all, took about as much CPU as the visits themselves, and wrote some 90 MB)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    jpeg = {"type": "jpeg", "quality": 85} if name.endswith(".jpg") else {}
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True, **jpeg)
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +197,7 @@ def visits(built_site, site, browser) -> dict[str, Visit]:
                 visit.animated[src] = page.evaluate(FRAMES_JS, src)
         for video in page.query_selector_all("video"):
             visit.videos.append((video.get_attribute("src") or "video", page.evaluate(VIDEO_JS, video)))
-        screenshot(page, name.replace("/", "_").replace(".html", "-desktop.png"))
+        screenshot(page, name.replace("/", "_").replace(".html", "-desktop.jpg"))
         page.close()
 
         page = phone.new_page()
@@ -204,7 +208,7 @@ def visits(built_site, site, browser) -> dict[str, Visit]:
         page.wait_for_load_state("networkidle")
         visit.overflow = page.evaluate("({scroll: document.documentElement.scrollWidth, "
                                        "view: document.documentElement.clientWidth})")
-        screenshot(page, name.replace("/", "_").replace(".html", "-phone.png"))
+        screenshot(page, name.replace("/", "_").replace(".html", "-phone.jpg"))
         page.close()
     desktop.close()
     phone.close()

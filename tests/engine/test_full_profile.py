@@ -22,7 +22,10 @@ SITE_SRC = ROOT / "site_src"
 # Upper bounds for the sizes a full row names; everything else in the row (scales, ratios, rows,
 # layers) is the full profile's own.
 SHRINK = {"long_side": 64, "side": 48, "steps": 9, "frames": 3, "patch": 16, "channels": 4}
-TINY_FULL = replace(PROFILES["full"], long_side=160, steps=9, thumb_side=32)
+# The painting's 512 px floor (style_min_side) is no schedule logic either: at 64 px a figure that
+# feeds the painting to VGG19 itself (limits/copies, in float64 in test_gpu_safety.py) stays cheap, as
+# the transfers' paintings already are (recorded_transfers, float64_network).
+TINY_FULL = replace(PROFILES["full"], long_side=160, steps=9, thumb_side=32, style_min_side=64)
 STAGE_FLOOR = 16   # the engine drops a coarse stage whose short side is under 64 px; tiny canvases need less
 
 
