@@ -49,9 +49,15 @@ def edges(mask) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def lowered(closest: dict, threshold: float):
+    """(H, W): how much the guard lowered each canvas position's closest match to the painting, at the
+    positions the unguarded result matches at `threshold` or more (0 elsewhere)."""
+    return (closest["unguarded"] - closest["guarded"]).clamp_min(0) * (closest["unguarded"] >= threshold)
+
+
 def densest_window(mask, k: int) -> tuple[int, int]:
-    """(row, column) of the top-left cell of the k x k window of a bool (H, W) tensor mask holding the
-    most true cells (the first in reading order on a tie); k is clipped to the mask's sides."""
+    """(row, column) of the top-left cell of the k x k window of an (H, W) tensor (bool or weights)
+    with the largest sum (the first in reading order on a tie); k is clipped to the mask's sides."""
     import torch.nn.functional as F
 
     k = max(1, min(k, *mask.shape))
@@ -109,15 +115,15 @@ def render(spec, ctx: RenderContext):
     numbers = {"width": content.width, "height": content.height, "threshold": threshold,
                "check_every": copy_guard.CHECK_EVERY, "painting_side": side,
                "painting_positions": painting_feats.shape[-2] * painting_feats.shape[-1]}
-    results, masks, feats = {}, {}, {}
+    results, masks, feats, closest = {}, {}, {}, {}
     for key in RUNS:
         result = ctx.run_transfer(content, [style], runs[key], content.size)
         feats[key] = responses(result.image)
-        closest = copy_guard.closest(feats[key], painting_feats)   # per canvas position
-        masks[key] = (closest >= threshold).cpu()
+        closest[key] = copy_guard.closest(feats[key], painting_feats).cpu()   # per canvas position
+        masks[key] = closest[key] >= threshold
         results[key] = result
         save_image(result.image, ctx.out / f"{key}.png")
-        numbers.update({f"closest_{key}": float(closest.max()), f"copied_{key}": int(masks[key].sum()),
+        numbers.update({f"closest_{key}": float(closest[key].max()), f"copied_{key}": int(masks[key].sum()),
                         "evaluations": len(result.history)})
     left_out, positions = results["guarded"].left_out[0]
     layer_h, layer_w = feats["unguarded"].shape[-2:]
@@ -129,10 +135,10 @@ def render(spec, ctx: RenderContext):
     shown = [outlined(results[key].image, masks[key].tolist()) for key in RUNS]
     titles = ["sin vigilancia", "con vigilancia"]
     image_row(shown, titles, ctx.out / "image.jpg", cell=5.2)
-    # the square of canvas positions (half the layer's short side) where the guard took away most copies:
-    # marked on the unguarded result and not on the guarded one
+    # the square of canvas positions (half the layer's short side) where the guard lowered the similarity
+    # of the unguarded result's marked positions the most
     k = max(1, min(layer_h, layer_w) // 2)
-    box = cell_box(shown[0], (layer_h, layer_w), *densest_window(masks["unguarded"] & ~masks["guarded"], k), k)
+    box = cell_box(shown[0], (layer_h, layer_w), *densest_window(lowered(closest, threshold), k), k)
     zoomed = [img.crop(box).resize(((box[2] - box[0]) * DETAIL_ZOOM, (box[3] - box[1]) * DETAIL_ZOOM), Image.NEAREST)
               for img in shown]
     image_row(zoomed, titles, ctx.out / "detail.jpg", cell=4.2)

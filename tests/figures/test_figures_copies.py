@@ -109,6 +109,16 @@ def test_densest_window_finds_the_most_marked_square():
     assert limits_copies.cell_box(Image.new("RGB", (128, 96)), (6, 8), 3, 5, 2) == (80, 48, 112, 80)
 
 
+def test_the_detail_follows_where_the_guard_lowered_the_similarity_most():
+    """Only positions the unguarded result marks count, by how much the guarded one's match fell."""
+    unguarded = torch.tensor([[0.9, 0.75, 0.6], [0.8, 0.72, 0.5]])
+    guarded = torch.tensor([[0.6, 0.74, 0.3], [0.85, 0.6, 0.2]])
+    weights = limits_copies.lowered({"unguarded": unguarded, "guarded": guarded}, 0.7)
+    torch.testing.assert_close(weights, torch.tensor([[0.3, 0.01, 0.0], [0.0, 0.12, 0.0]]))
+    assert limits_copies.densest_window(weights, 1) == (0, 0)
+    assert limits_copies.densest_window(weights, 2) == (0, 0)    # 0.43 against 0.13
+
+
 def test_outlined_draws_only_on_the_marked_cells():
     img = Image.new("RGB", (64, 32), (0, 0, 0))
     out = limits_copies.outlined(img, [[False, True, False, False], [False, False, False, False]])
