@@ -2,7 +2,8 @@
 one layer's responses (conv1_2 ... conv5_2), and the painting's style rebuilt out of the Gram
 matrices of growing sets of layers (conv1_1; conv1_1 + conv2_1; ... up to conv5_1), around a
 schematic of the network. As in the gallery, the target Gram matrices are taken from the painting
-at full resolution (the engine's style_side: at least 512 px), not from the small copy shown.
+at the profile's painting size (the engine's style_side: at least 512 px but in the tiny profile),
+not from the small copy shown.
 The layers are the paper's names, read as the site's default objective reads them (its taps and
 pooling, recorded in the params and so in the manifest: relu4_2 for conv4_2 with post-ReLU taps)."""
 from __future__ import annotations
@@ -36,7 +37,7 @@ def specs(catalog, profile, site_src):
     reads = replace(profile.transfer(), content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS)
     params = dict(FIGURE.size(profile), photo=content.name, painting=style.name, objective=objective(reads),
                   content_layers=list(CONTENT_LAYERS), style_layers=list(STYLE_LAYERS),
-                  crop=list(CROP), crop_side=CROP_SIDE)
+                  crop=list(CROP), crop_side=CROP_SIDE, painting_min_side=reads.style_min_side)
     return [FigureSpec(name="representations", params=params,
                        inputs=(content.path(site_src), style.path(site_src)), heavy=True)]
 
@@ -75,9 +76,10 @@ def render(spec, ctx: RenderContext):
 
     p = spec.params
     reads = objective_settings(p)
-    read_as = {"taps": reads.taps, "pooling": reads.pooling}    # each reconstruction reads as the objective does
+    # each reconstruction reads as the objective does, with the painting at the profile's size
+    read_as = {"taps": reads.taps, "pooling": reads.pooling, "style_min_side": p["painting_min_side"]}
     content = fit_long_side(read_image(spec.inputs[0]), p["long_side"])
-    painting = read_image(spec.inputs[1])   # the Gram matrices come from it at full resolution
+    painting = read_image(spec.inputs[1])   # the Gram matrices come from it at the profile's size
     style = fit_long_side(painting, p["long_side"])
     box = crop_box(content.size, p["crop"])
     # The photo and its reconstructions are lossless: the PSNR stated is the one of the files shown.

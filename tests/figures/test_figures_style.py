@@ -231,7 +231,7 @@ def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(mod
 
     def recording(content, styles, settings, *args, **kwargs):
         if settings.content_weight == 0:  # a style reconstruction: record it and stop the render
-            calls.append((content.size, [s.size for s in styles]))
+            calls.append((content.size, [s.size for s in styles], settings.style_min_side))
             raise Seen
         return TransferResult(image=content, history=[{"evaluation": 1, "total": 1.0, "content": 1.0, "style": 0.0}])
 
@@ -240,9 +240,10 @@ def test_style_reconstructions_take_the_gram_matrices_from_the_full_painting(mod
     with pytest.raises(Seen):
         kind(module).render(spec, RenderContext(out=tmp_path))
     full = read_image(spec.inputs[painting_input]).size
-    ((canvas, styles),) = calls
+    ((canvas, styles, painting_floor),) = calls
     assert styles == [full]
     assert max(canvas) == spec.params["long_side"] < max(full)
+    assert painting_floor == PROFILES["tiny"].style_min_side < PROFILES["preview"].style_min_side  # the profile's
 
 
 def test_the_loss_plots_resolution_mark_sits_where_the_stage_changes():
