@@ -102,16 +102,20 @@ def engine_variants(size: int, device: str, evaluations: int) -> dict:
     stopped once past the reference's loss: float32 and bfloat16, both one stage of plain L-BFGS (no
     preconditioner); `stylize`'s default schedule for this size and device (its precision and
     preconditioner, and its coarser stages with their own evaluations), its final stage given the budget."""
-    from ..engine.settings import TransferSettings, default_schedule, stage_steps
+    from ..engine.runtime import device_schedule, native_bfloat16
+    from ..engine.settings import TransferSettings, stage_steps
 
     budget = math.ceil(BUDGET * evaluations)
-    default = TransferSettings(**default_schedule(size, device))
+    default = TransferSettings(**device_schedule(size, device))
     coarse = sum(stage_steps(default.steps, len(default.scales), default.final_share)[:-1])
     plain = {"scales": (1.0,), "steps": budget, "precondition": "none"}
-    return {"engine float32": {**plain, "precision": "float32"},
-            "engine bfloat16": {**plain, "precision": "bfloat16"},
-            "engine default": {"precision": default.precision, "scales": default.scales, "precondition": default.precondition,
-                               "steps": coarse + budget, "final_share": budget / (coarse + budget)}}
+    variants = {"engine float32": {**plain, "precision": "float32"}}
+    if native_bfloat16(device):   # elsewhere bfloat16 runs scalar kernels, and stylize runs float32
+        variants["engine bfloat16"] = {**plain, "precision": "bfloat16"}
+    variants["engine default"] = {"precision": default.precision, "scales": default.scales,
+                                  "precondition": default.precondition, "steps": coarse + budget,
+                                  "final_share": budget / (coarse + budget)}
+    return variants
 
 
 def reference_row(size, variant: str, trace: list[tuple[float, float]], first_seconds: float, peak) -> dict:
@@ -179,9 +183,9 @@ def loss_at(trace: list[tuple[float, float]], seconds: float) -> tuple[int, floa
 def stylize_schedule(long_side: int, device: str, steps: int | None = None) -> dict:
     """`stylize`'s default schedule at this size and device; `steps` replaces its evaluations
     (--stylize-steps), its stages and precision kept."""
-    from ..engine.settings import default_schedule
+    from ..engine.runtime import device_schedule
 
-    schedule = default_schedule(long_side, device)
+    schedule = device_schedule(long_side, device)
     return {**schedule, "steps": steps} if steps is not None else schedule
 
 
@@ -302,6 +306,7 @@ def main(argv=None) -> int:
 
     from ..engine import images
     from ..engine.device import resolve_device
+    from ..engine.runtime import runnable_precision
     from ..engine.settings import TransferSettings
     from ..engine.transfer import run_transfer
     from ..yardsticks import reference
@@ -314,7 +319,7 @@ def main(argv=None) -> int:
     cnn = reference.vgg19_sequential().to(device)
     warm = images.fit_long_side(content, 64)  # load weights, build kernels and caches before timing
     reference.run_reference(warm, style, warm.size, 3, device, cnn=cnn)
-    for precision in ("float32", "bfloat16"):
+    for precision in sorted({"float32", runnable_precision("bfloat16", device)}):
         run_transfer(warm, [style], TransferSettings(steps=3, precision=precision, **REFERENCE_OBJECTIVE),
                      warm.size, device)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..common.errors import InputError
 from ..engine.images import fit_long_side, read_image, resize_to, save_image
-from ..engine.settings import POOLINGS, PRECONDITIONERS, default_schedule
+from ..engine.settings import POOLINGS, PRECONDITIONERS
 
 OUTPUT_FORMATS = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -91,6 +91,7 @@ def transfer_settings(options: StylizeOptions, n_paintings: int = 1):
     """stylize's TransferSettings: the default schedule for options.size on options.device (a
     resolved device: cpu, cuda, ...), then the options given (None keeps the default). Bad layer
     names or blend weights raise InputError naming the option."""
+    from ..engine.runtime import device_schedule
     from ..engine.settings import TransferSettings
 
     o = options
@@ -99,7 +100,7 @@ def transfer_settings(options: StylizeOptions, n_paintings: int = 1):
                  content_layers=None if o.content_layers is None else check_layers("--content-layers", o.content_layers),
                  style_layers=None if o.style_layers is None else check_layers("--style-layers", o.style_layers),
                  style_blend=blend_weights(o.style_blend_weights, n_paintings))
-    default = TransferSettings(**default_schedule(o.size, o.device, o.precondition), precondition=o.precondition)
+    default = TransferSettings(**device_schedule(o.size, o.device, o.precondition), precondition=o.precondition)
     settings = replace(default, **{k: v for k, v in given.items() if v is not None}, init=o.init,
                        optimizer=o.optimizer, seed=o.seed, pooling=o.pooling, style_scale=o.style_scale,
                        snapshot_every=o.save_every, colours="photo" if o.keep_colors else "painting")

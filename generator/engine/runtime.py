@@ -18,6 +18,7 @@ import torch
 from .lbfgs import LBFGS
 from .models import get_model
 from .precondition import PRECONDITIONERS, preconditioner
+from .settings import default_schedule
 
 # torch.optim.LBFGS's first step, t = 1/|g|_1, moves pixels by ~1e-4 at these loss scales: below
 # bfloat16's resolution (the second gradient equals the first, no curvature pair forms, the next
@@ -37,6 +38,35 @@ def check_schedule(precision: str, optimizer: str, precondition: str = "none") -
     _check_choice("precision", precision, PRECISIONS)
     _check_choice("optimizer", optimizer, OPTIMIZERS)
     _check_choice("precondition", precondition, PRECONDITIONERS)
+
+
+def native_bfloat16(device: str) -> bool:
+    """Whether `device` runs bfloat16 convolutions at speed. On a CPU that is oneDNN's bfloat16 path
+    (AVX-512 or newer, Arm's BF16): without it PyTorch falls back to scalar kernels, on an AVX2-only
+    CPU a 512 px evaluation took minutes instead of seconds (bench/README.md, speed)."""
+    device = str(device)
+    if device.startswith("cuda"):
+        try:
+            return torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:   # torch without the argument
+            return torch.cuda.is_bf16_supported()
+    if device == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return True
+
+
+def runnable_precision(precision: str, device: str) -> str:
+    """`precision`, or float32 where bfloat16 would be slower than float32 (native_bfloat16)."""
+    return "float32" if precision == "bfloat16" and not native_bfloat16(device) else precision
+
+
+def device_schedule(size: int, device: str, precondition: str = "pyramid") -> dict:
+    """stylize's default schedule (settings.default_schedule) in a precision this device runs at speed."""
+    schedule = default_schedule(size, device, precondition)
+    return {**schedule, "precision": runnable_precision(schedule["precision"], device)}
 
 
 def _check_choice(what: str, value: str, allowed: tuple) -> None:

@@ -57,6 +57,7 @@ class RenderContext:
         from ..engine import transfer
 
         size = size or content.size
+        settings = self.runnable(settings)
         self.transfers.append(transfer_plan(settings, size, bool(styles) and settings.style_weight > 0))
         return _finite(transfer.run_transfer(content, styles, settings, size, self.device, self.progress))
 
@@ -67,10 +68,19 @@ class RenderContext:
         run_transfer's is when its loss is not finite. Every result's `seconds` is the batch's."""
         from ..engine import batched
 
-        batch = [batched.Problem(content, tuple(styles), settings) for content, styles, settings in problems]
+        batch = [batched.Problem(content, tuple(styles), self.runnable(settings)) for content, styles, settings in problems]
         self.transfers.extend(transfer_plan(p.settings, size, bool(p.styles) and p.settings.style_weight > 0)
                               for p in batch)
         return [_finite(r) for r in batched.run_batch(batch, size, self.device, self.progress)]
+
+    def runnable(self, settings):
+        """`settings` in a precision the device runs at speed (runtime.runnable_precision: float32 for
+        bfloat16 on a CPU without it), so the manifest states what ran."""
+        from dataclasses import replace
+
+        from ..engine.runtime import runnable_precision
+
+        return replace(settings, precision=runnable_precision(settings.precision, self.device))
 
     def _torch_dtype(self):
         import torch

@@ -94,8 +94,10 @@ def test_options_reach_the_transfer_settings():
 
 
 def test_style_layers_drop_default_layer_weights_meant_for_other_layers(monkeypatch):
-    schedule = stylize_module.default_schedule
-    monkeypatch.setattr(stylize_module, "default_schedule", lambda size, device, precondition="pyramid": {
+    from generator.engine import runtime
+
+    schedule = runtime.device_schedule
+    monkeypatch.setattr(runtime, "device_schedule", lambda size, device, precondition="pyramid": {
         **schedule(size, device), "style_layer_weights": (0.1, 0.2, 0.3, 0.2, 0.2)})
     assert settings_for(512).style_layer_weights == (0.1, 0.2, 0.3, 0.2, 0.2)
     assert settings_for(512, style_layers=["relu2_1", "relu4_1"]).style_layer_weights is None
@@ -181,7 +183,9 @@ def test_keep_colors_gives_back_the_photos_chrominance(tmp_path):
 
 def test_save_every_writes_the_intermediate_results_at_the_results_size(tmp_path, monkeypatch):
     # Two stages at a small size: the half-size stage's snapshots come out at the result's size.
-    monkeypatch.setattr(stylize_module, "default_schedule",
+    from generator.engine import runtime
+
+    monkeypatch.setattr(runtime, "device_schedule",
                         lambda size, device, precondition="pyramid": {"steps": 6, "scales": (0.5, 1.0), "precision": "float32"})
     output = tmp_path / "resultado.jpg"
     result, report = stylize(CONTENT, [STYLE], output, size=192, device="cpu", show_progress=False, save_every=2,

@@ -11,8 +11,9 @@ import torch
 
 from generator.bench.speed import REFERENCE_OBJECTIVE
 from generator.common.errors import InputError
-from generator.engine import images, memory, transfer
+from generator.engine import images, memory, runtime, transfer
 from generator.engine.lbfgs import LBFGS
+from generator.engine.runtime import device_schedule, native_bfloat16, runnable_precision
 from generator.engine.settings import TransferSettings
 from generator.engine.transfer import run_transfer, stage_steps
 from generator.yardsticks import reference
@@ -222,7 +223,8 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
                        "--stylize-steps", str(steps), "--quality", "skip", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "latest-cpu.json").read_text())
     rows = report["rows"]
-    assert [r["variant"] for r in rows] == ["reference", "engine float32", "engine bfloat16", "engine default",
+    bfloat16 = ["engine bfloat16"] if native_bfloat16("cpu") else []   # not run where it is not native
+    assert [r["variant"] for r in rows] == ["reference", "engine float32", *bfloat16, "engine default",
                                             "reference again"]
     assert all(r["evals_per_s"] > 0 for r in rows) and all(r["peak_bytes"] for r in rows[:-1])
     again = rows[-1]   # the same deterministic run: the same loss, its own time
@@ -243,7 +245,7 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
     assert reached >= 1
     same_time, = report["stylize_equal_time"]
     assert same_time["evaluations"] == steps and same_time["final_loss"] > 0
-    assert same_time["precision"] == "bfloat16" and same_time["scales"] == [1.0]  # stylize's at <= 256 px
+    assert same_time["precision"] == runnable_precision("bfloat16", "cpu") and same_time["scales"] == [1.0]  # stylize's
     memory = report["stylize_memory"]
     assert [max(r["size"]) for r in memory] == [48, 64]
     assert all(r["peak_bytes"] and r["estimate_bytes"] > 0 and r["evaluations"] == steps for r in memory)
@@ -252,26 +254,26 @@ def test_bench_runs_every_variant_and_writes_its_table(tmp_path, capsys):
 
 
 def test_bench_stylize_steps_default_to_stylizes_own():
-    """Without --stylize-steps the equal-time and memory tables run stylize's default schedule
-    unchanged (200 evaluations at <= 256 px); with it, only the evaluations change."""
+    """Without --stylize-steps the equal-time and memory tables run stylize's default schedule (in the
+    precision the CPU runs at speed) unchanged (200 evaluations at <= 256 px); with it, only the evaluations change."""
     from generator.bench import speed as bench
-    from generator.engine.settings import default_schedule
 
     for side in (48, 512, 1024):
-        assert bench.stylize_schedule(side, "cpu") == default_schedule(side, "cpu")
-        assert bench.stylize_schedule(side, "cpu", 4) == {**default_schedule(side, "cpu"), "steps": 4}
+        assert bench.stylize_schedule(side, "cpu") == device_schedule(side, "cpu")
+        assert bench.stylize_schedule(side, "cpu", 4) == {**device_schedule(side, "cpu"), "steps": 4}
     assert bench.stylize_schedule(48, "cpu")["steps"] == 200
     with pytest.raises(SystemExit):
         bench.main(["--stylize-steps", "0"])
 
 
-def test_bench_engine_default_is_stylizes_default_schedule():
+def test_bench_engine_default_is_stylizes_default_schedule(monkeypatch):
     """«engine default» runs default_schedule's precision and stages, its coarser stages with
     stylize's own evaluations (60 at half size on a GPU; none on a CPU at 512 px, one stage), its
     final stage given the same budget as the single-size variants."""
     from generator.bench.speed import BUDGET, engine_variants
     from generator.engine.settings import default_schedule
 
+    monkeypatch.setattr(runtime, "native_bfloat16", lambda device: True)   # a GPU with bfloat16
     variants = engine_variants(512, "cuda", 100)
     default, plain = variants["engine default"], variants["engine bfloat16"]
     schedule = default_schedule(512, "cuda")
@@ -283,6 +285,27 @@ def test_bench_engine_default_is_stylizes_default_schedule():
     for side in (256, 512):  # one stage on a CPU: the whole budget at full size
         single = engine_variants(side, "cpu", 100)["engine default"]
         assert single["scales"] == (1.0,) and single["steps"] == math.ceil(BUDGET * 100)
+    monkeypatch.setattr(runtime, "native_bfloat16", lambda device: False)   # e.g. an AVX2-only CPU
+    slow = engine_variants(512, "cpu", 100)
+    assert "engine bfloat16" not in slow and slow["engine default"]["precision"] == "float32"
+
+
+def test_bfloat16_only_where_the_device_runs_it_natively(monkeypatch):
+    """Without oneDNN's bfloat16 (an AVX2-only CPU) autocast falls back to scalar kernels, minutes per
+    512 px evaluation: stylize's schedule and the figures' transfers run float32 there instead."""
+    from generator.cli.stylize import StylizeOptions, transfer_settings
+    from generator.figures.context import RenderContext
+
+    if torch.backends.cpu.get_cpu_capability() in ("DEFAULT", "AVX2"):
+        assert not native_bfloat16("cpu")
+    for native, expected in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(runtime, "native_bfloat16", lambda device, native=native: native)
+        assert runnable_precision("bfloat16", "cpu") == expected
+        assert runnable_precision("float32", "cpu") == "float32"
+        assert device_schedule(512, "cpu")["precision"] == expected
+        assert transfer_settings(StylizeOptions(size=512, device="cpu")).precision == expected
+        ctx = RenderContext(out=ROOT)
+        assert ctx.runnable(TransferSettings(precision="bfloat16")).precision == expected
 
 
 def test_reference_loss_at_a_time_is_its_last_finished_evaluation():
