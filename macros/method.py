@@ -98,6 +98,17 @@ def _stages(scales) -> str:
     return f" (aquí, {listed} del tamaño final antes del tamaño completo)"
 
 
+def _probe_phrase(probe: dict | None) -> str:
+    """The copy guard's probe (the manifest's method.copy_probe), as a sentence; "" without one."""
+    if not probe:
+        return ""
+    return (f". Antes de empezar, un ensayo de {probe['evaluations']:d} evaluaciones con el lienzo y la pintura "
+            f"reducidos a {probe['scale']:g} veces su tamaño hace una primera revisión, y lo que pinta se descarta. "
+            f"En esa revisión salen además, alrededor de cada posición del lienzo que copia, las posiciones de la "
+            f"pintura más parecidas a sus vecinas (con un coseno de {probe['floor']:g} o más): el resto "
+            f"del objeto pegado, como la boca y la barbilla bajo un ojo copiado")
+
+
 def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     phrases = PHRASES.get(name, ("", {}))[1]
     if name == "painting_size" and isinstance(value, int) and not isinstance(value, bool):
@@ -110,7 +121,7 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
                       f"las dos listas, que vale 1 si son proporcionales, es de {value:g} o más), esa posición y "
                       f"sus ocho vecinas dejan de contar en la matriz de Gram objetivo de esa capa hasta el final. "
                       f"Así se busca que el lienzo tome la textura de la pintura y no sus objetos (una cara, un "
-                      f"ojo, una estrella)")
+                      f"ojo, una estrella)" + _probe_phrase((settings or {}).get("copy_probe")))
     if value in phrases:
         text = phrases[value]
         if name == "scales" and value == "coarse_to_fine" and (settings or {}).get("scales"):
@@ -122,7 +133,7 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
 def paper_differences(manifest: dict, only_different: bool = True) -> list[dict]:
     """Rows {name, topic, paper, ours, same} of the build's method entry, in the order above."""
     rows = manifest.get("method", {}).get("differences", {})
-    settings = manifest.get("method", {}).get("settings", {})
+    settings = manifest.get("method", {}).get("settings", {}) | {"copy_probe": manifest.get("method", {}).get("copy_probe")}
     names = [n for n in PHRASES if n in rows] + [n for n in rows if n not in PHRASES]
     out = []
     for name in names:

@@ -18,7 +18,22 @@ def differences(settings: TransferSettings) -> dict:
 def method_entry(profile: Profile) -> dict:
     """What the build's default transfer (the gallery's) uses, and how that differs from the paper."""
     settings = profile.transfer()
-    return {"profile": profile.name, "settings": _jsonable(settings.to_dict()), "differences": differences(settings)}
+    entry = {"profile": profile.name, "settings": _jsonable(settings.to_dict()), "differences": differences(settings)}
+    probe = copy_probe(profile, settings)
+    return entry | ({"copy_probe": probe} if probe else {})
+
+
+def copy_probe(profile: Profile, settings: TransferSettings) -> dict | None:
+    """The copy guard's probe as the gallery's transfers run it (transfer.probe_copies), or None where
+    they run none: guarded, and a canvas of the profile's long side (and at least half that on the
+    short one) large enough for the probe."""
+    from ..engine import copy_guard
+    from ..engine.transfer import guard_layer, probe_canvas
+
+    if not guard_layer(settings) or probe_canvas((profile.long_side, profile.long_side // 2)) is None:
+        return None
+    return {"evaluations": copy_guard.PROBE_STEPS, "scale": copy_guard.PROBE_SCALE,
+            "canvas_radius": copy_guard.CANVAS_RADIUS, "floor": copy_guard.CANVAS_FLOOR}
 
 
 def _jsonable(value):

@@ -201,17 +201,18 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
     result.image = finished(result.image)
     save_image(result.image, output, quality=95)
     names = [(path.name, sizes) for (path, _), sizes in zip(paintings, shown_sizes)]
-    return result, schedule_report(settings, result.history, photo.size, names, written, result.left_out)
+    return result, schedule_report(settings, result.history, photo.size, names, written, result.left_out, result.probe)
 
 
 def _g(x) -> str:
     return f"{x:g}"
 
 
-def schedule_report(settings, history, size, paintings, snapshots=(), left_out=()) -> list[str]:
+def schedule_report(settings, history, size, paintings, snapshots=(), left_out=(), probe=None) -> list[str]:
     """What the run used, in lines: weights and layers, paintings, then each stage's size,
     evaluations and precision as recorded in `history`. `paintings`: (name, [(w, h) per stage]);
-    `left_out`: the copy guard's (positions left out, positions) per painting (TransferResult.left_out)."""
+    `left_out`: the copy guard's (positions left out, positions) per painting (TransferResult.left_out);
+    `probe`: its probe's ((w, h), evaluations) (TransferResult.probe)."""
     from ..engine.transfer import effective_scales, guard_layer, layer_weights, stage_sizes
 
     layers = layer_weights(settings)
@@ -230,7 +231,9 @@ def schedule_report(settings, history, size, paintings, snapshots=(), left_out=(
     guarded = guard_layer(settings)
     lines.append("copy guard: " + (
         "off" if guarded is None else
-        f"{_g(settings.copy_guard)} at {guarded}; painting positions left out of its target: "
+        f"{_g(settings.copy_guard)} at {guarded}"
+        + (", after a probe of {} evaluations at {}x{}".format(probe[1], *probe[0]) if probe else "")
+        + "; painting positions left out of its target: "
         + (", ".join(f"{n} of {total}" for n, total in left_out) or "none")))
     sizes = stage_sizes(size, effective_scales(size, settings.scales))
     for stage, (w, h) in enumerate(sizes):

@@ -18,6 +18,15 @@ from . import losses
 
 CHECK_EVERY = 10   # evaluations between two checks, in every stage
 RADIUS = 1         # painting positions around a copied one that leave the target too
+# The probe (transfer.probe_copies): before the run, PROBE_STEPS evaluations of the same problem at
+# PROBE_SCALE of its size (the painting too), one check at their end. The probe's check also drops, for
+# every canvas position within CANVAS_RADIUS of a copying one, its closest painting position when they
+# match at CANVAS_FLOOR or more: the rest of a pasted face (its mouth and chin under a copied eye),
+# which the run would otherwise draw below the threshold (bench/README.md, "The probe").
+PROBE_STEPS = CHECK_EVERY + 1   # a stage's last evaluation is never followed by a check; 0: no probe
+PROBE_SCALE = 0.5
+CANVAS_RADIUS = 1
+CANVAS_FLOOR = 0.55
 
 
 def unit_rows(feats: torch.Tensor) -> torch.Tensor:
@@ -32,10 +41,18 @@ def closest(feats: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
     return (unit_rows(feats) @ unit_rows(others).T).max(1).values.view(feats.shape[-2:])
 
 
-def copied(painting: torch.Tensor, canvas: torch.Tensor, threshold: float) -> torch.Tensor:
+def copied(painting: torch.Tensor, canvas: torch.Tensor, threshold: float, canvas_radius: int = 0,
+           floor: float = CANVAS_FLOOR) -> torch.Tensor:
     """(H, W) bool over the painting's positions: reproduced by some canvas position at a cosine
-    of `threshold` or more."""
-    return closest(painting, canvas) >= threshold
+    of `threshold` or more. With `canvas_radius`, also the closest painting position of every canvas
+    position within that radius of a copying one, where they match at `floor` or more."""
+    cosines = unit_rows(canvas) @ unit_rows(painting).T   # (canvas positions, painting positions)
+    mask = cosines.max(0).values >= threshold
+    if canvas_radius:
+        best, nearest = cosines.max(1)
+        around = grow((best >= threshold).view(canvas.shape[-2:]), canvas_radius).flatten() & (best >= floor)
+        mask[nearest[around]] = True
+    return mask.view(painting.shape[-2:])
 
 
 def grow(mask: torch.Tensor, radius: int) -> torch.Tensor:
@@ -63,6 +80,7 @@ class CopyGuard:
         self.layer = layer
         self.thresholds = thresholds          # per canvas; 0 leaves a canvas unguarded
         self.dropped: dict[tuple[int, int], torch.Tensor] = {}   # (canvas, painting) -> (H, W) bool
+        self.probing = False                  # during the probe: CANVAS_RADIUS around each copy too
 
     def due(self, i: int, steps: int) -> bool:
         """Whether the stage's evaluation i (from 0) of `steps` is followed by a check (not the
@@ -78,7 +96,9 @@ class CopyGuard:
             grew = False
             for j, painting in enumerate(t.painting_feats[self.layer]):
                 before = self._dropped(k, j, painting)
-                now = before | grow(copied(painting, canvas_feats[k:k + 1], self.thresholds[k]), RADIUS)
+                found = copied(painting, canvas_feats[k:k + 1], self.thresholds[k],
+                               CANVAS_RADIUS if self.probing else 0)
+                now = before | grow(found, RADIUS)
                 grew |= bool((now & ~before).any())
                 self.dropped[(k, j)] = now
             if grew:

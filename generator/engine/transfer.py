@@ -9,7 +9,7 @@ work, canvases that would not fit; runtime.py holds the network, precision and o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -51,6 +51,7 @@ class TransferResult:
     seconds: float = 0.0
     # the copy guard's (painting positions left out, positions) per painting at the end; () unguarded
     left_out: tuple = ()
+    probe: tuple | None = None   # the copy guard's probe: ((w, h), evaluations), its seconds in `seconds`
 
     @property
     def final_loss(self) -> float:
@@ -293,21 +294,56 @@ def check_fits(problems, size: tuple[int, int], device: str) -> int:
     return need
 
 
+def probe_canvas(size: tuple[int, int]) -> tuple[int, int] | None:
+    """The copy guard's probe canvas (w, h) for a run of `size`: PROBE_SCALE of it; None where that is
+    under a coarse stage's MIN_STAGE_SIDE or PROBE_STEPS is 0 (no probe)."""
+    scale = copy_guard.PROBE_SCALE
+    probe = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+    return probe if copy_guard.PROBE_STEPS and min(probe) >= MIN_STAGE_SIDE else None
+
+
+def probe_copies(problems, size: tuple[int, int], device: str, objective, guards) -> tuple | None:
+    """The copy guard's probe (copy_guard.PROBE_STEPS): the problems at PROBE_SCALE of `size`, their
+    paintings scaled alike, optimised briefly with `guards` probing; what their check drops stays out
+    of the run's targets, and their canvases are thrown away. ((w, h), seconds), or None without a
+    probe (probe_canvas)."""
+    probe_size = probe_canvas(size)
+    if probe_size is None:
+        return None
+    scale = copy_guard.PROBE_SCALE
+    probes = [Problem(p.content, p.styles, replace(p.settings, steps=copy_guard.PROBE_STEPS, scales=(1.0,),
+                                                    style_min_side=round(p.settings.style_min_side * scale),
+                                                    snapshot_every=0))
+              for p in problems]
+    for guard in guards:
+        guard.probing = True
+    try:
+        results = run_canvases(probes, probe_size, device, objective, guards=guards)
+    finally:
+        for guard in guards:
+            guard.probing = False
+    return probe_size, results[0].seconds
+
+
 def run_canvases(problems, size: tuple[int, int], device: str, objective, progress=None, on_snapshot=None,
-                 on_evaluation=None, stop_below: float | None = None) -> list[TransferResult]:
+                 on_evaluation=None, stop_below: float | None = None, guards=None) -> list[TransferResult]:
     """Optimise one canvas of `size` (w, h) per problem, all in the same passes (the driver of
     run_transfer and batched.run_batch). `objective(model, problems, device)` gives the losses: an
     object with `targets_model` (the network stage_targets reads) and `stage(targets)` -> a function
     (canvas, precision) -> (total, content, style, tv), each a (K,) tensor or, for one canvas, a
-    scalar. Callbacks as run_transfer's, `on_snapshot` with the problem's index first."""
+    scalar. Callbacks as run_transfer's, `on_snapshot` with the problem's index first. `guards`: the
+    copy guards to use (the probe's are the run's); by default the problems' own, after their probe."""
     shared = shared_settings(problems)
     check_fits(problems, size, device)
+    probe = None
+    if guards is None:
+        guards = copy_guards(problems)
+        probe = probe_copies(problems, size, device, objective, guards) if guards else None
     torch.manual_seed(shared.seed)
     model = network(shared.pooling, device, shared.precision, shared.rescale_weights)
     objective = objective(model, problems, device)
     results = [TransferResult(image=p.content) for p in problems]
     clock = Clock(device)
-    guards = copy_guards(problems)
     records: list[torch.Tensor] = []   # (K, 4) per evaluation: total, content, style, tv
     stages: list[tuple] = []           # (coarse-to-fine stage, precision) of each evaluation
     canvas = None
@@ -360,7 +396,8 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
         canvas = shown_canvas(canvas.detach(), photos, shared.colours)
     for k, result in enumerate(results):
         result.image = images.to_image(canvas[k:k + 1])
-        result.seconds = seconds
+        result.seconds = seconds + (probe[1] if probe else 0.0)
+        result.probe = probe and (probe[0], copy_guard.PROBE_STEPS)
         watching = [guard for guard in guards if guard.thresholds[k]]
         result.left_out = watching[0].left_out(k, len(problems[k].styles)) if watching else ()
         result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],

@@ -14,7 +14,8 @@ FIGURE = Figure(
     numbers=("width", "height", "evaluations", "threshold", "check_every", "cell_side", "layer_width",
              "layer_height", "canvas_positions", "painting_side", "painting_positions", "painting_copied",
              "left_out", "left_out_share", "closest_unguarded", "closest_guarded", "copied_unguarded",
-             "copied_guarded", "detail_cells", "detail_zoom"),
+             "copied_guarded", "detail_cells", "detail_zoom", "probe_evaluations", "probe_width", "probe_height",
+             "probe_floor"),
     sizes=None)   # the gallery's: the profile's long side and transfer settings
 RUNS = ("unguarded", "guarded")
 OUTLINE = (255, 0, 200)
@@ -126,6 +127,9 @@ def render(spec, ctx: RenderContext):
         numbers.update({f"closest_{key}": float(closest[key].max()), f"copied_{key}": int(masks[key].sum()),
                         "evaluations": len(result.history)})
     left_out, positions = results["guarded"].left_out[0]
+    (probe_w, probe_h), probe_evaluations = results["guarded"].probe or ((0, 0), 0)
+    numbers.update({"probe_evaluations": probe_evaluations, "probe_width": probe_w, "probe_height": probe_h,
+                    "probe_floor": copy_guard.CANVAS_FLOOR})
     layer_h, layer_w = feats["unguarded"].shape[-2:]
     painting_mask = copy_guard.copied(painting_feats, feats["unguarded"], threshold).cpu()
     numbers.update({"layer_width": layer_w, "layer_height": layer_h, "canvas_positions": layer_w * layer_h,

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.cli import stylize as stylize_module
 from generator.cli.stylize import (
     StylizeOptions,
     blend_weights,
@@ -163,6 +162,9 @@ def test_schedule_report_counts_what_ran():
     assert f"copy guard: {s.copy_guard:g} at relu2_1; painting positions left out of its target: none" in text
     guarded = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)], left_out=[(12, 1024)])
     assert "left out of its target: 12 of 1024" in "\n".join(guarded)
+    probed = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)], left_out=[(12, 1024)],
+                             probe=((256, 170), 11))
+    assert f"copy guard: {s.copy_guard:g} at relu2_1, after a probe of 11 evaluations at 256x170; painting" in "\n".join(probed)
     off = schedule_report(replace(s, copy_guard=0.0), history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)])
     assert "copy guard: off" in "\n".join(off)
 

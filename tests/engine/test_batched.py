@@ -32,7 +32,9 @@ from helpers import ROOT
 
 SIZE_SIDE = 40
 STEPS = 5
-RTOL = 1e-4
+# Float rounding between a batch's kernels and a single canvas's: up to 1.55e-4 by the 5th evaluation
+# on an AVX2-only CPU (the mixed batch), under 1e-4 with AVX-512; coupling breaks it by orders of magnitude.
+RTOL = 3e-4
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,25 @@ def test_copied_marks_the_painting_positions_the_canvas_reproduces():
     assert not copy_guard.copied(painting, -_painting(1, (1, 8, 2, 2)), 0.5).any()
 
 
+def test_copied_with_a_canvas_radius_takes_the_rest_of_the_pasted_object():
+    """Around a copying canvas position, its neighbours' closest painting positions go too, where
+    they match at the floor or more: not the far ones."""
+    painting = _painting()
+    canvas = _canvas_copying(painting)                   # (0, 0) copies the painting's (1, 2)
+    canvas[0, :, 0, 1] = painting[0, :, 0, 0] + 0.2 * torch.arange(8.0)   # near the painting's (0, 0)
+    rows = copy_guard.unit_rows(canvas) @ copy_guard.unit_rows(painting).T
+    near = float(rows[1].max())
+    assert int(rows[1].argmax()) == 0 and near < 0.99   # (0, 1) reproduces none at the threshold
+    alone = copy_guard.copied(painting, canvas, 0.99)
+    grown = copy_guard.copied(painting, canvas, 0.99, canvas_radius=1, floor=near - 0.01)
+    assert alone.nonzero().tolist() == [[1, 2]]
+    assert grown.nonzero().tolist() == [[0, 0], [1, 2]]
+    assert torch.equal(copy_guard.copied(painting, canvas, 0.99, canvas_radius=1, floor=near + 0.01), alone)
+    lone = -_painting(1, (1, 8, 2, 2))                   # nothing copied: nothing around to take
+    lone[0, :, 0, 1] = canvas[0, :, 0, 1]
+    assert not copy_guard.copied(painting, lone, 0.99, canvas_radius=1, floor=0.0).any()
+
+
 def test_grow_sets_the_square_around_each_position():
     mask = torch.zeros(4, 5, dtype=torch.bool)
     mask[0, 4] = True
@@ -140,6 +159,7 @@ def test_a_transfer_changes_its_target_after_a_check_and_not_before(pair, monkey
 
 def test_a_coarse_to_fine_transfer_keeps_the_dropped_positions_out_of_the_next_stage(pair, monkeypatch):
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(copy_guard, "PROBE_STEPS", 0)   # no probe: the first stage starts whole
     painting = pair[1]
     photo = images.resize_to(pair[0], (176, 128))   # a half-size stage keeps a 64 px side
     settings = TransferSettings(steps=8, scales=(0.5, 1.0), final_share=0.5, init="content", precondition="none",
@@ -149,3 +169,33 @@ def test_a_coarse_to_fine_transfer_keeps_the_dropped_positions_out_of_the_next_s
     monkeypatch.setattr(copy_guard.CopyGuard, "apply", lambda self, t: applied.append(apply(self, t)) or applied[-1])
     run_transfer(photo, [painting], settings, photo.size)
     assert applied == [False, True]   # the first stage starts whole; the second without what it dropped
+
+
+def test_a_probe_at_half_size_drops_before_the_run_starts(pair, monkeypatch):
+    """The probe: the problem at half size (the painting too), its check with the canvas radius, its
+    drops in the run's target from the first evaluation; reported in the result, and its time in the
+    result's. Under MIN_STAGE_SIDE, or with PROBE_STEPS 0, no probe."""
+    monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(copy_guard, "PROBE_STEPS", 3)   # one check, after its 2nd evaluation
+    painting = pair[1]
+    photo = images.resize_to(pair[0], (176, 128))
+    settings = TransferSettings(steps=4, init="content", precondition="none", style_min_side=64, copy_guard=0.3)
+    events = []
+    check, apply = copy_guard.CopyGuard.check, copy_guard.CopyGuard.apply
+    monkeypatch.setattr(copy_guard.CopyGuard, "check", lambda self, feats, t: events.append(
+        ("check", self.probing, tuple(feats.shape[-2:]), tuple(t[0].painting_feats["relu5_1"][0].shape[-2:])))
+        or check(self, feats, t))
+    monkeypatch.setattr(copy_guard.CopyGuard, "apply", lambda self, t: events.append(("apply", apply(self, t)))
+                        or events[-1][1])
+    result = run_transfer(photo, [painting], settings, photo.size)
+    # the probe: an 88x64 canvas (relu5_1 4x5) and the painting at 88 px (5x4); then the run at
+    # 176x128 (8x11) with the painting at 176 px (11x8), starting without what the probe dropped
+    assert events == [("apply", False), ("check", True, (4, 5), (5, 4)), ("apply", True),
+                      ("check", False, (8, 11), (11, 8))]
+    assert result.probe == ((88, 64), 3) and len(result.history) == 4
+    assert result.seconds > sum(h["seconds"] for h in result.history[-1:]) - 1e-9
+    assert result.left_out[0][0] > 0
+    for size in ((120, 96), (176, 128)):   # a 48 px probe is under MIN_STAGE_SIDE; PROBE_STEPS 0
+        if size == (176, 128):
+            monkeypatch.setattr(copy_guard, "PROBE_STEPS", 0)
+        assert run_transfer(images.resize_to(pair[0], size), [painting], settings, size).probe is None

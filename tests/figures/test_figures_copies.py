@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from generator.build.catalog import load_catalog
+from generator.engine import copy_guard
 from generator.engine.settings import TransferSettings
 from generator.figures import limits_copies
 from generator.figures.context import RenderContext
@@ -88,6 +89,9 @@ def test_numbers_are_consistent(rendered):
         # a cell counted as copied matches at the threshold or more, so the closest match does too
         assert (n[f"copied_{key}"] > 0) == (n[f"closest_{key}"] >= n["threshold"])
     assert n["evaluations"] == PROFILES["tiny"].steps
+    # the tiny canvas is too small for the guard's probe (transfer.probe_canvas): none ran
+    assert (n["probe_evaluations"], n["probe_width"], n["probe_height"]) == (0, 0, 0)
+    assert n["probe_floor"] == copy_guard.CANVAS_FLOOR
 
 
 def test_edges_outline_a_mask():

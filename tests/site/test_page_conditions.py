@@ -411,6 +411,28 @@ def test_the_differences_box_follows_the_settings(tmp_path, base):
     assert "Lienzo inicial" not in text
 
 
+def test_the_copy_guards_probe_is_stated_where_the_gallery_runs_it(tmp_path, base):
+    """The method entry carries the probe (engine/copy_guard.py) where the profile's canvas is large
+    enough for it (preview), not where it is not (tiny); the differences table and the limits page say
+    so from the manifest's numbers."""
+    from generator.engine import copy_guard
+
+    probe = method_entry(PROFILES["preview"])["copy_probe"]
+    assert probe == {"evaluations": copy_guard.PROBE_STEPS, "scale": copy_guard.PROBE_SCALE,
+                     "canvas_radius": copy_guard.CANVAS_RADIUS, "floor": copy_guard.CANVAS_FLOOR}
+    assert "copy_probe" not in method_entry(PROFILES["tiny"]) and "copy_probe" not in base["method"]
+    manifest = copy.deepcopy(base)
+    manifest["method"] = method_entry(PROFILES["preview"])
+    assert f"un ensayo de {copy_guard.PROBE_STEPS} evaluaciones" in _flat(render_page(tmp_path / "a", manifest, "como-se-hizo.md"))
+    assert "un ensayo de" not in _flat(render_page(tmp_path / "b", base, "como-se-hizo.md"))
+    limits = "limits/copies"
+    assert base["figures"][limits]["numbers"]["probe_evaluations"] == 0   # tiny: no probe
+    assert "Antes de empezar hace un ensayo" not in render_page(tmp_path / "c", base, "limites.md")
+    manifest["figures"][limits]["numbers"].update({"probe_evaluations": 11, "probe_width": 256, "probe_height": 192})
+    text = _flat(render_page(tmp_path / "d", manifest, "limites.md"))
+    assert "Antes de empezar hace un ensayo: 11 evaluaciones con el lienzo reducido a 256 × 192 píxeles" in text
+
+
 def test_the_build_writes_the_method_it_used(base):
     method = base["method"]
     assert method["profile"] == "tiny"
