@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from helpers import PY, ROOT, subprocess_env
+from helpers import PY, ROOT, SKIP_NOTEBOOK, subprocess_env
 
 KATEX = "docs/vendor/katex/katex.min.js"
 
@@ -23,8 +23,9 @@ def test_make_publish_to_bare_repo(built_site, project_copy_factory, tmp_path):
     # Only this test's own repositories: no global or system git configuration, no other remote.
     empty = tmp_path / "gitconfig"
     empty.write_text("")
+    # SKIP_NOTEBOOK: the deployed notebook page is built, its cells not run (no test reads it here).
     env = subprocess_env(GIT_CONFIG_GLOBAL=str(empty), GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0",
-                         HOME=str(tmp_path))
+                         HOME=str(tmp_path), **SKIP_NOTEBOOK)
     bare = tmp_path / "remote.git"
     git(tmp_path, "init", "--quiet", "--bare", str(bare), env=env)
     git(root, "init", "--quiet", "-b", "main", env=env)
