@@ -27,13 +27,11 @@ def copy_probe(profile: Profile, settings: TransferSettings) -> dict | None:
     """The copy guard's probe as the gallery's transfers run it (transfer.probe_copies), or None where
     they run none: guarded, and a canvas of the profile's long side (and at least half that on the
     short one) large enough for the probe."""
-    from ..engine import copy_guard
-    from ..engine.transfer import guard_layer, probe_canvas
-
-    if not guard_layer(settings) or probe_canvas((profile.long_side, profile.long_side // 2)) is None:
-        return None
-    return {"evaluations": copy_guard.PROBE_STEPS, "scale": copy_guard.PROBE_SCALE,
-            "canvas_radius": copy_guard.CANVAS_RADIUS, "floor": copy_guard.CANVAS_FLOOR}
+    guarded = settings.copy_guard and settings.style_weight and settings.content_weight and settings.init != "style"
+    if not (guarded and config.PROBE_STEPS and round(profile.long_side // 2 * config.PROBE_SCALE) >= config.MIN_STAGE_SIDE):
+        return None   # as transfer.guard_layer and transfer.probe_canvas decide (torch-free: a no-op build imports none)
+    return {"evaluations": config.PROBE_STEPS, "scale": config.PROBE_SCALE,
+            "canvas_radius": config.CANVAS_RADIUS, "floor": config.CANVAS_FLOOR}
 
 
 def _jsonable(value):

@@ -18,15 +18,8 @@ from . import losses
 
 CHECK_EVERY = 10   # evaluations between two checks, in every stage
 RADIUS = 1         # painting positions around a copied one that leave the target too
-# The probe (transfer.probe_copies): before the run, PROBE_STEPS evaluations of the same problem at
-# PROBE_SCALE of its size (the painting too), one check at their end. The probe's check also drops, for
-# every canvas position within CANVAS_RADIUS of a copying one, its closest painting position when they
-# match at CANVAS_FLOOR or more: the rest of a pasted face (its mouth and chin under a copied eye),
-# which the run would otherwise draw below the threshold (bench/README.md, "The probe").
-PROBE_STEPS = CHECK_EVERY + 1   # a stage's last evaluation is never followed by a check; 0: no probe
-PROBE_SCALE = 0.5
-CANVAS_RADIUS = 1
-CANVAS_FLOOR = 0.55
+# The probe's settings (settings.PROBE_STEPS ...): read from here, where tests change them.
+from .settings import CANVAS_FLOOR, CANVAS_RADIUS, PROBE_SCALE, PROBE_STEPS  # noqa: E402,F401
 
 
 def unit_rows(feats: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,16 @@ CONTENT_LAYERS = ("conv4_2",)
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 POOLINGS = ("max", "avg")  # VGG19's pooling: the original network's, or Gatys et al.'s choice
 FINAL_SHARE = 0.8  # coarse-to-fine: the final stage's share of the evaluations
+MIN_STAGE_SIDE = 64     # a coarse stage's short side at least (VGG19 pools four times before conv5_1)
+# The copy guard's probe (transfer.probe_copies): before the run, PROBE_STEPS evaluations of the same
+# problem at PROBE_SCALE of its size (the painting too), one check at their end. The probe's check also drops, for
+# every canvas position within CANVAS_RADIUS of a copying one, its closest painting position when they
+# match at CANVAS_FLOOR or more: the rest of a pasted face (its mouth and chin under a copied eye),
+# which the run would otherwise draw below the threshold (bench/README.md, "The probe").
+PROBE_STEPS = 11   # copy_guard.CHECK_EVERY + 1: a stage's last evaluation is never followed by a check; 0: no probe
+PROBE_SCALE = 0.5
+CANVAS_RADIUS = 1
+CANVAS_FLOOR = 0.55
 
 
 @dataclass(frozen=True)

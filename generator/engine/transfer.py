@@ -29,10 +29,9 @@ from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, re
     optimise,
     stage_precision,
 )
-from .settings import FINAL_SHARE, TransferSettings, stage_steps  # noqa: F401  (stage_steps: read from here too)
+from .settings import FINAL_SHARE, MIN_STAGE_SIDE, TransferSettings, stage_steps  # noqa: F401  (stage_steps, MIN_STAGE_SIDE: read from here too)
 from .vgg import LAYERS, tap
 
-MIN_STAGE_SIDE = 64     # a coarse stage's short side at least (VGG19 pools four times before conv5_1)
 MIN_CANVAS_SIDE = 16    # every stage's sides at least: one position left at conv5_1 after four poolings
 # Settings every canvas of a run must share: they fix the schedule (stages, evaluations per stage,
 # precision per evaluation), the network and the optimiser's update.
