@@ -27,9 +27,8 @@ def copy_probe(profile: Profile, settings: TransferSettings) -> dict | None:
     """The copy guard's probe as the gallery's transfers run it (transfer.probe_copies), or None where
     they run none: guarded, and a canvas of the profile's long side (and at least half that on the
     short one) large enough for the probe."""
-    guarded = settings.copy_guard and settings.style_weight and settings.content_weight and settings.init != "style"
-    if not (guarded and config.PROBE_STEPS and round(profile.long_side // 2 * config.PROBE_SCALE) >= config.MIN_STAGE_SIDE):
-        return None   # as transfer.guard_layer and transfer.probe_canvas decide (torch-free: a no-op build imports none)
+    if not settings.guards_copies() or config.probe_canvas((profile.long_side, profile.long_side // 2)) is None:
+        return None
     return {"evaluations": config.PROBE_STEPS, "scale": config.PROBE_SCALE,
             "canvas_radius": config.CANVAS_RADIUS, "floor": config.CANVAS_FLOOR}
 

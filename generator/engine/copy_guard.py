@@ -15,11 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from . import losses
+from . import settings as config
 
 CHECK_EVERY = 10   # evaluations between two checks, in every stage
 RADIUS = 1         # painting positions around a copied one that leave the target too
-# The probe's settings (settings.PROBE_STEPS ...): read from here, where tests change them.
-from .settings import CANVAS_FLOOR, CANVAS_RADIUS, PROBE_SCALE, PROBE_STEPS  # noqa: E402,F401
 
 
 def unit_rows(feats: torch.Tensor) -> torch.Tensor:
@@ -35,7 +34,7 @@ def closest(feats: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
 
 
 def copied(painting: torch.Tensor, canvas: torch.Tensor, threshold: float, canvas_radius: int = 0,
-           floor: float = CANVAS_FLOOR) -> torch.Tensor:
+           floor: float = config.CANVAS_FLOOR) -> torch.Tensor:
     """(H, W) bool over the painting's positions: reproduced by some canvas position at a cosine
     of `threshold` or more. With `canvas_radius`, also the closest painting position of every canvas
     position within that radius of a copying one, where they match at `floor` or more."""
@@ -73,7 +72,7 @@ class CopyGuard:
         self.layer = layer
         self.thresholds = thresholds          # per canvas; 0 leaves a canvas unguarded
         self.dropped: dict[tuple[int, int], torch.Tensor] = {}   # (canvas, painting) -> (H, W) bool
-        self.probing = False                  # during the probe: CANVAS_RADIUS around each copy too
+        self.probing = False                  # during the probe: settings.CANVAS_RADIUS around each copy too
 
     def due(self, i: int, steps: int) -> bool:
         """Whether the stage's evaluation i (from 0) of `steps` is followed by a check (not the
@@ -90,7 +89,7 @@ class CopyGuard:
             for j, painting in enumerate(t.painting_feats[self.layer]):
                 before = self._dropped(k, j, painting)
                 found = copied(painting, canvas_feats[k:k + 1], self.thresholds[k],
-                               CANVAS_RADIUS if self.probing else 0)
+                               config.CANVAS_RADIUS if self.probing else 0)
                 now = before | grow(found, RADIUS)
                 grew |= bool((now & ~before).any())
                 self.dropped[(k, j)] = now

@@ -19,6 +19,13 @@ CANVAS_RADIUS = 1
 CANVAS_FLOOR = 0.55
 
 
+def probe_canvas(size: tuple[int, int]) -> tuple[int, int] | None:
+    """The copy guard's probe canvas (w, h) for a run of `size`: PROBE_SCALE of it; None where that is
+    under a coarse stage's MIN_STAGE_SIDE or PROBE_STEPS is 0 (no probe)."""
+    probe = (max(1, round(size[0] * PROBE_SCALE)), max(1, round(size[1] * PROBE_SCALE)))
+    return probe if PROBE_STEPS and min(probe) >= MIN_STAGE_SIDE else None
+
+
 @dataclass(frozen=True)
 class TransferSettings:
     """Everything that decides a transfer's result. Weights follow Gatys et al.: alpha/beta.
@@ -85,6 +92,11 @@ class TransferSettings:
     # into the photo. 0.7 stops Kahlo's faces and keeps a style win on every pair of `make bench`
     # (bench/README.md, "What stops the faces"). Not in the papers.
     copy_guard: float = 0.7
+
+    def guards_copies(self) -> bool:
+        """Whether the copy guard runs: on, with both a photo and a painting (not in reconstructions),
+        from a canvas that is not the painting itself (init="style" copies it everywhere by construction)."""
+        return bool(self.copy_guard and self.style_weight and self.content_weight and self.init != "style")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from ..common.errors import InputError
 from . import colour, copy_guard, images, losses, memory
+from . import settings as config
 from .runtime import (  # noqa: F401  (FIRST_MOVE: the transfer's first step, read from here)
     FIRST_MOVE,
     LBFGS_HISTORY,
@@ -235,7 +236,7 @@ def guard_layer(settings: TransferSettings) -> str | None:
     """The layer the copy guard watches: the deepest style layer, when the guard is on and the
     transfer has both a photo and a painting (not in reconstructions), from a canvas that is not
     the painting itself (init="style" copies it everywhere by construction)."""
-    if not settings.copy_guard or not settings.style_weight or not settings.content_weight or settings.init == "style":
+    if not settings.guards_copies():
         return None
     return tap(max(settings.style_layers, key=LAYERS.index), settings.taps)
 
@@ -293,24 +294,16 @@ def check_fits(problems, size: tuple[int, int], device: str) -> int:
     return need
 
 
-def probe_canvas(size: tuple[int, int]) -> tuple[int, int] | None:
-    """The copy guard's probe canvas (w, h) for a run of `size`: PROBE_SCALE of it; None where that is
-    under a coarse stage's MIN_STAGE_SIDE or PROBE_STEPS is 0 (no probe)."""
-    scale = copy_guard.PROBE_SCALE
-    probe = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
-    return probe if copy_guard.PROBE_STEPS and min(probe) >= MIN_STAGE_SIDE else None
-
-
 def probe_copies(problems, size: tuple[int, int], device: str, objective, guards) -> tuple | None:
-    """The copy guard's probe (copy_guard.PROBE_STEPS): the problems at PROBE_SCALE of `size`, their
+    """The copy guard's probe (settings.PROBE_STEPS): the problems at PROBE_SCALE of `size`, their
     paintings scaled alike, optimised briefly with `guards` probing; what their check drops stays out
     of the run's targets, and their canvases are thrown away. ((w, h), seconds), or None without a
-    probe (probe_canvas)."""
-    probe_size = probe_canvas(size)
+    probe (settings.probe_canvas)."""
+    probe_size = config.probe_canvas(size)
     if probe_size is None:
         return None
-    scale = copy_guard.PROBE_SCALE
-    probes = [Problem(p.content, p.styles, replace(p.settings, steps=copy_guard.PROBE_STEPS, scales=(1.0,),
+    scale = config.PROBE_SCALE
+    probes = [Problem(p.content, p.styles, replace(p.settings, steps=config.PROBE_STEPS, scales=(1.0,),
                                                     style_min_side=round(p.settings.style_min_side * scale),
                                                     snapshot_every=0))
               for p in problems]
@@ -396,7 +389,7 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
     for k, result in enumerate(results):
         result.image = images.to_image(canvas[k:k + 1])
         result.seconds = seconds + (probe[1] if probe else 0.0)
-        result.probe = probe and (probe[0], copy_guard.PROBE_STEPS)
+        result.probe = probe and (probe[0], config.PROBE_STEPS)
         watching = [guard for guard in guards if guard.thresholds[k]]
         result.left_out = watching[0].left_out(k, len(problems[k].styles)) if watching else ()
         result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],

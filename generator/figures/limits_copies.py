@@ -5,6 +5,7 @@ guard's cosine or more are outlined; on the painting, the positions the unguarde
 from __future__ import annotations
 
 from ..engine.images import fit_long_side, read_image, save_image
+from ..engine.settings import CANVAS_FLOOR
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -129,7 +130,7 @@ def render(spec, ctx: RenderContext):
     left_out, positions = results["guarded"].left_out[0]
     (probe_w, probe_h), probe_evaluations = results["guarded"].probe or ((0, 0), 0)
     numbers.update({"probe_evaluations": probe_evaluations, "probe_width": probe_w, "probe_height": probe_h,
-                    "probe_floor": copy_guard.CANVAS_FLOOR})
+                    "probe_floor": CANVAS_FLOOR})
     layer_h, layer_w = feats["unguarded"].shape[-2:]
     painting_mask = copy_guard.copied(painting_feats, feats["unguarded"], threshold).cpu()
     numbers.update({"layer_width": layer_w, "layer_height": layer_h, "canvas_positions": layer_w * layer_h,

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from generator.engine import copy_guard, images, losses
+from generator.engine import settings as settings_module
 from generator.engine.settings import TransferSettings, paper_differences
 from generator.engine.transfer import guard_layer, run_transfer
 
@@ -159,7 +160,7 @@ def test_a_transfer_changes_its_target_after_a_check_and_not_before(pair, monkey
 
 def test_a_coarse_to_fine_transfer_keeps_the_dropped_positions_out_of_the_next_stage(pair, monkeypatch):
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
-    monkeypatch.setattr(copy_guard, "PROBE_STEPS", 0)   # no probe: the first stage starts whole
+    monkeypatch.setattr(settings_module, "PROBE_STEPS", 0)   # no probe: the first stage starts whole
     painting = pair[1]
     photo = images.resize_to(pair[0], (176, 128))   # a half-size stage keeps a 64 px side
     settings = TransferSettings(steps=8, scales=(0.5, 1.0), final_share=0.5, init="content", precondition="none",
@@ -176,7 +177,7 @@ def test_a_probe_at_half_size_drops_before_the_run_starts(pair, monkeypatch):
     drops in the run's target from the first evaluation; reported in the result, and its time in the
     result's. Under MIN_STAGE_SIDE, or with PROBE_STEPS 0, no probe."""
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
-    monkeypatch.setattr(copy_guard, "PROBE_STEPS", 3)   # one check, after its 2nd evaluation
+    monkeypatch.setattr(settings_module, "PROBE_STEPS", 3)   # one check, after its 2nd evaluation
     painting = pair[1]
     photo = images.resize_to(pair[0], (176, 128))
     settings = TransferSettings(steps=4, init="content", precondition="none", style_min_side=64, copy_guard=0.3)
@@ -197,5 +198,5 @@ def test_a_probe_at_half_size_drops_before_the_run_starts(pair, monkeypatch):
     assert result.left_out[0][0] > 0
     for size in ((120, 96), (176, 128)):   # a 48 px probe is under MIN_STAGE_SIDE; PROBE_STEPS 0
         if size == (176, 128):
-            monkeypatch.setattr(copy_guard, "PROBE_STEPS", 0)
+            monkeypatch.setattr(settings_module, "PROBE_STEPS", 0)
         assert run_transfer(images.resize_to(pair[0], size), [painting], settings, size).probe is None

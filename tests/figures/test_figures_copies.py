@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from generator.build.catalog import load_catalog
-from generator.engine import copy_guard
+from generator.engine import settings as settings_module
 from generator.engine.settings import TransferSettings
 from generator.figures import limits_copies
 from generator.figures.context import RenderContext
@@ -91,7 +91,7 @@ def test_numbers_are_consistent(rendered):
     assert n["evaluations"] == PROFILES["tiny"].steps
     # the tiny canvas is too small for the guard's probe (transfer.probe_canvas): none ran
     assert (n["probe_evaluations"], n["probe_width"], n["probe_height"]) == (0, 0, 0)
-    assert n["probe_floor"] == copy_guard.CANVAS_FLOOR
+    assert n["probe_floor"] == settings_module.CANVAS_FLOOR
 
 
 def test_edges_outline_a_mask():

@@ -415,15 +415,15 @@ def test_the_copy_guards_probe_is_stated_where_the_gallery_runs_it(tmp_path, bas
     """The method entry carries the probe (engine/copy_guard.py) where the profile's canvas is large
     enough for it (preview), not where it is not (tiny); the differences table and the limits page say
     so from the manifest's numbers."""
-    from generator.engine import copy_guard
+    from generator.engine import settings as settings_module
 
     probe = method_entry(PROFILES["preview"])["copy_probe"]
-    assert probe == {"evaluations": copy_guard.PROBE_STEPS, "scale": copy_guard.PROBE_SCALE,
-                     "canvas_radius": copy_guard.CANVAS_RADIUS, "floor": copy_guard.CANVAS_FLOOR}
+    assert probe == {"evaluations": settings_module.PROBE_STEPS, "scale": settings_module.PROBE_SCALE,
+                     "canvas_radius": settings_module.CANVAS_RADIUS, "floor": settings_module.CANVAS_FLOOR}
     assert "copy_probe" not in method_entry(PROFILES["tiny"]) and "copy_probe" not in base["method"]
     manifest = copy.deepcopy(base)
     manifest["method"] = method_entry(PROFILES["preview"])
-    assert f"un ensayo de {copy_guard.PROBE_STEPS} evaluaciones" in _flat(render_page(tmp_path / "a", manifest, "como-se-hizo.md"))
+    assert f"un ensayo de {settings_module.PROBE_STEPS} evaluaciones" in _flat(render_page(tmp_path / "a", manifest, "como-se-hizo.md"))
     assert "un ensayo de" not in _flat(render_page(tmp_path / "b", base, "como-se-hizo.md"))
     limits = "limits/copies"
     assert base["figures"][limits]["numbers"]["probe_evaluations"] == 0   # tiny: no probe
