@@ -109,6 +109,16 @@ def _probe_phrase(probe: dict | None) -> str:
             f"del objeto pegado, como la boca y la barbilla bajo un ojo copiado")
 
 
+def _self_match_phrase(self_match: dict | None) -> str:
+    """The copy guard's threshold raised by the painting's own texture (method.copy_self_match); ""
+    without it."""
+    if not self_match:
+        return ""
+    return (f", o de lo que la pintura se parece a sí misma si eso es mayor: el coseno que alcanza el "
+            f"{100 * self_match['share']:.0f} % de sus posiciones con la más parecida de las demás, sin contar "
+            f"sus vecinas; una textura que se repite no es una copia")
+
+
 def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     phrases = PHRASES.get(name, ("", {}))[1]
     if name == "painting_size" and isinstance(value, int) and not isinstance(value, bool):
@@ -118,7 +128,8 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
         return Markup(f"se vigilan: cada pocas evaluaciones se compara, en <code>relu5_1</code>, la lista de "
                       f"respuestas de cada posición del lienzo (una por filtro) con las de cada posición de la "
                       f"pintura. Cuando el lienzo reproduce casi igual una posición de la pintura (el coseno entre "
-                      f"las dos listas, que vale 1 si son proporcionales, es de {value:g} o más), esa posición y "
+                      f"las dos listas, que vale 1 si son proporcionales, es de {value:g} o más"
+                      f"{_self_match_phrase((settings or {}).get('copy_self_match'))}), esa posición y "
                       f"sus ocho vecinas dejan de contar en la matriz de Gram objetivo de esa capa hasta el final. "
                       f"Así se busca que el lienzo tome la textura de la pintura y no sus objetos (una cara, un "
                       f"ojo, una estrella)" + _probe_phrase((settings or {}).get("copy_probe")))
@@ -133,7 +144,8 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
 def paper_differences(manifest: dict, only_different: bool = True) -> list[dict]:
     """Rows {name, topic, paper, ours, same} of the build's method entry, in the order above."""
     rows = manifest.get("method", {}).get("differences", {})
-    settings = manifest.get("method", {}).get("settings", {}) | {"copy_probe": manifest.get("method", {}).get("copy_probe")}
+    method = manifest.get("method", {})
+    settings = method.get("settings", {}) | {key: method.get(key) for key in ("copy_probe", "copy_self_match")}
     names = [n for n in PHRASES if n in rows] + [n for n in rows if n not in PHRASES]
     out = []
     for name in names:

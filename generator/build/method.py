@@ -20,7 +20,9 @@ def method_entry(profile: Profile) -> dict:
     settings = profile.transfer()
     entry = {"profile": profile.name, "settings": _jsonable(settings.to_dict()), "differences": differences(settings)}
     probe = copy_probe(profile, settings)
-    return entry | ({"copy_probe": probe} if probe else {})
+    raised = settings.guards_copies() and config.SELF_MATCH_SHARE > 0
+    return (entry | ({"copy_probe": probe} if probe else {})
+            | ({"copy_self_match": {"share": config.SELF_MATCH_SHARE}} if raised else {}))
 
 
 def copy_probe(profile: Profile, settings: TransferSettings) -> dict | None:

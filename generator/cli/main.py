@@ -121,7 +121,8 @@ def parser() -> argparse.ArgumentParser:
                         "512 px): above 1 bigger strokes, below 1 smaller (default 1)")
     s.add_argument("--copy-guard", type=non_negative_float, default=None, metavar="C",
                    help="leave out of the deepest style layer's target the painting positions the canvas "
-                        "reproduces at a cosine of C or more, so no face or eye of the painting is pasted; "
+                        "reproduces at a cosine of C or more (or the painting's own level where its texture "
+                        "repeats itself more closely), so no face or eye of the painting is pasted; "
                         f"0 turns it off (default {TransferSettings.copy_guard:g})")
     s.add_argument("--style-blend-weights", type=float_list, default=None, metavar="W1,W2,...",
                    help="one weight per painting when several are blended, e.g. 0.7,0.3 "

@@ -201,18 +201,27 @@ def stylize(content: Path, styles: list[Path], output: Path, options: StylizeOpt
     result.image = finished(result.image)
     save_image(result.image, output, quality=95)
     names = [(path.name, sizes) for (path, _), sizes in zip(paintings, shown_sizes)]
-    return result, schedule_report(settings, result.history, photo.size, names, written, result.left_out, result.probe)
+    return result, schedule_report(settings, result.history, photo.size, names, written, result.left_out, result.probe,
+                                   result.copy_thresholds)
 
 
 def _g(x) -> str:
     return f"{x:g}"
 
 
-def schedule_report(settings, history, size, paintings, snapshots=(), left_out=(), probe=None) -> list[str]:
+def _raised(threshold, names, used) -> str:
+    """The paintings whose own texture raised the copy guard's threshold (copy_guard.self_match)."""
+    raised = [f"{used_here:.2f} for {name}" for name, used_here in zip(names, used) if used_here > threshold]
+    return f" (raised to {', '.join(raised)}: the painting repeats itself that closely)" if raised else ""
+
+
+def schedule_report(settings, history, size, paintings, snapshots=(), left_out=(), probe=None,
+                    copy_thresholds=()) -> list[str]:
     """What the run used, in lines: weights and layers, paintings, then each stage's size,
     evaluations and precision as recorded in `history`. `paintings`: (name, [(w, h) per stage]);
     `left_out`: the copy guard's (positions left out, positions) per painting (TransferResult.left_out);
-    `probe`: its probe's ((w, h), evaluations) (TransferResult.probe)."""
+    `probe`: its probe's ((w, h), evaluations) (TransferResult.probe); `copy_thresholds`: its threshold
+    per painting at the last check (TransferResult.copy_thresholds)."""
     from ..engine.transfer import effective_scales, guard_layer, layer_weights, stage_sizes
 
     layers = layer_weights(settings)
@@ -232,6 +241,7 @@ def schedule_report(settings, history, size, paintings, snapshots=(), left_out=(
     lines.append("copy guard: " + (
         "off" if guarded is None else
         f"{_g(settings.copy_guard)} at {guarded}"
+        + _raised(settings.copy_guard, [name for name, _ in paintings], copy_thresholds)
         + (", after a probe of {} evaluations at {}x{}".format(probe[1], *probe[0]) if probe else "")
         + "; painting positions left out of its target: "
         + (", ".join(f"{n} of {total}" for n, total in left_out) or "none")))

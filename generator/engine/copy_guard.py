@@ -7,7 +7,8 @@ faces"). Every CHECK_EVERY evaluations the guard compares the canvas's responses
 with the painting's, position by position; the painting positions the canvas reproduces at a
 cosine of `threshold` or more (and their neighbours, RADIUS) leave that layer's target, so the
 canvas keeps the painting's texture there and is pushed off the object it was copying. The
-papers have no such guard.
+threshold rises to the painting's self_match where its texture repeats itself more closely than that:
+matching such a painting is texture, not a copy. The papers have no such guard.
 """
 from __future__ import annotations
 
@@ -47,6 +48,21 @@ def copied(painting: torch.Tensor, canvas: torch.Tensor, threshold: float, canva
     return mask.view(painting.shape[-2:])
 
 
+def self_match(painting: torch.Tensor, share: float, radius: int = RADIUS, chunk: int = 1024) -> float:
+    """How closely the painting's texture repeats itself: the cosine that a `share` of its positions
+    reach or exceed with their closest position outside their own (2 radius + 1) square.
+    (1, C, H, W) responses; `chunk` positions compared at a time."""
+    rows = unit_rows(painting)
+    w = painting.shape[-1]
+    at = torch.arange(rows.shape[0], device=rows.device, dtype=torch.int32)
+    ys, xs = at // w, at % w
+    elsewhere = torch.cat([
+        (rows[i:i + chunk] @ rows.T).masked_fill_(((ys[i:i + chunk, None] - ys[None]).abs() <= radius)
+                                                  & ((xs[i:i + chunk, None] - xs[None]).abs() <= radius), -1.0)
+        .max(1).values for i in range(0, rows.shape[0], chunk)])
+    return float(elsewhere.quantile(1.0 - share))
+
+
 def grow(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """A bool (H, W) mask with every position within `radius` (a square) of a true one set."""
     if radius <= 0:
@@ -72,6 +88,8 @@ class CopyGuard:
         self.layer = layer
         self.thresholds = thresholds          # per canvas; 0 leaves a canvas unguarded
         self.dropped: dict[tuple[int, int], torch.Tensor] = {}   # (canvas, painting) -> (H, W) bool
+        self.levels: dict[tuple, float] = {}   # (canvas, painting, (H, W)) -> self_match
+        self.used: dict[tuple[int, int], float] = {}  # (canvas, painting) -> the last check's threshold
         self.probing = False                  # during the probe: settings.CANVAS_RADIUS around each copy too
 
     def due(self, i: int, steps: int) -> bool:
@@ -88,7 +106,7 @@ class CopyGuard:
             grew = False
             for j, painting in enumerate(t.painting_feats[self.layer]):
                 before = self._dropped(k, j, painting)
-                found = copied(painting, canvas_feats[k:k + 1], self.thresholds[k],
+                found = copied(painting, canvas_feats[k:k + 1], self.threshold(k, j, painting),
                                config.CANVAS_RADIUS if self.probing else 0)
                 now = before | grow(found, RADIUS)
                 grew |= bool((now & ~before).any())
@@ -97,6 +115,20 @@ class CopyGuard:
                 self._rebuild(k, t)
                 changed = True
         return changed
+
+    def threshold(self, k: int, j: int, painting: torch.Tensor) -> float:
+        """Canvas k's threshold for its painting j at this size: the guard's own, or the painting's
+        self_match (settings.SELF_MATCH_SHARE) where its texture repeats itself more closely."""
+        key = (k, j, tuple(painting.shape[-2:]))
+        if key not in self.levels:
+            share = config.SELF_MATCH_SHARE
+            self.levels[key] = self_match(painting, share) if share else 0.0
+        self.used[(k, j)] = max(self.thresholds[k], self.levels[key])
+        return self.used[(k, j)]
+
+    def last_thresholds(self, k: int, n_paintings: int) -> tuple:
+        """Canvas k's threshold per painting at its last check; the guard's own for one never checked."""
+        return tuple(self.used.get((k, j), self.thresholds[k]) for j in range(n_paintings))
 
     def apply(self, targets: list) -> bool:
         """Drop what earlier checks dropped from a new stage's targets (in place), each mask resized to

@@ -17,6 +17,13 @@ PROBE_STEPS = 11   # copy_guard.CHECK_EVERY + 1: a stage's last evaluation is ne
 PROBE_SCALE = 0.5
 CANVAS_RADIUS = 1
 CANVAS_FLOOR = 0.55
+# The guard's threshold rises to the painting's own level where its texture repeats itself closely
+# (copy_guard.self_match): the cosine that this share of its positions reach with their closest one outside
+# their neighbourhood. A canvas painted in The Scream's swirls matches Scream positions closely without
+# copying anything (a tenth of the painting's positions match another part of it at 0.78); in Matisse's
+# Woman with a Hat a tenth reach 0.66, so an eye matched at 0.68 is a copy (bench/README.md, "The
+# painting's own level"). 0: the threshold stays the guard's own.
+SELF_MATCH_SHARE = 0.1
 
 
 def probe_canvas(size: tuple[int, int]) -> tuple[int, int] | None:
@@ -89,9 +96,11 @@ class TransferSettings:
     colours: str = "painting"
     # 0 (off) or a cosine: the painting positions the canvas reproduces that closely at the deepest
     # style layer leave its target (copy_guard.py), so no face, eye or star of the painting is pasted
-    # into the photo. 0.7 stops Kahlo's faces and keeps a style win on every pair of `make bench`
-    # (bench/README.md, "What stops the faces"). Not in the papers.
-    copy_guard: float = 0.7
+    # into the photo; raised to the painting's own level where it repeats itself more closely
+    # (SELF_MATCH_SHARE). 0.65 stops Kahlo's faces and Matisse's eye and keeps a style win on every
+    # pair of `make bench` (bench/README.md, "What stops the faces", "The painting's own level"). Not in
+    # the papers.
+    copy_guard: float = 0.65
 
     def guards_copies(self) -> bool:
         """Whether the copy guard runs: on, with both a photo and a painting (not in reconstructions),

@@ -51,6 +51,7 @@ class TransferResult:
     seconds: float = 0.0
     # the copy guard's (painting positions left out, positions) per painting at the end; () unguarded
     left_out: tuple = ()
+    copy_thresholds: tuple = ()  # the copy guard's threshold per painting at its last check; () unguarded
     probe: tuple | None = None   # the copy guard's probe: ((w, h), evaluations), its seconds in `seconds`
 
     @property
@@ -392,6 +393,7 @@ def run_canvases(problems, size: tuple[int, int], device: str, objective, progre
         result.probe = probe and (probe[0], config.PROBE_STEPS)
         watching = [guard for guard in guards if guard.thresholds[k]]
         result.left_out = watching[0].left_out(k, len(problems[k].styles)) if watching else ()
+        result.copy_thresholds = watching[0].last_thresholds(k, len(problems[k].styles)) if watching else ()
         result.history = [{"evaluation": i + 1, "total": row[k][0], "content": row[k][1], "style": row[k][2],
                            "tv": row[k][3], "seconds": sec, "stage": st, "precision": pr}
                           for i, (row, sec, (st, pr)) in enumerate(zip(values, times, stages))]

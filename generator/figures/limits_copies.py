@@ -4,6 +4,7 @@ default). On each result the relu5_1 positions that reproduce some painting posi
 guard's cosine or more are outlined; on the painting, the positions the unguarded result reproduces so."""
 from __future__ import annotations
 
+from ..engine import settings as config
 from ..engine.images import fit_long_side, read_image, save_image
 from ..engine.settings import CANVAS_FLOOR
 from . import Figure, FigureSpec
@@ -16,7 +17,7 @@ FIGURE = Figure(
              "layer_height", "canvas_positions", "painting_side", "painting_positions", "painting_copied",
              "left_out", "left_out_share", "closest_unguarded", "closest_guarded", "copied_unguarded",
              "copied_guarded", "detail_cells", "detail_zoom", "probe_evaluations", "probe_width", "probe_height",
-             "probe_floor"),
+             "probe_floor", "guard_threshold", "self_match", "self_match_share"),
     sizes=None)   # the gallery's: the profile's long side and transfer settings
 RUNS = ("unguarded", "guarded")
 OUTLINE = (255, 0, 200)
@@ -104,7 +105,6 @@ def render(spec, ctx: RenderContext):
     runs = {key: make_settings(d) for key, d in p["runs"].items()}
     guarded = runs["guarded"]
     layer = guard_layer(guarded)
-    threshold = guarded.copy_guard
     side = style_side(content.size, guarded.style_min_side, guarded.style_scale)
     shown_painting = fit_long_side(style, side, allow_upscale=True)   # what the final stage feeds VGG19
     model = ctx.model(guarded.pooling)
@@ -114,7 +114,12 @@ def render(spec, ctx: RenderContext):
             return model(ctx.tensor(img), [layer])[layer]
 
     painting_feats = responses(shown_painting)
+    # the guard's threshold at the final stage: its own, or the painting's self_match where higher
+    share = config.SELF_MATCH_SHARE
+    level = copy_guard.self_match(painting_feats, share) if share else 0.0
+    threshold = max(guarded.copy_guard, level)
     numbers = {"width": content.width, "height": content.height, "threshold": threshold,
+               "guard_threshold": guarded.copy_guard, "self_match": level, "self_match_share": share,
                "check_every": copy_guard.CHECK_EVERY, "painting_side": side,
                "painting_positions": painting_feats.shape[-2] * painting_feats.shape[-1]}
     results, masks, feats, closest = {}, {}, {}, {}

@@ -165,6 +165,11 @@ def test_schedule_report_counts_what_ran():
     probed = schedule_report(s, history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)], left_out=[(12, 1024)],
                              probe=((256, 170), 11))
     assert f"copy guard: {s.copy_guard:g} at relu2_1, after a probe of 11 evaluations at 256x170; painting" in "\n".join(probed)
+    two = [("cuadro.jpg", [(512, 512)] * 2), ("grito.jpg", [(512, 512)] * 2)]
+    raised = "\n".join(schedule_report(s, history, (512, 340), two, left_out=[(12, 1024), (0, 1024)],
+                                       copy_thresholds=(s.copy_guard, 0.72)))
+    assert f"copy guard: {s.copy_guard:g} at relu2_1 (raised to 0.72 for grito.jpg: the painting repeats" in raised
+    assert "cuadro.jpg:" not in raised and "for cuadro.jpg" not in raised
     off = schedule_report(replace(s, copy_guard=0.0), history, (512, 340), [("cuadro.jpg", [(512, 512)] * 2)])
     assert "copy guard: off" in "\n".join(off)
 

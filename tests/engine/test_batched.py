@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from generator.engine import batched, images
+from generator.engine import settings as settings_module
 from generator.engine.batched import Problem, run_batch
 from generator.engine.lbfgs import LBFGS
 from generator.engine.settings import TransferSettings
@@ -249,6 +250,7 @@ def test_guarded_canvases_follow_run_transfer(pictures, monkeypatch):
     from generator.engine import copy_guard
 
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(settings_module, "SELF_MATCH_SHARE", 0.0)   # the threshold stays 0.3
     fired = []
     check = copy_guard.CopyGuard.check
     monkeypatch.setattr(copy_guard.CopyGuard, "check", lambda self, *a: fired.append(check(self, *a)) or fired[-1])
@@ -270,6 +272,7 @@ def test_canvases_guarding_different_layers_each_follow_run_transfer(pictures, m
     from generator.engine import copy_guard
 
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(settings_module, "SELF_MATCH_SHARE", 0.0)   # the threshold stays 0.3
     watched = []
     check = copy_guard.CopyGuard.check
     monkeypatch.setattr(copy_guard.CopyGuard, "check",

@@ -57,6 +57,51 @@ def test_copied_with_a_canvas_radius_takes_the_rest_of_the_pasted_object():
     assert not copy_guard.copied(painting, lone, 0.99, canvas_radius=1, floor=0.0).any()
 
 
+def _texture(pattern, shape=(4, 6)):
+    """(1, C, H, W) responses with pattern[(y + x) % len(pattern)] at (y, x): a texture repeating itself."""
+    h, w = shape
+    return torch.stack([torch.stack([pattern[(y + x) % len(pattern)] for x in range(w)], -1)
+                        for y in range(h)], -2)[None]
+
+
+def test_self_match_is_how_closely_the_painting_repeats_itself_outside_each_neighbourhood():
+    """A texture repeating one motif matches itself at 1; positions that are all different, at 0; a
+    motif repeated only beside itself (inside the radius) does not count."""
+    motifs = torch.eye(6)
+    assert copy_guard.self_match(_texture([motifs[0], motifs[1]]), 0.25) == pytest.approx(1.0)
+    distinct = torch.eye(24).T.reshape(1, 24, 4, 6)          # 24 positions, each its own filter
+    assert copy_guard.self_match(distinct, 0.25) == pytest.approx(0.0)
+    pairs = torch.zeros(1, 12, 1, 6)                         # (0, 2k) and (0, 2k + 1) share a filter
+    for x in range(6):
+        pairs[0, x // 2, 0, x] = 1.0
+    assert copy_guard.self_match(pairs, 0.25, radius=1) == pytest.approx(0.0)
+    assert copy_guard.self_match(pairs, 0.25, radius=0) == pytest.approx(1.0)
+    half = torch.cat([_texture([motifs[0]], (2, 6)), torch.eye(12).T.reshape(1, 12, 2, 6)[:, :6]], -2)
+    levels = [copy_guard.self_match(half, share) for share in (0.75, 0.1)]  # half texture, half distinct
+    assert levels[0] < 0.5 < levels[1]
+
+
+def test_a_painting_that_repeats_itself_raises_the_guard_s_threshold():
+    """The threshold is the guard's own or the painting's self_match, whichever is higher: a canvas
+    matching a self-similar painting below that painting's own level is texture, not a copy."""
+    basis = torch.eye(26)
+    # 24 variations on one motif (filter 0 plus a little of filter 1..24): any two at cosine 1/1.09
+    texture = torch.stack([basis[0] + 0.3 * basis[1 + i] for i in range(24)], 1).reshape(1, 26, 4, 6)
+    level = copy_guard.self_match(texture, settings_module.SELF_MATCH_SHARE)
+    assert level == pytest.approx(1 / 1.09)
+    guard = copy_guard.CopyGuard("relu5_1", [0.65])
+    assert guard.threshold(0, 0, texture) == pytest.approx(level)
+    distinct = torch.eye(24).T.reshape(1, 24, 4, 6)
+    assert copy_guard.CopyGuard("relu5_1", [0.65]).threshold(0, 0, distinct) == pytest.approx(0.65)
+    canvas = -torch.ones(1, 26, 2, 2)
+    canvas[0, :, 0, 0] = basis[0] + 0.5 * basis[25]          # the motif, none of its variations
+    closest = float(copy_guard.closest(canvas, texture).max())
+    assert 0.65 < closest < level
+    assert not guard.check(canvas, [_targets(texture)])      # under the painting's own level: kept
+    canvas[0, :, 0, 0] = texture[0, :, 0, 0]                 # one variation itself: copied
+    assert guard.check(canvas, [_targets(texture)])
+
+
 def test_grow_sets_the_square_around_each_position():
     mask = torch.zeros(4, 5, dtype=torch.bool)
     mask[0, 4] = True
@@ -144,6 +189,7 @@ def test_a_transfer_changes_its_target_after_a_check_and_not_before(pair, monkey
     after the 2nd evaluation drops them, so from the 3rd evaluation on the style loss differs from
     an unguarded run's."""
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(settings_module, "SELF_MATCH_SHARE", 0.0)   # the threshold stays 0.3
     photo, painting = pair
     base = TransferSettings(steps=4, init="content", precondition="none", style_min_side=64, copy_guard=0.3)
     checks = []
@@ -160,6 +206,7 @@ def test_a_transfer_changes_its_target_after_a_check_and_not_before(pair, monkey
 
 def test_a_coarse_to_fine_transfer_keeps_the_dropped_positions_out_of_the_next_stage(pair, monkeypatch):
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(settings_module, "SELF_MATCH_SHARE", 0.0)   # the threshold stays 0.3
     monkeypatch.setattr(settings_module, "PROBE_STEPS", 0)   # no probe: the first stage starts whole
     painting = pair[1]
     photo = images.resize_to(pair[0], (176, 128))   # a half-size stage keeps a 64 px side
@@ -177,6 +224,7 @@ def test_a_probe_at_half_size_drops_before_the_run_starts(pair, monkeypatch):
     drops in the run's target from the first evaluation; reported in the result, and its time in the
     result's. Under MIN_STAGE_SIDE, or with PROBE_STEPS 0, no probe."""
     monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(settings_module, "SELF_MATCH_SHARE", 0.0)   # the threshold stays 0.3
     monkeypatch.setattr(settings_module, "PROBE_STEPS", 3)   # one check, after its 2nd evaluation
     painting = pair[1]
     photo = images.resize_to(pair[0], (176, 128))
@@ -200,3 +248,20 @@ def test_a_probe_at_half_size_drops_before_the_run_starts(pair, monkeypatch):
         if size == (176, 128):
             monkeypatch.setattr(settings_module, "PROBE_STEPS", 0)
         assert run_transfer(images.resize_to(pair[0], size), [painting], settings, size).probe is None
+
+
+def test_a_transfer_reports_the_threshold_its_paintings_raised(pair, monkeypatch):
+    """TransferResult.copy_thresholds: the guard's own, or the painting's self_match where higher."""
+    monkeypatch.setattr(copy_guard, "CHECK_EVERY", 2)
+    monkeypatch.setattr(copy_guard, "self_match", lambda painting, share: 0.5)
+    photo, painting = pair
+    base = TransferSettings(steps=3, init="content", precondition="none", style_min_side=64)
+    assert run_transfer(photo, [painting], replace(base, copy_guard=0.3), photo.size).copy_thresholds == (0.5,)
+    assert run_transfer(photo, [painting], replace(base, copy_guard=0.6), photo.size).copy_thresholds == (0.6,)
+    assert run_transfer(photo, [painting], replace(base, copy_guard=0.0), photo.size).copy_thresholds == ()
+
+
+def test_self_match_in_chunks_is_the_whole_comparison():
+    painting = _painting(3, (1, 16, 7, 9))
+    whole = copy_guard.self_match(painting, 0.1, chunk=10_000)
+    assert copy_guard.self_match(painting, 0.1, chunk=5) == pytest.approx(whole, abs=1e-6)

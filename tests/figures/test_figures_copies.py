@@ -22,22 +22,23 @@ class Recording(RenderContext):
 
     def __init__(self, out):
         super().__init__(out=out)
-        self.settings = []
+        self.settings, self.results = [], []
 
     def run_transfer(self, content, styles, settings, size=None):
         self.settings.append(settings)
-        return super().run_transfer(content, styles, settings, size)
+        self.results.append(super().run_transfer(content, styles, settings, size))
+        return self.results[-1]
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """The tiny figure rendered once with the real VGG19: (folder, files, numbers, settings run)."""
+    """The tiny figure rendered once with the real VGG19: (folder, files, numbers, settings run, results)."""
     folder = tmp_path_factory.mktemp("copies")
     site_src = ROOT / "site_src"
     (spec,) = kind("limits_copies").specs(load_catalog(site_src), PROFILES["tiny"], site_src)
     ctx = Recording(folder)
     files, numbers = kind("limits_copies").render(spec, ctx)
-    return folder, files, numbers, ctx.settings
+    return folder, files, numbers, ctx.settings, ctx.results
 
 
 def test_registered_under_limits():
@@ -68,7 +69,7 @@ def test_declared_files_and_numbers(tmp_path):
 
 
 def test_the_two_transfers_differ_only_in_the_guard(rendered):
-    *_, settings = rendered
+    _, _, _, settings, _ = rendered
     unguarded, guarded = settings
     assert unguarded.copy_guard == 0.0 and guarded.copy_guard == TransferSettings.copy_guard > 0
     assert {k: v for k, v in unguarded.to_dict().items() if k != "copy_guard"} == \
@@ -76,8 +77,11 @@ def test_the_two_transfers_differ_only_in_the_guard(rendered):
 
 
 def test_numbers_are_consistent(rendered):
-    _, _, n, _ = rendered
-    assert n["threshold"] == TransferSettings.copy_guard
+    _, _, n, _, results = rendered
+    assert n["guard_threshold"] == TransferSettings.copy_guard
+    assert n["self_match_share"] == settings_module.SELF_MATCH_SHARE and 0 <= n["self_match"] <= 1
+    assert n["threshold"] == max(n["guard_threshold"], n["self_match"])
+    assert results[1].copy_thresholds == (pytest.approx(n["threshold"], abs=1e-4),)   # the one the guard used
     assert n["canvas_positions"] == n["layer_width"] * n["layer_height"]
     # relu5_1 is four poolings down: one position per 16 px cell of the canvas
     assert n["layer_width"] == n["width"] // 16 and n["layer_height"] == n["height"] // 16 and n["cell_side"] == 16

@@ -433,6 +433,31 @@ def test_the_copy_guards_probe_is_stated_where_the_gallery_runs_it(tmp_path, bas
     assert "Antes de empezar hace un ensayo: 11 evaluaciones con el lienzo reducido a 256 × 192 píxeles" in text
 
 
+def test_the_copy_guards_threshold_follows_the_paintings_own_texture(tmp_path, base):
+    """The method entry and the limits page state the rule that raises the guard's threshold
+    (copy_guard.self_match) and, on the limits page, which way it went for the figure's painting."""
+    from generator.engine import settings as settings_module
+
+    share = settings_module.SELF_MATCH_SHARE
+    assert method_entry(PROFILES["preview"])["copy_self_match"] == {"share": share} == base["method"]["copy_self_match"]
+    said = f"el coseno que alcanza el {100 * share:.0f} % de sus posiciones con la más parecida de las demás"
+    assert said in _flat(render_page(tmp_path / "a", base, "como-se-hizo.md"))
+    manifest = copy.deepcopy(base)
+    del manifest["method"]["copy_self_match"]
+    assert "se parece a sí misma" not in _flat(render_page(tmp_path / "b", manifest, "como-se-hizo.md"))
+    numbers = manifest["figures"]["limits/copies"]["numbers"]
+    for level, way in ((0.72, "por encima de 0.65"), (0.56, "por debajo de 0.65")):
+        numbers.update({"guard_threshold": 0.65, "self_match": level, "self_match_share": 0.25,
+                        "threshold": max(0.65, level)})
+        text = _flat(render_page(tmp_path / f"c{level}", manifest, "limites.md"))
+        assert "El umbral de similitud depende de la pintura" in text and "el 25 % de sus posiciones" in text
+        assert f"se parece a sí misma con una similitud de {level:.2f}, {way})" in text
+        assert f"cuando la similitud llega a {max(0.65, level):.2g}" in text
+    numbers.update({"self_match_share": 0.0, "self_match": 0.0, "threshold": 0.65})
+    text = _flat(render_page(tmp_path / "d", manifest, "limites.md"))
+    assert "El umbral de similitud depende de la pintura" not in text and "se parece a sí misma con" not in text
+
+
 def test_the_build_writes_the_method_it_used(base):
     method = base["method"]
     assert method["profile"] == "tiny"
