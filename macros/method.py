@@ -114,9 +114,10 @@ def _self_match_phrase(self_match: dict | None) -> str:
     without it."""
     if not self_match:
         return ""
-    return (f", o de lo que la pintura se parece a sí misma si eso es mayor: el coseno que alcanza el "
-            f"{100 * self_match['share']:.0f} % de sus posiciones con la más parecida de las demás, sin contar "
-            f"sus vecinas; una textura que se repite no es una copia")
+    return (f", o el nivel al que la pintura se parece a sí misma si es mayor: a cada posición de la pintura "
+            f"se le busca la más parecida fuera de sus ocho vecinas, y se toma la similitud que solo el "
+            f"{100 * self_match['share']:.0f} % de las posiciones alcanza o supera; una textura que se repite no "
+            f"es una copia")
 
 
 def _phrase(name: str, value, settings: dict | None = None) -> Markup:

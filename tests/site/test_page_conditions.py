@@ -427,10 +427,10 @@ def test_the_copy_guards_probe_is_stated_where_the_gallery_runs_it(tmp_path, bas
     assert "un ensayo de" not in _flat(render_page(tmp_path / "b", base, "como-se-hizo.md"))
     limits = "limits/copies"
     assert base["figures"][limits]["numbers"]["probe_evaluations"] == 0   # tiny: no probe
-    assert "Antes de empezar hace un ensayo" not in render_page(tmp_path / "c", base, "limites.md")
+    assert "la vigilancia hace un ensayo" not in render_page(tmp_path / "c", base, "limites.md")
     manifest["figures"][limits]["numbers"].update({"probe_evaluations": 11, "probe_width": 256, "probe_height": 192})
     text = _flat(render_page(tmp_path / "d", manifest, "limites.md"))
-    assert "Antes de empezar hace un ensayo: 11 evaluaciones con el lienzo reducido a 256 × 192 píxeles" in text
+    assert "la vigilancia hace un ensayo: 11 evaluaciones con el lienzo reducido a 256 × 192 píxeles" in text
 
 
 def test_the_copy_guards_threshold_follows_the_paintings_own_texture(tmp_path, base):
@@ -440,22 +440,23 @@ def test_the_copy_guards_threshold_follows_the_paintings_own_texture(tmp_path, b
 
     share = settings_module.SELF_MATCH_SHARE
     assert method_entry(PROFILES["preview"])["copy_self_match"] == {"share": share} == base["method"]["copy_self_match"]
-    said = f"el coseno que alcanza el {100 * share:.0f} % de sus posiciones con la más parecida de las demás"
+    said = f"la similitud que solo el {100 * share:.0f} % de las posiciones alcanza o supera"
     assert said in _flat(render_page(tmp_path / "a", base, "como-se-hizo.md"))
     manifest = copy.deepcopy(base)
     del manifest["method"]["copy_self_match"]
     assert "se parece a sí misma" not in _flat(render_page(tmp_path / "b", manifest, "como-se-hizo.md"))
     numbers = manifest["figures"]["limits/copies"]["numbers"]
-    for level, way in ((0.72, "por encima de 0.65"), (0.56, "por debajo de 0.65")):
+    for level, way in ((0.72, "mayor que 0.65, y ese es el umbral"),
+                       (0.56, "menor que 0.65, así que el umbral se queda en 0.65")):
         numbers.update({"guard_threshold": 0.65, "self_match": level, "self_match_share": 0.25,
                         "threshold": max(0.65, level)})
         text = _flat(render_page(tmp_path / f"c{level}", manifest, "limites.md"))
-        assert "El umbral de similitud depende de la pintura" in text and "el 25 % de sus posiciones" in text
-        assert f"se parece a sí misma con una similitud de {level:.2f}, {way})" in text
+        assert "El umbral depende de la pintura" in text and "solo el 25 % de las posiciones" in text
+        assert f"consigo misma es {level:.2f}, {way})" in text
         assert f"cuando la similitud llega a {max(0.65, level):.2g}" in text
     numbers.update({"self_match_share": 0.0, "self_match": 0.0, "threshold": 0.65})
     text = _flat(render_page(tmp_path / "d", manifest, "limites.md"))
-    assert "El umbral de similitud depende de la pintura" not in text and "se parece a sí misma con" not in text
+    assert "El umbral depende de la pintura" not in text and "consigo misma es" not in text
 
 
 def test_the_build_writes_the_method_it_used(base):
