@@ -102,11 +102,11 @@ def _probe_phrase(probe: dict | None) -> str:
     """The copy guard's probe (the manifest's method.copy_probe), as a sentence; "" without one."""
     if not probe:
         return ""
-    return (f". Antes de empezar, un ensayo de {probe['evaluations']:d} evaluaciones con el lienzo y la pintura "
-            f"reducidos a {probe['scale']:g} veces su tamaño hace una primera revisión, y lo que pinta se descarta. "
-            f"En esa revisión salen además, alrededor de cada posición del lienzo que copia, las posiciones de la "
-            f"pintura más parecidas a sus vecinas (con un coseno de {probe['floor']:g} o más): el resto "
-            f"del objeto pegado, como la boca y la barbilla bajo un ojo copiado")
+    return (f". Antes de la transferencia, un ensayo de {probe['evaluations']:d} evaluaciones con el lienzo y la "
+            f"pintura reducidos a {probe['scale']:g} veces su tamaño hace una primera revisión, y lo que pinta se "
+            f"descarta. En esa revisión, para cada vecina de una posición del lienzo que copia se busca la posición de "
+            f"la pintura más parecida, y también se quita si la similitud coseno llega a {probe['floor']:g}: el "
+            f"resto del objeto pegado, como la boca y la barbilla bajo un ojo copiado")
 
 
 def _self_match_phrase(self_match: dict | None) -> str:
@@ -128,8 +128,8 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
     if name == "copy_guard" and isinstance(value, float) and value > 0:
         return Markup(f"se vigilan: cada pocas evaluaciones se compara, en <code>relu5_1</code>, la lista de "
                       f"respuestas de cada posición del lienzo (una por filtro) con las de cada posición de la "
-                      f"pintura. Cuando el lienzo reproduce casi igual una posición de la pintura (el coseno entre "
-                      f"las dos listas, que vale 1 si son proporcionales, es de {value:g} o más"
+                      f"pintura. Cuando el lienzo reproduce casi igual una posición de la pintura (la similitud "
+                      f"coseno entre las dos listas, que vale 1 si son proporcionales, es de {value:g} o más"
                       f"{_self_match_phrase((settings or {}).get('copy_self_match'))}), esa posición y "
                       f"sus ocho vecinas dejan de contar en la matriz de Gram objetivo de esa capa hasta el final. "
                       f"Así se busca que el lienzo tome la textura de la pintura y no sus objetos (una cara, un "
