@@ -63,6 +63,13 @@ def self_match(painting: torch.Tensor, share: float, radius: int = RADIUS, chunk
     return float(elsewhere.quantile(1.0 - share))
 
 
+def painting_level(painting: torch.Tensor) -> float:
+    """The painting's self_match at settings.SELF_MATCH_SHARE, the level a guard's threshold rises to;
+    0 where that share is 0 (the threshold stays the guard's own)."""
+    share = config.SELF_MATCH_SHARE
+    return self_match(painting, share) if share else 0.0
+
+
 def grow(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """A bool (H, W) mask with every position within `radius` (a square) of a true one set."""
     if radius <= 0:
@@ -118,11 +125,10 @@ class CopyGuard:
 
     def threshold(self, k: int, j: int, painting: torch.Tensor) -> float:
         """Canvas k's threshold for its painting j at this size: the guard's own, or the painting's
-        self_match (settings.SELF_MATCH_SHARE) where its texture repeats itself more closely."""
+        painting_level where its texture repeats itself more closely."""
         key = (k, j, tuple(painting.shape[-2:]))
         if key not in self.levels:
-            share = config.SELF_MATCH_SHARE
-            self.levels[key] = self_match(painting, share) if share else 0.0
+            self.levels[key] = painting_level(painting)
         self.used[(k, j)] = max(self.thresholds[k], self.levels[key])
         return self.used[(k, j)]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from ..engine import settings as config
 from ..engine.images import fit_long_side, read_image, save_image
-from ..engine.settings import CANVAS_FLOOR
 from . import Figure, FigureSpec
 from .context import RenderContext
 from .picks import painting, photo
@@ -115,11 +114,10 @@ def render(spec, ctx: RenderContext):
 
     painting_feats = responses(shown_painting)
     # the guard's threshold at the final stage: its own, or the painting's self_match where higher
-    share = config.SELF_MATCH_SHARE
-    level = copy_guard.self_match(painting_feats, share) if share else 0.0
+    level = copy_guard.painting_level(painting_feats)
     threshold = max(guarded.copy_guard, level)
     numbers = {"width": content.width, "height": content.height, "threshold": threshold,
-               "guard_threshold": guarded.copy_guard, "self_match": level, "self_match_share": share,
+               "guard_threshold": guarded.copy_guard, "self_match": level, "self_match_share": config.SELF_MATCH_SHARE,
                "check_every": copy_guard.CHECK_EVERY, "painting_side": side,
                "painting_positions": painting_feats.shape[-2] * painting_feats.shape[-1]}
     results, masks, feats, closest = {}, {}, {}, {}
@@ -135,7 +133,7 @@ def render(spec, ctx: RenderContext):
     left_out, positions = results["guarded"].left_out[0]
     (probe_w, probe_h), probe_evaluations = results["guarded"].probe or ((0, 0), 0)
     numbers.update({"probe_evaluations": probe_evaluations, "probe_width": probe_w, "probe_height": probe_h,
-                    "probe_floor": CANVAS_FLOOR})
+                    "probe_floor": config.CANVAS_FLOOR})
     layer_h, layer_w = feats["unguarded"].shape[-2:]
     painting_mask = copy_guard.copied(painting_feats, feats["unguarded"], threshold).cpu()
     numbers.update({"layer_width": layer_w, "layer_height": layer_h, "canvas_positions": layer_w * layer_h,
