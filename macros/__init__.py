@@ -60,7 +60,7 @@ def define_env(env) -> None:
     env.macro(lambda: fast.sheet_name(lookups), "fast_sheet")
     env.macro(lambda path: (docs / path).is_file(), "page_exists")  # links to pages other branches add
     env.macro(lambda only_different=True: method.paper_differences(manifest, only_different), "paper_differences")
-    for function in (pages.es, pages.device_label, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):
+    for function in (pages.es, pages.count, pages.device_label, pages.profile_name, pages.pixels, pages.inline_md, pages.oneline, lightbox_text):
         env.filter(function)
 
 

@@ -348,6 +348,12 @@ def es(value: Any, spec: str = ".3g") -> Markup:
     return Markup(format_es(value, spec))
 
 
+def count(value: int, one: str, many: str) -> Markup:
+    """``<< n | count("hilo", "hilos") >>``: the number the Spanish way and the noun it agrees
+    with ("1 hilo", "2 hilos")."""
+    return Markup(f"{format_es(value, 'd')} {escape(one if value == 1 else many)}")
+
+
 def device_label(device: str) -> Markup:
     """A device in a table cell: "CPU", "GPU" (torch's "cpu", "cuda:0")."""
     return literal("CPU" if device == "cpu" else "GPU" if device.startswith("cuda") else device)

@@ -601,3 +601,31 @@ def test_pages_print_the_layers_their_figures_read(tmp_path, base, page, name, k
     assert flipped["figures"][name]["objective"][f"{kind}_reads"][0] in text
     printed = set(re.findall(r"\brelu\d_\d\b", text))
     assert not printed & set(objective[f"{kind}_reads"]), f"{page} prints {printed} for a pre-ReLU figure"
+
+
+def test_counts_agree_with_their_nouns(tmp_path, base):
+    """A count of one takes the singular (tiny builds have such counts): "1 posición parecida",
+    "queda 1", "1 hilo", "una sola pasada"."""
+    manifest = copy.deepcopy(base)
+    numbers = manifest["figures"]["limits/copies"]["numbers"]
+    numbers.update(copied_unguarded=1, copied_guarded=1, closest_unguarded=0.7, closest_guarded=0.7, left_out=4)
+    text = render_page(tmp_path / "a", manifest, "limites.md")
+    assert "no copia menos que el otro: 1 posición parecida contra 1," in text and "1 posiciones" not in text
+    numbers.update(detail_cells=1)
+    assert "La posición de relu5_1 donde la vigilancia más bajó" in render_page(tmp_path / "a1", manifest, "limites.md")
+    numbers.update(detail_cells=3)
+    assert "El cuadrado de 3 × 3 posiciones de relu5_1" in render_page(tmp_path / "a3", manifest, "limites.md")
+    numbers.update(copied_unguarded=1, copied_guarded=0, closest_unguarded=0.8)
+    text = render_page(tmp_path / "b", manifest, "limites.md")
+    assert "Sin vigilancia, 1 posición del lienzo repite alguna de la pintura" in text and "Con ella quedan 0," in text
+    numbers.update(copied_unguarded=3, copied_guarded=1)
+    text = render_page(tmp_path / "c", manifest, "limites.md")
+    assert "Sin vigilancia, 3 posiciones del lienzo repiten alguna" in text and "Con ella queda 1," in text
+
+    for i, (threads, runs, said) in enumerate(((1, 1, ["con 1 hilo de cálculo", "una sola pasada por sus dos"]),
+                                               (2, 5, ["con 2 hilos de cálculo", "la mediana de 5 pasadas por"]))):
+        for name, figure in manifest["figures"].items():
+            if name.startswith("fast/"):
+                figure["numbers"].update(threads=threads, timed_runs=runs)
+        text = render_page(tmp_path / f"d{i}", manifest, "despues.md")
+        assert all(words in text for words in said), said
