@@ -115,7 +115,7 @@ def _self_match_phrase(self_match: dict | None) -> str:
     if not self_match:
         return ""
     return (f", o el nivel al que la pintura se parece a sí misma si es mayor: a cada posición de la pintura "
-            f"se le busca la más parecida fuera de sus ocho vecinas, y se toma la similitud que solo el "
+            f"se le busca la más parecida fuera de sus vecinas inmediatas, y se toma la similitud que solo el "
             f"{100 * self_match['share']:.0f} % de las posiciones alcanza o supera; una textura que se repite no "
             f"es una copia")
 
@@ -131,7 +131,7 @@ def _phrase(name: str, value, settings: dict | None = None) -> Markup:
                       f"pintura. Cuando el lienzo reproduce casi igual una posición de la pintura (la similitud "
                       f"coseno entre las dos listas, que vale 1 si son proporcionales, es de {value:g} o más"
                       f"{_self_match_phrase((settings or {}).get('copy_self_match'))}), esa posición y "
-                      f"sus ocho vecinas dejan de contar en la matriz de Gram objetivo de esa capa hasta el final. "
+                      f"sus vecinas inmediatas (hasta ocho) dejan de contar en la matriz de Gram objetivo de esa capa hasta el final. "
                       f"Así se busca que el lienzo tome la textura de la pintura y no sus objetos (una cara, un "
                       f"ojo, una estrella)" + _probe_phrase((settings or {}).get("copy_probe")))
     if value in phrases:

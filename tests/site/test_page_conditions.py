@@ -610,9 +610,9 @@ def test_counts_agree_with_their_nouns(tmp_path, base):
     numbers = manifest["figures"]["limits/copies"]["numbers"]
     numbers.update(copied_unguarded=1, copied_guarded=1, closest_unguarded=0.7, closest_guarded=0.7, left_out=4)
     text = render_page(tmp_path / "a", manifest, "limites.md")
-    assert "no copia menos que el otro: 1 posición parecida contra 1," in text and "1 posiciones" not in text
+    assert "no mejora en las dos medidas a la vez: 1 posición parecida contra 1," in text and "1 posiciones" not in text
     numbers.update(detail_cells=1)
-    assert "La posición de relu5_1 donde la vigilancia más bajó" in render_page(tmp_path / "a1", manifest, "limites.md")
+    assert "De las posiciones de relu5_1 marcadas sin vigilancia, la que la vigilancia más alejó" in render_page(tmp_path / "a1", manifest, "limites.md")
     numbers.update(detail_cells=3)
     assert "El cuadrado de 3 × 3 posiciones de relu5_1" in render_page(tmp_path / "a3", manifest, "limites.md")
     numbers.update(copied_unguarded=1, copied_guarded=0, closest_unguarded=0.8)

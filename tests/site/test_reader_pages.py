@@ -122,9 +122,9 @@ def test_the_copy_guard_note_names_unguarded_figures_only():
     guarded = {"method": {"settings": {"copy_guard": 0.7}}}
     pages = Pages(manifest({"work/init": with_guards(0.0, 0.0), "work/colour": with_guards(0.7)}, **guarded))
     note = str(pages.guard_note("work/init"))
-    assert note.startswith("La del punto de partida no vigila los ") and "relu5_1" in note and "glosario.html" in note
+    assert note.startswith("La figura del punto de partida no vigila los ") and "relu5_1" in note and "glosario.html" in note
     both = Pages(manifest({"work/init": with_guards(0.0), "work/optim": with_guards(0.0)}, **guarded))
-    assert str(both.guard_note("work/")).startswith("La del punto de partida y la de L-BFGS frente a Adam no vigilan ")
+    assert str(both.guard_note("work/")).startswith("La figura del punto de partida y la figura de L-BFGS frente a Adam no vigilan ")
     assert str(pages.guard_note("work/colour")) == ""             # that figure was guarded
     assert str(pages.guard_note("work/grid")) == ""               # no such figure in this build
     mixed = Pages(manifest({"limits/copies": with_guards(0.0, 0.7)}, **guarded))
