@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 # name -> (topic, {value: phrase}); phrases are HTML.
 PHRASES: dict[str, tuple[str, dict]] = {
     "taps": ("Dónde se leen las capas", {
-        "post_relu": "después de la ReLU (en el código del artículo, hecho con Caffe, la ReLU se aplica "
+        "post_relu": "después de la ReLU (en Caffe, donde se publicó la VGG19 que usa el artículo, la ReLU se aplica "
                      "sobre la propia salida de la convolución, así que <code>conv4_2</code> ya no tiene valores negativos)",
         "pre_relu": "antes de la ReLU: <code>conv4_2</code> es la salida de la convolución, que puede ser negativa",
     }),
@@ -22,7 +22,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
         "max": "con el máximo de cada grupo de 2 × 2 posiciones (<i>max-pooling</i>, el de la red original)",
     }),
     "rescale_weights": ("Escala de los pesos de la red", {
-        True: "reescalados para que la respuesta media de cada filtro, sobre un conjunto de imágenes, valga 1",
+        True: "reescalados para que la respuesta media de cada filtro, sobre imágenes y posiciones, valga 1",
         False: "sin reescalar, tal como se entrenaron (las capas profundas responden con números mucho mayores)",
     }),
     "style_balance": ("Peso de cada capa de estilo", {
@@ -54,7 +54,7 @@ PHRASES: dict[str, tuple[str, dict]] = {
                    "llega con menos evaluaciones",
     }),
     "line_search": ("Búsqueda de línea", {
-        "unstated": "no se detalla (solo dice L-BFGS)",
+        "unstated": "no se detalla (la versión de 2016 solo dice L-BFGS)",
         "none": "ninguna: se da el paso que propone L-BFGS tal cual, sin probar otros más cortos o más "
                 "largos (su longitud cambia de un paso a otro, según los gradientes), así que cada paso "
                 "cuesta exactamente una evaluación",

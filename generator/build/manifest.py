@@ -62,8 +62,8 @@ class FigureEntry:
     # the paper names them and as the network layer read ("content_reads", "style_reads"), weights,
     # normalisations. Empty for a figure that reads no responses.
     objective: dict = field(default_factory=dict)
-    # What each transfer it ran did (figures.context.transfer_plan): {"init", "evaluations",
-    # "stages": [{"width", "height", "evaluations", "painting_long_side"}]}, in the order run.
+    # What each transfer it ran did (figures.context.transfer_plan): {"init", "evaluations", "precision",
+    # "copy_guard", "stages": [{"width", "height", "evaluations", "painting_long_side"}]}, in the order run.
     transfers: list = field(default_factory=list)
 
 

@@ -5,6 +5,8 @@ source is `engine.settings.paper_differences(settings)`: {name: {"paper": value,
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..engine import settings as config
 from ..engine.settings import TransferSettings
 from ..figures.profiles import Profile
@@ -15,9 +17,14 @@ def differences(settings: TransferSettings) -> dict:
     return _jsonable(config.paper_differences(settings))
 
 
-def method_entry(profile: Profile) -> dict:
-    """What the build's default transfer (the gallery's) uses, and how that differs from the paper."""
+def method_entry(profile: Profile, gallery_transfers: list[dict] = ()) -> dict:
+    """What the build's default transfer (the gallery's) uses, and how that differs from the paper.
+    The precision is the one the gallery's transfers record (`gallery_transfers`, context.transfer_plan:
+    float32 where the device lacks bfloat16) when they all agree, else the profile's."""
     settings = profile.transfer()
+    ran = {t["precision"] for t in gallery_transfers if "precision" in t}
+    if len(ran) == 1:
+        settings = replace(settings, precision=ran.pop())
     entry = {"profile": profile.name, "settings": _jsonable(settings.to_dict()), "differences": differences(settings)}
     probe = copy_probe(profile, settings)
     raised = settings.guards_copies() and config.SELF_MATCH_SHARE > 0

@@ -337,7 +337,12 @@ def publish(paths: Paths, store, catalog, profile, entries: dict, report: BuildR
                      for section in ("content", "style")}
     write_manifest(out / "manifest.json", make_manifest(profile.name, catalog_items, published, report.failed,
                                                         time_dependent(out, entries, published), hero=HERO,
-                                                        method=method_entry(profile)))
+                                                        method=method_entry(profile, gallery_transfers(published))))
+
+
+def gallery_transfers(published: dict[str, FigureEntry]) -> list[dict]:
+    """The transfers the published gallery figures record (their precision decides the method's)."""
+    return [t for name, entry in published.items() if name.startswith("gallery/") for t in entry.transfers]
 
 
 def time_dependent(out: Path, entries: dict, published: dict[str, FigureEntry]) -> TimeDependent:

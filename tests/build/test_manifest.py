@@ -149,6 +149,7 @@ def test_each_figure_records_the_transfers_it_ran(tiny_site):
     (run,) = hero["transfers"]
     assert run["evaluations"] == hero["numbers"]["evaluations"] == sum(s["evaluations"] for s in run["stages"])
     assert run["init"] == hero["numbers"]["init"]
+    assert run["precision"] == tiny_site.manifest["method"]["settings"]["precision"] == "float32"
     assert [run["stages"][-1][k] for k in ("width", "height")] == [hero["numbers"]["width"], hero["numbers"]["height"]]
     assert run["stages"][-1]["painting_long_side"] >= max(hero["numbers"]["width"], hero["numbers"]["height"])
     representations = figures["representations"]["transfers"]
@@ -159,3 +160,18 @@ def test_each_figure_records_the_transfers_it_ran(tiny_site):
     for name, entry in figures.items():
         for r in entry["transfers"]:
             assert r["evaluations"] == sum(s["evaluations"] for s in r["stages"]) > 0, name
+
+
+def test_the_method_states_the_precision_the_gallery_ran_in():
+    """The preview profile asks for bfloat16; on a CPU without it the gallery runs float32
+    (ctx.runnable), and the method entry (the pages' differences table) says what ran."""
+    from generator.build.method import method_entry
+    from generator.figures.profiles import PROFILES
+
+    preview = PROFILES["preview"]
+    assert preview.transfer().precision == "bfloat16"
+    ran = method_entry(preview, [{"precision": "float32"}, {"precision": "float32"}])
+    assert ran["settings"]["precision"] == ran["differences"]["precision"]["ours"] == "float32"
+    assert method_entry(preview)["settings"]["precision"] == "bfloat16"   # no record: the profile's
+    mixed = method_entry(preview, [{"precision": "float32"}, {"precision": "bfloat16"}])
+    assert mixed["settings"]["precision"] == "bfloat16"

@@ -629,3 +629,20 @@ def test_counts_agree_with_their_nouns(tmp_path, base):
                 figure["numbers"].update(threads=threads, timed_runs=runs)
         text = render_page(tmp_path / f"d{i}", manifest, "despues.md")
         assert all(words in text for words in said), said
+
+
+def test_the_live_page_states_what_the_build_ran(tmp_path, base):
+    """En vivo's comparisons with the site's build follow the method entry: bfloat16 only where the
+    gallery ran in it, the gallery's coarse stage only where it had one."""
+    manifest = copy.deepcopy(base)
+    manifest["figures"]["live/network"]["numbers"]["coarse_scale"] = 1
+    for precision, scales, said, unsaid in (
+            ("bfloat16", [0.5, 1.0], ["y es el que usa la red en la construcción del sitio",
+                                      "sí pintan primero a menor tamaño"], []),
+            ("float32", [1.0], [], ["y es el que usa la red en la construcción del sitio",
+                                    "sí pintan primero a menor tamaño"])):
+        _set(manifest, "method.settings.precision", precision)
+        _set(manifest, "method.settings.scales", scales)
+        text = render_page(tmp_path / precision, manifest, "en-vivo.md")
+        assert "otro formato de 16 bits, *bfloat16*, llega tan lejos como los de 32" in text
+        assert all(words in text for words in said) and not any(words in text for words in unsaid)
