@@ -232,6 +232,14 @@ class Pages:
                         "evaluations": sum(e for _, e in stages), "schedule": schedule(stages)})
         return out
 
+    def gallery_runs(self) -> dict:
+        """What the gallery's transfers record: ``coarse`` (one painted a smaller canvas first) and
+        ``bfloat16`` (one ran the network in bfloat16)."""
+        runs = [t for name, entry in self.figures().items() if name.startswith("gallery/")
+                for t in entry.get("transfers") or []]
+        return {"coarse": any(len(t["stages"]) > 1 for t in runs),
+                "bfloat16": any(t.get("precision") == "bfloat16" for t in runs)}
+
     def budget(self, profile: str) -> dict:
         """What a gallery transfer uses at ``profile`` (``manifest.profile_budgets``): ``long_side``,
         ``steps`` and ``schedule`` in words."""
@@ -304,7 +312,7 @@ class Pages:
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
-            "result_size", "made_with", "device", "gallery_settings", "budget", "figure_kinds", "layers",
+            "result_size", "made_with", "device", "gallery_settings", "gallery_runs", "budget", "figure_kinds", "layers",
             "transfer", "guard_note")}
 
 

@@ -632,17 +632,16 @@ def test_counts_agree_with_their_nouns(tmp_path, base):
 
 
 def test_the_live_page_states_what_the_build_ran(tmp_path, base):
-    """En vivo's comparisons with the site's build follow the method entry: bfloat16 only where the
-    gallery ran in it, the gallery's coarse stage only where it had one."""
+    """En vivo's comparisons with the site's build follow the gallery's recorded transfers: bfloat16
+    only where one ran in it, the gallery's coarse stage only where one had it."""
     manifest = copy.deepcopy(base)
     manifest["figures"]["live/network"]["numbers"]["coarse_scale"] = 1
-    for precision, scales, said, unsaid in (
-            ("bfloat16", [0.5, 1.0], ["y es el que usa la red en la construcción del sitio",
-                                      "sí pintan primero a menor tamaño"], []),
-            ("float32", [1.0], [], ["y es el que usa la red en la construcción del sitio",
-                                    "sí pintan primero a menor tamaño"])):
-        _set(manifest, "method.settings.precision", precision)
-        _set(manifest, "method.settings.scales", scales)
-        text = render_page(tmp_path / precision, manifest, "en-vivo.md")
-        assert "otro formato de 16 bits, *bfloat16*, llega tan lejos como los de 32" in text
-        assert all(words in text for words in said) and not any(words in text for words in unsaid)
+    said = ["y es el que usa la red en la construcción del sitio", "sí pintan primero a menor tamaño"]
+    text = render_page(tmp_path / "a", manifest, "en-vivo.md")
+    assert "otro formato de 16 bits, *bfloat16*, llega tan lejos como los de 32" in text
+    assert not any(words in text for words in said)    # the tiny gallery: one stage, float32
+    gallery = next(e for n, e in manifest["figures"].items() if n.startswith("gallery/"))
+    run = gallery["transfers"][-1]
+    run.update(precision="bfloat16", stages=[dict(run["stages"][-1])] * 2)
+    text = render_page(tmp_path / "b", manifest, "en-vivo.md")
+    assert all(words in text for words in said)
