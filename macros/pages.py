@@ -28,7 +28,8 @@ VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo p
 
 
 # The figures that run without the copy guard (they compare losses), as a page names them.
-UNGUARDED_WORDS = {"work/grid": "la rejilla de capas y cocientes α/β", "work/init": "la figura del punto de partida",
+UNGUARDED_WORDS = {"work/grid": "la rejilla de capas y cocientes α/β",
+                   "work/init": "la figura del punto de partida",
                    "work/optim": "la figura de L-BFGS frente a Adam", "work/animation": "la animación de la optimización",
                    "limits/scales": "las figuras del tamaño de la pintura y de las zonas lisas",
                    "texture/tv": "la figura de la variación total"}
@@ -312,8 +313,8 @@ class Pages:
     def globals(self) -> dict:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
-            "result_size", "made_with", "device", "gallery_settings", "gallery_runs", "budget", "figure_kinds", "layers",
-            "transfer", "guard_note")}
+            "result_size", "made_with", "device", "gallery_settings", "gallery_runs", "budget", "figure_kinds",
+            "layers", "transfer", "guard_note")}
 
 
 def schedule(stages) -> Markup:
