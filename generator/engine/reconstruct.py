@@ -9,9 +9,10 @@ from .settings import TransferSettings
 
 
 def schedule(params: dict) -> dict:
-    """The schedule entries (precision, scales, final_share) of a figure's size table row, as
-    TransferSettings fields; absent ones keep the defaults (float32, one scale)."""
-    out = {k: params[k] for k in ("precision", "final_share") if k in params}
+    """The schedule entries (precision, scales, final_share, precondition) of a figure's parameters,
+    as TransferSettings fields; absent ones keep the defaults (float32, one scale, the pyramid
+    preconditioner: a figure passes its profile's, plain L-BFGS on the site)."""
+    out = {k: params[k] for k in ("precision", "final_share", "precondition") if k in params}
     if "scales" in params:
         out["scales"] = tuple(params["scales"])
     return out

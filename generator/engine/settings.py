@@ -107,6 +107,10 @@ class TransferSettings:
         from a canvas that is not the painting itself (init="style" copies it everywhere by construction)."""
         return bool(self.copy_guard and self.style_weight and self.content_weight and self.init != "style")
 
+    def preconditioner(self) -> str:
+        """L-BFGS's initial inverse Hessian as the run uses it: `precondition`, "none" under Adam."""
+        return self.precondition if self.optimizer == "lbfgs" else "none"
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -170,7 +174,7 @@ def paper_differences(settings: TransferSettings) -> dict:
         "optimizer": ("lbfgs", settings.optimizer),
         # L-BFGS's initial inverse Hessian: the identity (the papers, torch.optim.LBFGS) or the
         # Laplacian pyramid's (precondition.py). Only L-BFGS reads it.
-        "precondition": ("none", settings.precondition if settings.optimizer == "lbfgs" else "none"),
+        "precondition": ("none", settings.preconditioner()),
         # The paper does not state its line search. Ours has none: the quasi-Newton step is taken as
         # L-BFGS proposes it (factor 1; its length still varies with the gradients and the curvature
         # model; the first step moves the largest pixel by one grey level, see runtime.FIRST_MOVE).

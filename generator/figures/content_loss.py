@@ -27,10 +27,11 @@ def specs(catalog, profile, site_src):
 
     content = photo(catalog)
     size = FIGURE.size(profile)
-    # the site's default objective's content layer, rebuilt from noise with the content term alone
+    # the site's default objective's content layer, rebuilt from noise with the content term alone,
+    # optimised as the profile's figures are (its preconditioner: plain L-BFGS, as the papers)
     layer, = profile.transfer().content_layers
     settings = content_settings(layer, size["steps"], snapshot_every=max(1, size["steps"] // size["frames"]),
-                                **schedule(size))
+                                **schedule({**size, "precondition": profile.precondition}))
     params = dict(long_side=size["long_side"], frames=size["frames"], photo=content.name,
                   settings=settings.to_dict(), matrix=dict(MATRIX))
     return [FigureSpec(name="content/loss", params=params,

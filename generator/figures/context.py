@@ -101,8 +101,8 @@ def _finite(result):
 def transfer_plan(settings, size, with_style: bool) -> dict:
     """What a transfer of final `size` (w, h) does before it runs: the objective it reads
     (picks.reads; the build merges its runs' into the manifest's "objective"), its start, the
-    precision it runs in (the runnable one: ctx.runnable), its copy guard (the threshold, 0 when
-    none watches: transfer.guard_layer) and, per coarse-to-fine stage, the canvas's size, its
+    precision it runs in (the runnable one: ctx.runnable), L-BFGS's preconditioner ("none" under
+    Adam), its copy guard (the threshold, 0 when none watches: transfer.guard_layer) and, per coarse-to-fine stage, the canvas's size, its
     evaluations and the painting's long side (None without a style term), as the engine plans them
     (transfer.plan_stages, transfer.style_side)."""
     from ..engine.transfer import guard_layer, plan_stages, style_side
@@ -111,7 +111,7 @@ def transfer_plan(settings, size, with_style: bool) -> dict:
     stages = plan_stages(size, settings.scales, settings.steps, settings.final_share)
     guard = settings.copy_guard if with_style and guard_layer(settings) else 0.0   # 0: no copy guard ran
     return {"objective": reads(settings), "init": settings.init, "evaluations": sum(s.steps for s in stages),
-            "precision": settings.precision, "copy_guard": guard,
+            "precision": settings.precision, "precondition": settings.preconditioner(), "copy_guard": guard,
             "stages": [{"width": s.size[0], "height": s.size[1], "evaluations": s.steps,
                         "painting_long_side": style_side(s.size, settings.style_min_side, settings.style_scale)
                         if with_style else None} for s in stages]}

@@ -35,7 +35,8 @@ CROP_SIDE = 200              # the zoomed detail is shown about this many pixels
 def specs(catalog, profile, site_src):
     content, style = photo(catalog), painting(catalog)
     reads = replace(profile.transfer(), content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS)
-    params = dict(FIGURE.size(profile), photo=content.name, painting=style.name, objective=objective(reads),
+    params = dict(FIGURE.size(profile), precondition=profile.precondition, photo=content.name,
+                  painting=style.name, objective=objective(reads),
                   content_layers=list(CONTENT_LAYERS), style_layers=list(STYLE_LAYERS),
                   crop=list(CROP), crop_side=CROP_SIDE, painting_min_side=reads.style_min_side)
     return [FigureSpec(name="representations", params=params,

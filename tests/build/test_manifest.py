@@ -162,6 +162,17 @@ def test_each_figure_records_the_transfers_it_ran(tiny_site):
             assert r["evaluations"] == sum(s["evaluations"] for s in r["stages"]) > 0, name
 
 
+def test_every_figure_optimises_with_the_profiles_preconditioner(tiny_site):
+    """The site's figures optimise as the papers do, with plain L-BFGS (Profile.precondition), as the
+    method table says for all of them: no figure's transfer takes the engine's default pyramid
+    preconditioner instead (the content and representation reconstructions once did)."""
+    m = tiny_site.manifest
+    assert m["method"]["differences"]["precondition"]["ours"] == "none"
+    used = {name: {r["precondition"] for r in e["transfers"]} for name, e in m["figures"].items() if e["transfers"]}
+    assert {"content/loss", "representations", "style/reconstruction"} <= used.keys()
+    assert {name: u for name, u in used.items() if u != {"none"}} == {}
+
+
 def test_the_method_states_the_precision_the_gallery_ran_in():
     """The preview profile asks for bfloat16; on a CPU without it the gallery runs float32
     (ctx.runnable), and the method entry (the pages' differences table) says what ran."""
