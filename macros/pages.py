@@ -215,8 +215,9 @@ class Pages:
         """The settings of the gallery's transfers, read from the gallery figures' own numbers: one
         dict per distinct set (a cached figure of a better profile may serve a lesser build), with
         ``count`` (figures), ``content_weight``, ``style_weight``, ``init`` (words), ``copy_guard`` (the
-        transfers' threshold, 0 without), ``evaluations`` (planned, all stages) and ``schedule`` ("90 a
-        la mitad del tamaño y 30 a tamaño completo")."""
+        transfers' threshold, 0 without), ``evaluations`` (planned, all stages), ``probe_evaluations``
+        (the copy guard's probe before them, 0 without) and ``schedule`` ("90 a la mitad del tamaño y 30
+        a tamaño completo")."""
         groups: dict = {}
         for name, entry in self.figures().items():
             n = entry.get("numbers", {})
@@ -224,12 +225,13 @@ class Pages:
                 continue
             stages = [(n[f"stage_{i}_scale"], n[f"stage_{i}_evaluations"]) for i in range(n["stages"])]
             guard = max((t.get("copy_guard") or 0 for t in entry.get("transfers") or []), default=0)
-            key = (n["content_weight"], n["style_weight"], n["init"], tuple(stages), guard)
+            key = (n["content_weight"], n["style_weight"], n["init"], tuple(stages), guard,
+                   n.get("probe_evaluations", 0))
             groups.setdefault(key, []).append(name)
         out = []
-        for (alpha, beta, init, stages, guard), names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        for (alpha, beta, init, stages, guard, probe), names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
             out.append({"count": len(names), "content_weight": alpha, "style_weight": beta,
-                        "init": literal(INIT_WORDS.get(init, init)), "copy_guard": guard,
+                        "init": literal(INIT_WORDS.get(init, init)), "copy_guard": guard, "probe_evaluations": probe,
                         "evaluations": sum(e for _, e in stages), "schedule": schedule(stages)})
         return out
 
@@ -276,18 +278,30 @@ class Pages:
 
     def transfer(self, name: str, index: int = 0) -> dict:
         """Transfer `index` of figure `name` as its manifest entry records it (FigureEntry.transfers),
-        with its words: "start" ("partiendo de la foto"), "stages" ("60 a 144 × 71 píxeles y 20 a
-        288 × 142"; "80 a 288 × 142 píxeles" for one stage), "painting" (the painting's long side at
-        the final stage, None without a style term) and the raw record."""
+        with its words: "start" ("partiendo de la foto"), "stages_text" ("60 a 144 × 71 y 20 a
+        288 × 142 píxeles"; "a 288 × 142 píxeles" for one stage, whose count the sentence has
+        already given), "painting" (the painting's long side at the final stage, None without a
+        style term) and the raw record."""
         runs = self.fig(name).get("transfers") or []
         if not -len(runs) <= index < len(runs):
             raise ManifestError(f"figure {name!r} records no transfer {index} ({len(runs)} recorded)")
         run = runs[index]
-        stages = [f"{format_es(s['evaluations'], ',d')} a {format_es(s['width'], 'd')}{NNBSP}×{NNBSP}"
-                  f"{format_es(s['height'], 'd')}" for s in run["stages"]]
+        sizes = [f"a {format_es(s['width'], 'd')}{NNBSP}×{NNBSP}{format_es(s['height'], 'd')}" for s in run["stages"]]
+        stages = sizes if len(sizes) == 1 else [f"{format_es(s['evaluations'], ',d')} {size}"
+                                                for s, size in zip(run["stages"], sizes)]
         return {**run, "start": literal(INIT_WORDS.get(run["init"], run["init"])),
                 "stages_text": Markup(_and(stages) + " píxeles"),
                 "painting": run["stages"][-1]["painting_long_side"]}
+
+    def probe_note(self, name: str) -> Markup:
+        """After a gallery figure's evaluations and seconds: the copy guard's probe, whose evaluations
+        that count leaves out and whose time those seconds include (" (más 11 de un ensayo previo…)");
+        "" where none ran."""
+        n = self.fig(name).get("numbers", {}).get("probe_evaluations") or 0
+        if not n:
+            return Markup("")
+        return Markup(f" (más {format_es(n, 'd')} de un ensayo previo con el lienzo reducido, parte de la "
+                      f"vigilancia de los objetos copiados)")
 
     def guard_note(self, *prefixes: str) -> Markup:
         """A sentence for a page whose figures named with `prefixes` compare losses: which of them ran
@@ -314,7 +328,7 @@ class Pages:
         return {name: getattr(self, name) for name in (
             "figures", "fig", "has_fig", "num", "text", "catalog", "item", "hero_pair", "photo",
             "result_size", "made_with", "device", "gallery_settings", "gallery_runs", "budget", "figure_kinds",
-            "layers", "transfer", "guard_note")}
+            "layers", "transfer", "guard_note", "probe_note")}
 
 
 def schedule(stages) -> Markup:

@@ -9,6 +9,9 @@ from .picks import settings as make_settings
 FIGURE = Figure(order=20, outputs=("image", "photo", "thumb"),  # sizes: the profile's long_side, steps, thumb_side
                 numbers=("width", "height", "evaluations", "final_loss", "content_loss", "style_loss",
                          "transfer_seconds", "content_weight", "style_weight",
+                         # the copy guard's probe before the transfer (0: none ran); its time is
+                         # in transfer_seconds, its evaluations are not in evaluations
+                         "probe_evaluations",
                          # the settings a reader is told (Galería): the start and each
                          # coarse-to-fine stage's scale (of the result's size) and evaluations
                          "init", "stages", "stage_*_scale", "stage_*_evaluations"))
@@ -46,5 +49,5 @@ def render(spec, ctx: RenderContext):
     return ({"image": "image.jpg", "photo": "photo.jpg", "thumb": "thumb.jpg"},
             {"width": photo.width, "height": photo.height, "evaluations": len(result.history),
              "final_loss": last["total"], "content_loss": last["content"], "style_loss": last["style"],
-             "transfer_seconds": round(result.seconds, 3),
+             "transfer_seconds": round(result.seconds, 3), "probe_evaluations": result.probe[1] if result.probe else 0,
              "content_weight": settings.content_weight, "style_weight": settings.style_weight, **plan})

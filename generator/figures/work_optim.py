@@ -31,6 +31,11 @@ def render(spec, ctx: RenderContext):
     from .picks import settings as make_settings
     from .plotting import image_row, loss_plot
 
+    import torch
+
+    # The first torch.optim.Adam of a process imports part of torch's compiler stack: 2 s on a CPU
+    # here, a one-time cost that is not the optimiser's, paid before either run is timed.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     content, style = (read_image(x) for x in spec.inputs)
     content = fit_long_side(content, spec.params["long_side"])
     curves, images, numbers = {}, [], {"width": content.width, "height": content.height, "time_dependent": True}

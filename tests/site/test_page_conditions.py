@@ -107,6 +107,32 @@ def _init_kept(m, start, fraction):
     n[f"{start}_content_loss"] = fraction * n["noise_start_content_loss"]
 
 
+def _style_ends(m, first, last):
+    """The grid's last row: style loss `first` in the first column, `last` in the last."""
+    n = m["figures"][GR]["numbers"]
+    n.update({"style_loss_0": first, f"style_loss_{n['columns'] - 1}": last})
+
+
+def _psnr(m, values):
+    """The content reconstructions' PSNR, conv1_2 ... conv5_2."""
+    for layer, value in zip(("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2"), values):
+        m["figures"][R]["numbers"][f"psnr_{layer}"] = value
+
+
+def _two_stages(m, name, index):
+    """Figure `name`'s transfer `index` recorded in two stages: 4 evaluations at half size, then 4."""
+    run = m["figures"][name]["transfers"][index]
+    last = run["stages"][-1]
+    run["stages"] = [dict(last, evaluations=4, width=last["width"] // 2, height=last["height"] // 2),
+                     dict(last, evaluations=4)]
+
+
+def _probed(m, evaluations):
+    """Every gallery transfer after a copy-guard probe of `evaluations` (0: none ran)."""
+    for name in [n for n in m["figures"] if n.startswith("gallery/")]:
+        m["figures"][name]["numbers"]["probe_evaluations"] = evaluations
+
+
 LI, TV = "limits/scales", "texture/tv"
 
 
@@ -246,6 +272,29 @@ CASES = [
      "y la escena sigue ahí", "borró la escena"),
     ("limites.md", lambda m: _tv(m, with_tv=1300.0, without_tv=1250.0, photo_tv=740.0, with_content=0.5),
      "el término no bajó la variación total", "la escena sigue ahí"),
+    ("obra.md", lambda m: _set(m, GR + ":row_layers_0", 1), "(la primera fila solo `conv1_1`; la última",
+     "primeras, hasta"),
+    ("obra.md", lambda m: _set(m, GR + ":row_layers_0", 4), "(la primera fila, las 4 primeras, hasta `conv4_1`;",
+     "Con `conv1_1` sola"),
+    ("obra.md", lambda m: _style_ends(m, 1e10, 3e10), "el precio, en estilo, de conservar el contenido",
+     "apenas cambia"),
+    ("obra.md", lambda m: _style_ends(m, 3.09e10, 3.1e10), "apenas cambia de la primera columna a la última",
+     "el precio, en estilo"),
+    ("representaciones.md", lambda m: _psnr(m, (20.0, 15.0, 12.0, 10.0, 8.0)), "la PSNR cae hasta", "la más baja"),
+    ("representaciones.md", lambda m: _psnr(m, (20.0, 15.0, 12.0, 8.0, 9.0)),
+     "con la más baja, 8.0 dB, en `conv4_2`", "la PSNR cae hasta"),
+    ("contenido.md", lambda m: (_set(m, R + ":photo_width", 999), _set(m, R + ":evaluations", 999)),
+     "de otro tamaño y con otro número de evaluaciones, da", None),
+    ("contenido.md", lambda m: (_set(m, R + ":photo_width", m["figures"][CL]["numbers"]["width"]),
+                                _set(m, R + ":evaluations", m["figures"][CL]["numbers"]["evaluations"])),
+     "donde otra reconstrucción desde esta capa da", "de otro tamaño"),
+    ("representaciones.md", lambda m: None, "evaluaciones de la pérdida con L-BFGS: las de la foto, a ", None),
+    ("representaciones.md", lambda m: _two_stages(m, R, 0), "las de la foto, 4 a ", "las de la foto, a "),
+    ("galeria.md", lambda m: _probed(m, 11), "más 11 de un ensayo previo con el lienzo reducido", None),
+    ("galeria.md", lambda m: _probed(m, 0), None, "ensayo previo"),
+    ("index.md", lambda m: _probed(m, 11), "(más 11 de un ensayo previo con el lienzo reducido", None),
+    ("limites.md", lambda m: _probed(m, 11), "Donde dice «a + b»", None),
+    ("limites.md", lambda m: _probed(m, 0), None, "Donde dice «a + b»"),
     ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 30.0), "la foto reaparece casi entera",
      "llega a ser fiel"),
     ("representaciones.md", lambda m: _set(m, R + ":psnr_conv1_2", 12.0), "llega a ser fiel",
