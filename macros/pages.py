@@ -31,7 +31,7 @@ VERSION_GLOSSES = {"tiny": "imágenes diminutas y muy pocas evaluaciones, solo p
 UNGUARDED_WORDS = {"work/grid": "la rejilla de capas y cocientes α/β",
                    "work/init": "la figura del punto de partida",
                    "work/optim": "la figura de L-BFGS frente a Adam", "work/animation": "la animación de la optimización",
-                   "limits/scales": "las figuras del tamaño de la pintura y de las zonas lisas",
+                   "limits/scales": "la figura del tamaño de la pintura (y de las zonas lisas)",
                    "texture/tv": "la figura de la variación total"}
 # Cómo se hizo's table of figure times: each kind of figure (a figure name up to its first "/") in
 # a reader's words; a new kind must be named here (figure_kinds fails without it).
