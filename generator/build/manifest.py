@@ -63,7 +63,8 @@ class FigureEntry:
     # normalisations. Empty for a figure that reads no responses.
     objective: dict = field(default_factory=dict)
     # What each transfer it ran did (figures.context.transfer_plan): {"init", "evaluations", "precision",
-    # "copy_guard", "stages": [{"width", "height", "evaluations", "painting_long_side"}]}, in the order run.
+    # "precondition", "copy_guard", "stages": [{"width", "height", "evaluations", "painting_long_side"}]},
+    # in the order run.
     transfers: list = field(default_factory=list)
 
 

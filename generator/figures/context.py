@@ -102,9 +102,9 @@ def transfer_plan(settings, size, with_style: bool) -> dict:
     """What a transfer of final `size` (w, h) does before it runs: the objective it reads
     (picks.reads; the build merges its runs' into the manifest's "objective"), its start, the
     precision it runs in (the runnable one: ctx.runnable), L-BFGS's preconditioner ("none" under
-    Adam), its copy guard (the threshold, 0 when none watches: transfer.guard_layer) and, per coarse-to-fine stage, the canvas's size, its
-    evaluations and the painting's long side (None without a style term), as the engine plans them
-    (transfer.plan_stages, transfer.style_side)."""
+    Adam), its copy guard (the threshold, 0 when none watches: transfer.guard_layer) and, per
+    coarse-to-fine stage, the canvas's size, its evaluations and the painting's long side (None
+    without a style term), as the engine plans them (transfer.plan_stages, transfer.style_side)."""
     from ..engine.transfer import guard_layer, plan_stages, style_side
     from .picks import reads
 

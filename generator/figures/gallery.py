@@ -49,5 +49,6 @@ def render(spec, ctx: RenderContext):
     return ({"image": "image.jpg", "photo": "photo.jpg", "thumb": "thumb.jpg"},
             {"width": photo.width, "height": photo.height, "evaluations": len(result.history),
              "final_loss": last["total"], "content_loss": last["content"], "style_loss": last["style"],
-             "transfer_seconds": round(result.seconds, 3), "probe_evaluations": result.probe[1] if result.probe else 0,
+             "transfer_seconds": round(result.seconds, 3),
+             "probe_evaluations": result.probe[1] if result.probe else 0,
              "content_weight": settings.content_weight, "style_weight": settings.style_weight, **plan})
